@@ -1,0 +1,170 @@
+//! Structures of the x86-64 Linux ABI that cross the user/kernel boundary.
+//!
+//! Each is `repr(C)` with the kernel's exact layout and derives `zerocopy` traits so
+//! the sentry copies them to and from application memory without `unsafe`.
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// `struct timespec`.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Timespec {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}
+
+/// `struct timeval`.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Timeval {
+    pub tv_sec: i64,
+    pub tv_usec: i64,
+}
+
+/// `struct timezone` (obsolete, still filled by `gettimeofday`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Timezone {
+    pub tz_minuteswest: i32,
+    pub tz_dsttime: i32,
+}
+
+/// Length of each field of `struct new_utsname`.
+pub const UTS_FIELD_LEN: usize = 65;
+
+/// `struct new_utsname` as returned by `uname(2)`.
+#[repr(C)]
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Utsname {
+    pub sysname: [u8; UTS_FIELD_LEN],
+    pub nodename: [u8; UTS_FIELD_LEN],
+    pub release: [u8; UTS_FIELD_LEN],
+    pub version: [u8; UTS_FIELD_LEN],
+    pub machine: [u8; UTS_FIELD_LEN],
+    pub domainname: [u8; UTS_FIELD_LEN],
+}
+
+/// `struct rlimit64` (also the layout of `struct rlimit` on x86-64).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Rlimit {
+    pub cur: u64,
+    pub max: u64,
+}
+
+/// `struct iovec`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Iovec {
+    pub base: u64,
+    pub len: u64,
+}
+
+/// `struct stat` of x86-64 (`fstat`, `newfstatat`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    pub nlink: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub pad0: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i64,
+    pub blocks: i64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+    pub reserved: [i64; 3],
+}
+
+/// The kernel's `struct sigaction` for `rt_sigaction` on x86-64 (handler, flags,
+/// restorer, mask: not glibc's order).
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct KernelSigaction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+/// `struct robust_list_head`: only its size is checked by `set_robust_list`.
+pub const ROBUST_LIST_HEAD_SIZE: usize = 24;
+
+/// `struct sysinfo` is not needed yet; `struct rusage` neither.
+/// Size of the kernel's signal set (`sigset_t` in `rt_sig*` calls).
+pub const KERNEL_SIGSET_SIZE: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_match_the_kernel() {
+        assert_eq!(size_of::<Stat>(), 144);
+        assert_eq!(size_of::<Utsname>(), 390);
+        assert_eq!(size_of::<KernelSigaction>(), 32);
+        assert_eq!(size_of::<Timespec>(), 16);
+        assert_eq!(size_of::<Rlimit>(), 16);
+        assert_eq!(size_of::<Iovec>(), 16);
+    }
+}
+
+/// `siginfo_t`: 128 bytes whose interpretation depends on the signal and code.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct SigInfo {
+    pub words: [u64; 16],
+}
+
+impl SigInfo {
+    /// A siginfo for `signo` with `code` and, for faults, `addr`.
+    pub fn new(signo: i32, code: i32) -> SigInfo {
+        let mut s = SigInfo { words: [0; 16] };
+        s.words[0] = signo as u32 as u64;
+        s.words[1] = code as u32 as u64;
+        s
+    }
+    pub fn signo(&self) -> i32 {
+        self.words[0] as u32 as i32
+    }
+    /// `si_code` follows `si_signo` and `si_errno` (offset 8).
+    pub fn code(&self) -> i32 {
+        self.words[1] as u32 as i32
+    }
+    /// Sets `si_addr` (the union starts at offset 16).
+    pub fn with_addr(mut self, addr: u64) -> SigInfo {
+        self.words[2] = addr;
+        self
+    }
+    /// `si_addr` for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP.
+    pub fn addr(&self) -> u64 {
+        self.words[2]
+    }
+    /// `si_pid` for signals sent by a process.
+    pub fn pid(&self) -> i32 {
+        self.words[2] as u32 as i32
+    }
+}
+
+impl core::fmt::Debug for SigInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "SigInfo{{signo: {}, code: {}, addr: {:#x}}}",
+            self.signo(),
+            self.code(),
+            self.addr()
+        )
+    }
+}

@@ -1,0 +1,111 @@
+//! A ptrace address space: one stub process, mapped into by injected `mmap`s.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use nix::errno::Errno;
+
+use super::shared::Shared;
+use super::stub_process;
+use super::thread::TracedThread;
+use crate::cpu_state::Regs;
+use crate::{AddressSpace, Error, Prot, Result};
+
+/// One stub thread and what its tracer knows about it.
+pub(crate) struct StubThread {
+    pub thread: TracedThread,
+    /// Registers to start injections from.
+    pub template: Regs,
+    /// The registers the host thread holds now, when known (an injection clobbers them).
+    pub host_regs: Option<Regs>,
+    /// An interrupt arrived while injecting; the next switch reports it.
+    pub pending_interrupt: bool,
+}
+
+pub(crate) struct PtraceAddressSpace {
+    shared: Arc<Shared>,
+    pid: i32,
+    /// Stub threads by the sentry thread (tid) that traces them.
+    threads: Mutex<HashMap<i32, Arc<Mutex<StubThread>>>>,
+}
+
+pub(crate) fn current_tid() -> i32 {
+    nix::unistd::gettid().as_raw()
+}
+
+impl PtraceAddressSpace {
+    /// Forks a new stub traced by the calling thread.
+    pub fn new(shared: Arc<Shared>) -> Result<PtraceAddressSpace> {
+        let stub = stub_process::create(shared.stub, &shared.filter, shared.memfd)?;
+        super::affinity::follow_current_thread(stub.thread.tid);
+        let pid = stub.thread.pid;
+        let slot = StubThread {
+            thread: stub.thread,
+            template: stub.template,
+            host_regs: None,
+            pending_interrupt: false,
+        };
+        let threads = HashMap::from([(current_tid(), Arc::new(Mutex::new(slot)))]);
+        Ok(PtraceAddressSpace {
+            shared,
+            pid,
+            threads: Mutex::new(threads),
+        })
+    }
+
+    /// The stub thread traced by the calling thread.
+    pub fn current_thread(&self) -> Result<Arc<Mutex<StubThread>>> {
+        let threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        threads.get(&current_tid()).cloned().ok_or_else(|| {
+            // Several sentry threads per address space arrive with clone(CLONE_VM).
+            Error::Unsupported("this sentry thread has no stub thread in the address space".into())
+        })
+    }
+
+    fn inject(&self, nr: i64, args: [u64; 6], what: &'static str) -> Result<()> {
+        let slot = self.current_thread()?;
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot.host_regs = None;
+        let (ret, interrupted) = slot
+            .thread
+            .inject(self.shared.stub, &slot.template, nr, args)?;
+        slot.pending_interrupt |= interrupted;
+        if ret < 0 {
+            return Err(Error::Host {
+                what,
+                errno: Errno::from_raw(-ret as i32),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl AddressSpace for PtraceAddressSpace {
+    fn map(&self, addr: u64, len: u64, memfile_offset: u64, prot: Prot) -> Result<()> {
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+        let args = [
+            addr,
+            len,
+            prot.bits(),
+            flags,
+            self.shared.memfd as u64,
+            memfile_offset,
+        ];
+        self.inject(libc::SYS_mmap, args, "mmap(stub)")
+    }
+
+    fn unmap(&self, addr: u64, len: u64) -> Result<()> {
+        self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap(stub)")
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Drop for PtraceAddressSpace {
+    fn drop(&mut self) {
+        stub_process::kill_and_reap(self.pid);
+    }
+}

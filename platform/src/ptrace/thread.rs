@@ -1,0 +1,225 @@
+//! One traced stub thread: register access, resuming, waiting and syscall injection.
+//!
+//! Every call here must come from the thread that traces `tid` (ptrace is per
+//! tracer thread).
+
+use abi::types::SigInfo;
+use nix::errno::Errno;
+
+use super::stub_page::StubPage;
+use crate::cpu_state::Regs;
+use crate::{Error, Result};
+
+/// `NT_X86_XSTATE`: the regset of the full XSAVE area.
+const NT_X86_XSTATE: libc::c_int = 0x202;
+
+/// How a traced thread stopped (or ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A syscall-entry stop (`SIGTRAP | 0x80` with `PTRACE_O_TRACESYSGOOD`).
+    Syscall,
+    /// A signal-delivery stop for `signo`.
+    Signal(i32),
+    /// A group-stop or event stop we do not use (reported so callers can resume).
+    Other(i32),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TracedThread {
+    pub pid: i32,
+    pub tid: i32,
+}
+
+impl TracedThread {
+    fn pid_t(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.tid)
+    }
+
+    pub fn get_regs(&self) -> Result<Regs> {
+        nix::sys::ptrace::getregs(self.pid_t()).map_err(Error::host("PTRACE_GETREGS"))
+    }
+
+    pub fn set_regs(&self, regs: &Regs) -> Result<()> {
+        nix::sys::ptrace::setregs(self.pid_t(), *regs).map_err(Error::host("PTRACE_SETREGS"))
+    }
+
+    /// Reads the XSAVE area into `buf` (whose length is the XSAVE size).
+    pub fn get_fp(&self, buf: &mut [u8]) -> Result<()> {
+        self.regset(
+            libc::PTRACE_GETREGSET,
+            buf.as_mut_ptr(),
+            buf.len(),
+            "PTRACE_GETREGSET",
+        )
+    }
+
+    /// Writes the XSAVE area from `buf`.
+    pub fn set_fp(&self, buf: &[u8]) -> Result<()> {
+        // PTRACE_SETREGSET only reads through the pointer.
+        self.regset(
+            libc::PTRACE_SETREGSET,
+            buf.as_ptr() as *mut u8,
+            buf.len(),
+            "PTRACE_SETREGSET",
+        )
+    }
+
+    fn regset(
+        &self,
+        req: libc::c_uint,
+        ptr: *mut u8,
+        len: usize,
+        what: &'static str,
+    ) -> Result<()> {
+        let mut iov = libc::iovec {
+            iov_base: ptr.cast(),
+            iov_len: len,
+        };
+        // SAFETY: `iov` describes a live buffer of `len` bytes owned by the caller for
+        // the duration of the call; the kernel reads or writes at most `len` bytes.
+        let r = unsafe {
+            libc::ptrace(
+                req,
+                self.tid,
+                NT_X86_XSTATE as usize,
+                &mut iov as *mut libc::iovec,
+            )
+        };
+        if r < 0 {
+            Err(Error::Host {
+                what,
+                errno: Errno::last(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn get_siginfo(&self) -> Result<SigInfo> {
+        let mut info = SigInfo { words: [0; 16] };
+        // SAFETY: SigInfo is a 128-byte repr(C) buffer, the size of siginfo_t, which
+        // PTRACE_GETSIGINFO fills.
+        let r = unsafe {
+            libc::ptrace(
+                libc::PTRACE_GETSIGINFO,
+                self.tid,
+                0usize,
+                &mut info as *mut SigInfo,
+            )
+        };
+        if r < 0 {
+            return Err(Error::Host {
+                what: "PTRACE_GETSIGINFO",
+                errno: Errno::last(),
+            });
+        }
+        Ok(info)
+    }
+
+    /// Resumes with `PTRACE_SYSEMU`: the next syscall stops before it runs, and is
+    /// never executed by the host.
+    pub fn sysemu(&self) -> Result<()> {
+        nix::sys::ptrace::sysemu(self.pid_t(), None).map_err(Error::host("PTRACE_SYSEMU"))
+    }
+
+    /// Resumes with `PTRACE_CONT`, suppressing any signal it stopped for.
+    pub fn cont(&self) -> Result<()> {
+        nix::sys::ptrace::cont(self.pid_t(), None).map_err(Error::host("PTRACE_CONT"))
+    }
+
+    /// Waits for the thread's next stop. Its death is an error: the sentry decides
+    /// when a stub dies, so an unexpected death means the sandbox is broken.
+    pub fn wait(&self) -> Result<Stop> {
+        let mut status = 0;
+        loop {
+            // SAFETY: plain waitpid on our own traced thread with a valid out pointer.
+            let r = unsafe { libc::waitpid(self.tid, &mut status, libc::__WALL) };
+            if r >= 0 {
+                break;
+            }
+            let e = Errno::last();
+            if e != Errno::EINTR {
+                return Err(Error::Host {
+                    what: "waitpid",
+                    errno: e,
+                });
+            }
+        }
+        if libc::WIFSTOPPED(status) {
+            let sig = libc::WSTOPSIG(status);
+            return Ok(match sig {
+                s if s == libc::SIGTRAP | 0x80 => Stop::Syscall,
+                s if status >> 16 != 0 => Stop::Other(s),
+                s => Stop::Signal(s),
+            });
+        }
+        let how = if libc::WIFEXITED(status) {
+            format!("exited with {}", libc::WEXITSTATUS(status))
+        } else {
+            format!("killed by signal {}", libc::WTERMSIG(status))
+        };
+        Err(Error::StubDied {
+            pid: self.pid,
+            status: how,
+        })
+    }
+
+    /// Runs one host syscall inside the stub, from the stub page's `syscall`
+    /// instruction, and returns its raw result. `template` supplies the other
+    /// registers. The thread must be stopped; afterwards its registers are the
+    /// injection's, so the caller restores the application's before resuming it.
+    ///
+    /// A signal that arrives meanwhile (an interrupt) is suppressed and reported
+    /// through the returned flag, so the caller can honour it at its next switch.
+    pub fn inject(
+        &self,
+        stub: &StubPage,
+        template: &Regs,
+        nr: i64,
+        args: [u64; 6],
+    ) -> Result<(i64, bool)> {
+        let mut regs = *template;
+        regs.rax = nr as u64;
+        regs.orig_rax = u64::MAX;
+        regs.rdi = args[0];
+        regs.rsi = args[1];
+        regs.rdx = args[2];
+        regs.r10 = args[3];
+        regs.r8 = args[4];
+        regs.r9 = args[5];
+        regs.rip = stub.syscall_addr();
+        self.set_regs(&regs)?;
+        let mut interrupted = false;
+        loop {
+            self.cont()?;
+            match self.wait()? {
+                Stop::Signal(libc::SIGTRAP) => {
+                    let after = self.get_regs()?;
+                    if after.rip == stub.trap_addr() {
+                        return Ok((after.rax as i64, interrupted));
+                    }
+                    return Err(Error::Unsupported(format!(
+                        "injected syscall {nr} trapped at {:#x}, not the stub",
+                        after.rip
+                    )));
+                }
+                Stop::Signal(libc::SIGSYS) => {
+                    return Err(Error::Unsupported(format!(
+                        "injected syscall {nr} was refused by the stub's seccomp filter"
+                    )));
+                }
+                // An interrupt (or a stray stop) arrives before the stub runs: note it, go on.
+                Stop::Signal(super::INTERRUPT_SIGNAL)
+                | Stop::Signal(libc::SIGSTOP)
+                | Stop::Other(_) => interrupted = true,
+                other => {
+                    let at = self.get_regs().map(|r| r.rip).unwrap_or(0);
+                    let info = self.get_siginfo().ok();
+                    return Err(Error::Unsupported(format!(
+                        "injected syscall {nr} stopped unexpectedly: {other:?} at {at:#x} ({info:?})"
+                    )));
+                }
+            }
+        }
+    }
+}
