@@ -60,3 +60,13 @@ pub mod signal {
     /// `si_code` of a signal the kernel raised itself (e.g. a general protection fault).
     pub const SI_KERNEL: i32 = 0x80;
 }
+
+/// `arch_prctl(2)` codes.
+pub mod arch_prctl {
+    pub const ARCH_SET_GS: u32 = 0x1001;
+    pub const ARCH_SET_FS: u32 = 0x1002;
+    pub const ARCH_GET_FS: u32 = 0x1003;
+    pub const ARCH_GET_GS: u32 = 0x1004;
+    pub const ARCH_GET_CPUID: u32 = 0x1011;
+    pub const ARCH_SET_CPUID: u32 = 0x1012;
+}

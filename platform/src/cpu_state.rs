@@ -34,6 +34,20 @@ impl FpState {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+    /// Puts the state a new program starts with (Linux's `fpstate_init`): x87 control
+    /// word 0x37f, MXCSR 0x1f80, all registers zero. Nothing of the sentry's own
+    /// registers reaches the application.
+    pub fn reset_to_init(&mut self) {
+        self.bytes.fill(0);
+        self.bytes[0..2].copy_from_slice(&0x037fu16.to_le_bytes()); // FCW
+        self.bytes[24..28].copy_from_slice(&0x1f80u32.to_le_bytes()); // MXCSR
+        // XSAVE header: x87 and SSE state are given; every other component is in its
+        // initial state. Standard (non-compacted) format, as ptrace expects.
+        self.bytes[512..520].copy_from_slice(&3u64.to_le_bytes());
+        self.loaded = true;
+        self.dirty = true;
+    }
+
     /// Mutable XSAVE bytes; marks the state to be written back to the thread.
     pub fn bytes_mut(&mut self) -> &mut [u8] {
         self.dirty = true;

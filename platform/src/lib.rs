@@ -137,6 +137,9 @@ pub trait AddressSpace: Send + Sync {
     fn map(&self, addr: u64, len: u64, memfile_offset: u64, prot: Prot) -> Result<()>;
     /// Unmaps a range (holes are fine).
     fn unmap(&self, addr: u64, len: u64) -> Result<()>;
+    /// CPU time application code has used in this address space, all threads
+    /// together (`CLOCK_PROCESS_CPUTIME_ID`), when the platform can tell.
+    fn cpu_time(&self) -> Option<std::time::Duration>;
     /// For the platform's own context to find its concrete type.
     fn as_any(&self) -> &dyn Any;
 }

@@ -1,1 +1,17 @@
-//! placeholder
+//! The sentry: the sandbox's user-space kernel.
+//!
+//! Tasks run application code on a [`platform`] and serve its system calls through
+//! the syscall table installed at boot ([`kernel::SyscallTable`]). Memory is the
+//! [`memfile::MemoryFile`] managed per address space by [`mm::MemoryManager`];
+//! programs are loaded by [`loader`].
+
+pub mod fs;
+pub mod host;
+pub mod hostfile;
+pub mod kernel;
+pub mod loader;
+pub mod memfile;
+pub mod mm;
+pub mod task;
+
+pub use abi::Errno;

@@ -99,6 +99,17 @@ impl AddressSpace for PtraceAddressSpace {
         self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap(stub)")
     }
 
+    fn cpu_time(&self) -> Option<std::time::Duration> {
+        // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED): the stub's CPU-time clock, which
+        // counts only application code (the sentry runs in other processes' time).
+        let clock = nix::time::ClockId::from_raw(((!self.pid) << 3) | 2);
+        let ts = nix::time::clock_gettime(clock).ok()?;
+        Some(std::time::Duration::new(
+            ts.tv_sec() as u64,
+            ts.tv_nsec() as u32,
+        ))
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -1,0 +1,49 @@
+//! What `runsc do`/`run` hand to the sandbox process: everything it needs to start
+//! the container's first process. It travels as JSON on an inherited descriptor.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Rlimit {
+    /// Linux resource number (RLIMIT_*).
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BootSpec {
+    /// The container's root directory on the host.
+    pub root: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    /// Working directory inside the container (absolute).
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    pub rlimits: Vec<Rlimit>,
+    pub hostname: String,
+}
+
+/// RLIMIT_* names as OCI spells them, by Linux resource number.
+pub const RLIMIT_NAMES: [&str; 16] = [
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",
+    "RLIMIT_RTPRIO",
+    "RLIMIT_RTTIME",
+];

@@ -1,0 +1,95 @@
+//! Reading an OCI bundle's config.json into a boot specification.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use oci_spec::runtime::Spec;
+
+use crate::boot_spec::{BootSpec, RLIMIT_NAMES, Rlimit};
+
+/// Loads and checks `BUNDLE/config.json`.
+pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
+    let config = bundle.join("config.json");
+    if !config.exists() {
+        bail!("{} does not exist (is --bundle right?)", config.display());
+    }
+    let spec = Spec::load(&config)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("reading {}", config.display()))?;
+    let process = spec
+        .process()
+        .as_ref()
+        .context("config.json: process is missing")?;
+    let args = process.args().clone().unwrap_or_default();
+    if args.is_empty() || args[0].is_empty() {
+        bail!("config.json: process.args must name a program");
+    }
+    let cwd = process.cwd().to_string_lossy().into_owned();
+    if !cwd.starts_with('/') {
+        bail!("config.json: process.cwd {cwd:?} is not absolute");
+    }
+    let root = spec
+        .root()
+        .as_ref()
+        .context("config.json: root is missing")?;
+    let root_path = bundle.join(root.path());
+    if !root_path.is_dir() {
+        bail!(
+            "rootfs {} does not exist or is not a directory",
+            root_path.display()
+        );
+    }
+    let root_path = root_path
+        .canonicalize()
+        .with_context(|| format!("resolving {}", root_path.display()))?;
+    let user = process.user();
+    let mut rlimits = Vec::new();
+    for r in process.rlimits().iter().flatten() {
+        let name = serde_json::to_value(r.typ())?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let resource = RLIMIT_NAMES
+            .iter()
+            .position(|&n| n == name)
+            .with_context(|| format!("config.json: unknown rlimit {name:?}"))?;
+        if r.soft() > r.hard() {
+            bail!(
+                "config.json: rlimit {name}: soft limit {} is above hard limit {}",
+                r.soft(),
+                r.hard()
+            );
+        }
+        rlimits.push(Rlimit {
+            resource: resource as u32,
+            soft: r.soft(),
+            hard: r.hard(),
+        });
+    }
+    Ok(BootSpec {
+        root: root_path,
+        args,
+        env: process.env().clone().unwrap_or_default(),
+        cwd,
+        uid: user.uid(),
+        gid: user.gid(),
+        additional_gids: user.additional_gids().clone().unwrap_or_default(),
+        rlimits,
+        hostname: spec.hostname().clone().unwrap_or_default(),
+    })
+}
+
+/// Container IDs as runc accepts them.
+pub fn check_id(id: &str) -> anyhow::Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 1024
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+-.".contains(c))
+        && id != "."
+        && id != "..";
+    if !ok {
+        bail!("invalid container id {id:?}: use letters, digits, '_', '+', '-' and '.'");
+    }
+    Ok(())
+}

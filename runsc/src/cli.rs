@@ -1,0 +1,150 @@
+//! The command line, spelled as gVisor's `runsc` spells it.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "runsc",
+    version,
+    about = "An OCI runtime that runs containers on a user-space kernel"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts (before or after the command name).
+#[derive(Args, Debug, Clone)]
+pub struct GlobalFlags {
+    /// Directory holding container state.
+    #[arg(long, global = true, default_value = "/var/run/runsc")]
+    pub root: PathBuf,
+    /// Log at debug level.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Where debug logs go: a file, or a directory (ending in '/') to create one in.
+    #[arg(long = "debug-log", global = true, value_name = "PATH")]
+    pub debug_log: Option<PathBuf>,
+    /// Log file of the runtime itself (as runc's --log).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Format of log lines.
+    #[arg(long = "log-format", global = true, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// How application code is run and trapped.
+    #[arg(long, global = true, default_value = "ptrace")]
+    pub platform: String,
+    /// Networking of the sandbox.
+    #[arg(long, global = true, default_value = "none")]
+    pub network: String,
+}
+
+impl GlobalFlags {
+    /// Refuses platforms and network modes this build does not have.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        match platform::PLATFORMS
+            .iter()
+            .find(|(name, _)| *name == self.platform)
+        {
+            Some((_, true)) => {}
+            Some((name, false)) => {
+                bail!("platform {name:?} is not available yet; use --platform=ptrace")
+            }
+            None => bail!(
+                "unknown platform {:?}; known platforms: ptrace, kvm, systrap",
+                self.platform
+            ),
+        }
+        match self.network.as_str() {
+            "none" => Ok(()),
+            "sandbox" | "host" => bail!(
+                "network {:?} is not available yet; use --network=none",
+                self.network
+            ),
+            other => bail!("unknown network {other:?}; known: none, sandbox, host"),
+        }
+    }
+
+    /// The flags again, for the `runsc boot` child.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut v = vec![
+            format!("--root={}", self.root.display()),
+            format!("--log-format={}", self.log_format),
+            format!("--platform={}", self.platform),
+            format!("--network={}", self.network),
+        ];
+        if self.debug {
+            v.push("--debug".into());
+        }
+        if let Some(p) = &self.debug_log {
+            v.push(format!("--debug-log={}", p.display()));
+        }
+        if let Some(p) = &self.log {
+            v.push(format!("--log={}", p.display()));
+        }
+        v
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a command in a sandbox on the host's root filesystem, without a bundle.
+    Do(DoArgs),
+    /// Create and start a container from an OCI bundle, and wait for it.
+    Run(RunArgs),
+    /// The sandbox process (started by runsc itself).
+    #[command(hide = true)]
+    Boot(BootArgs),
+    /// Print the syscall table: what the sandbox implements.
+    Syscalls(SyscallsArgs),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Do(_) => "do",
+            Command::Run(_) => "run",
+            Command::Boot(_) => "boot",
+            Command::Syscalls(_) => "syscalls",
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct DoArgs {
+    /// The command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The bundle directory (holding config.json).
+    #[arg(long, short = 'b', default_value = ".")]
+    pub bundle: PathBuf,
+    /// The container's ID.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct BootArgs {
+    /// Descriptor to read the boot specification (JSON) from.
+    #[arg(long = "spec-fd")]
+    pub spec_fd: i32,
+}
+
+#[derive(Args, Debug)]
+pub struct SyscallsArgs {
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "markdown"])]
+    pub format: String,
+}

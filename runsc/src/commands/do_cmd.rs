@@ -1,0 +1,29 @@
+//! `runsc do CMD ARGS...`: sandbox a command on the host's root filesystem, with
+//! the caller's environment, working directory and identity.
+
+use anyhow::Context;
+
+use crate::boot_spec::BootSpec;
+use crate::cli::{DoArgs, GlobalFlags};
+
+pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let env = std::env::vars_os()
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+        .collect();
+    let hostname = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let spec = BootSpec {
+        root: "/".into(),
+        args: args.command,
+        env,
+        cwd: cwd.to_string_lossy().into_owned(),
+        uid: nix::unistd::getuid().as_raw(),
+        gid: nix::unistd::getgid().as_raw(),
+        additional_gids: Vec::new(),
+        rlimits: Vec::new(),
+        hostname,
+    };
+    crate::sandbox::run(global, &spec)
+}

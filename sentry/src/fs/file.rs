@@ -1,0 +1,68 @@
+//! Open file descriptions.
+
+use std::sync::Arc;
+
+use abi::Errno;
+use abi::types::Stat;
+use parking_lot::Mutex;
+
+use crate::mm::Mappable;
+
+/// What a kind of file does. Defaults are Linux's answers for files that do not
+/// support an operation.
+pub trait FileOps: Send + Sync {
+    /// Reads at `offset` (ignored by streams); returns bytes read.
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// Writes at `offset` (ignored by streams); returns bytes written.
+    fn write(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> Result<Stat, Errno>;
+    /// Seekable files have offsets; streams (pipes, ttys) do not (`ESPIPE`).
+    fn seekable(&self) -> bool;
+    /// For `lseek(SEEK_END)`.
+    fn size(&self) -> Result<u64, Errno> {
+        Ok(self.stat()?.size as u64)
+    }
+    /// `ioctl` requests that return an integer and may read or write an argument
+    /// buffer of the size the request implies (`ENOTTY` when not a tty request).
+    fn ioctl(&self, _request: u32, _arg: &mut [u8]) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// The file's path in the sandbox, when it has one (for `*at` calls on directories).
+    fn path(&self) -> Option<String> {
+        None
+    }
+    /// For `mmap`: the file's contents, when it can be mapped.
+    fn mappable(&self) -> Option<Arc<dyn Mappable>> {
+        None
+    }
+}
+
+/// An open file description: the file, its status flags and its offset.
+pub struct OpenFile {
+    pub ops: Arc<dyn FileOps>,
+    /// `O_ACCMODE`, `O_APPEND`, `O_NONBLOCK`...
+    pub flags: Mutex<u32>,
+    pub offset: Mutex<u64>,
+}
+
+impl OpenFile {
+    pub fn new(ops: Arc<dyn FileOps>, flags: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            ops,
+            flags: Mutex::new(flags),
+            offset: Mutex::new(0),
+        })
+    }
+
+    pub fn readable(&self) -> bool {
+        let acc = *self.flags.lock() & libc::O_ACCMODE as u32;
+        acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32
+    }
+
+    pub fn writable(&self) -> bool {
+        let acc = *self.flags.lock() & libc::O_ACCMODE as u32;
+        acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32
+    }
+}

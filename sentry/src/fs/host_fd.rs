@@ -1,0 +1,123 @@
+//! A host descriptor the sandbox was given (the container's stdio).
+//!
+//! Reads and writes go to the host descriptor; `fstat` reports it; the terminal
+//! requests that only read state (`TCGETS`, `TIOCGWINSZ`) are answered from it
+//! when it is a terminal. Blocking reads still block in the host call; the
+//! notifier-based non-blocking design comes with the waiting primitives.
+
+use abi::Errno;
+use abi::types::{Stat, Timespec};
+
+use super::file::FileOps;
+
+pub struct HostFd {
+    fd: i32,
+}
+
+fn last_errno() -> Errno {
+    Errno(nix::errno::Errno::last_raw() as u16)
+}
+
+impl HostFd {
+    /// Wraps host descriptor `fd`, which the sentry keeps open for its whole life.
+    pub fn new(fd: i32) -> HostFd {
+        HostFd { fd }
+    }
+
+    fn is_tty(&self) -> bool {
+        // SAFETY: isatty only inspects the descriptor.
+        unsafe { libc::isatty(self.fd) == 1 }
+    }
+}
+
+impl FileOps for HostFd {
+    fn read(&self, _offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: reads into a live buffer of buf.len() bytes.
+            let n = unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = last_errno();
+            if e != Errno::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    fn write(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: writes from a live buffer of buf.len() bytes.
+            let n = unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = last_errno();
+            if e != Errno::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        let st = nix::sys::stat::fstat(self.fd).map_err(|e| Errno(e as i32 as u16))?;
+        Ok(Stat {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            nlink: st.st_nlink,
+            mode: st.st_mode,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            pad0: 0,
+            rdev: st.st_rdev,
+            size: st.st_size,
+            blksize: st.st_blksize,
+            blocks: st.st_blocks,
+            atime: Timespec {
+                tv_sec: st.st_atime,
+                tv_nsec: st.st_atime_nsec,
+            },
+            mtime: Timespec {
+                tv_sec: st.st_mtime,
+                tv_nsec: st.st_mtime_nsec,
+            },
+            ctime: Timespec {
+                tv_sec: st.st_ctime,
+                tv_nsec: st.st_ctime_nsec,
+            },
+            reserved: [0; 3],
+        })
+    }
+
+    fn seekable(&self) -> bool {
+        // Regular files redirected into the container are seekable on the host too.
+        self.stat()
+            .is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFREG)
+    }
+
+    fn ioctl(&self, request: u32, arg: &mut [u8]) -> Result<u64, Errno> {
+        let read_only = [abi::ioctl::TCGETS, abi::ioctl::TIOCGWINSZ];
+        if !read_only.contains(&request) || !self.is_tty() {
+            return Err(Errno::ENOTTY);
+        }
+        // SAFETY: TCGETS and TIOCGWINSZ write a termios/winsize into `arg`, which the
+        // caller sized for the request.
+        let r = unsafe { libc::ioctl(self.fd, request as libc::Ioctl, arg.as_mut_ptr()) };
+        if r < 0 {
+            Err(last_errno())
+        } else {
+            Ok(r as u64)
+        }
+    }
+}
+
+/// The access mode (`O_RDONLY`/`O_WRONLY`/`O_RDWR`) and status flags of host `fd`.
+pub fn host_access_mode(fd: i32) -> u32 {
+    // SAFETY: F_GETFL only reads descriptor flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        libc::O_RDWR as u32
+    } else {
+        flags as u32 & (libc::O_ACCMODE | libc::O_APPEND) as u32
+    }
+}

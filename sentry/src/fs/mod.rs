@@ -1,0 +1,8 @@
+//! Open files and descriptor tables. (The VFS proper arrives with the gofer.)
+
+pub mod fd_table;
+pub mod file;
+pub mod host_fd;
+
+pub use fd_table::FdTable;
+pub use file::{FileOps, OpenFile};

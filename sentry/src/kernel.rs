@@ -1,0 +1,30 @@
+//! The kernel: what every task of the sandbox shares.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use platform::Platform;
+
+use crate::hostfile::RootFs;
+use crate::loader::HostAuxv;
+use crate::memfile::MemoryFile;
+use crate::task::Task;
+
+/// The syscall table, installed into the kernel at boot (the sentry never names
+/// the `syscalls` crate).
+pub trait SyscallTable: Send + Sync {
+    /// Serves syscall `nr`; returns the raw value for `rax` (`-errno` on failure).
+    fn dispatch(&self, task: &mut Task, nr: u64, args: [u64; 6]) -> u64;
+}
+
+pub struct Kernel {
+    pub platform: Arc<dyn Platform>,
+    pub memfile: Arc<MemoryFile>,
+    pub rootfs: RootFs,
+    pub syscalls: &'static dyn SyscallTable,
+    pub hostname: String,
+    pub domainname: String,
+    pub host_auxv: HostAuxv,
+    /// For CLOCK_BOOTTIME-like uptime and `sysinfo`.
+    pub started: Instant,
+}

@@ -1,0 +1,128 @@
+//! Loading a program into a fresh address space: ELF executables (static, static-PIE,
+//! dynamically linked with their interpreter) and `#!` scripts, then the initial
+//! stack with argv, envp and the auxiliary vector.
+
+mod auxv;
+mod elf;
+mod script;
+mod stack;
+
+use std::sync::Arc;
+
+use abi::Errno;
+
+use crate::hostfile::{HostFile, RootFs};
+use crate::mm::MemoryManager;
+
+pub use auxv::HostAuxv;
+
+/// Bytes of a file examined to recognise its format (Linux's BINPRM_BUF_SIZE).
+const HEADER_BYTES: usize = 256;
+/// How many `#!` interpreters may chain (Linux's BINPRM_MAX_RECURSION).
+const MAX_INTERPRETER_DEPTH: usize = 4;
+
+/// What to run.
+pub struct ExecRequest {
+    /// The file name as given (relative names resolve against `cwd`).
+    pub path: String,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    pub cwd: String,
+}
+
+/// Identity values the auxiliary vector reports.
+#[derive(Clone, Copy, Debug)]
+pub struct AuxIds {
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+}
+
+/// Where the new program starts.
+#[derive(Debug)]
+pub struct LoadedImage {
+    pub entry: u64,
+    pub stack_pointer: u64,
+    /// The executable that was finally loaded (the interpreter of a script).
+    pub exe_path: String,
+}
+
+/// Resolves `path` against `cwd` into an absolute path (no `..` processing: the
+/// host resolves that inside the root).
+pub fn absolute_path(cwd: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{}", cwd.trim_end_matches('/'), path)
+    }
+}
+
+/// Opens an executable: a regular file with an execute bit.
+fn open_executable(root: &RootFs, path: &str) -> Result<Arc<HostFile>, Errno> {
+    let file = Arc::new(root.open_file(path)?);
+    if !file.is_regular() || file.stat().mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(file)
+}
+
+/// Loads `req` into `mm` (which must be empty).
+pub fn load(
+    mm: &MemoryManager,
+    root: &RootFs,
+    mut req: ExecRequest,
+    ids: AuxIds,
+    host: &HostAuxv,
+) -> Result<LoadedImage, Errno> {
+    if req.path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let execfn = req.path.clone().into_bytes();
+    let mut path = absolute_path(&req.cwd, &req.path);
+    for _ in 0..=MAX_INTERPRETER_DEPTH {
+        let file = open_executable(root, &path)?;
+        let mut header = vec![0u8; HEADER_BYTES];
+        let n = file.pread(0, &mut header)?;
+        header.truncate(n);
+        if header.starts_with(b"#!") {
+            let (interp, arg) = script::parse(&header)?;
+            // argv[0] is replaced by the interpreter (and its argument), then the script.
+            let mut argv = vec![interp.clone().into_bytes()];
+            argv.extend(arg.map(String::into_bytes));
+            argv.push(req.path.clone().into_bytes());
+            argv.extend(req.argv.iter().skip(1).cloned());
+            req.argv = argv;
+            req.path = interp.clone();
+            path = absolute_path(&req.cwd, &interp);
+            continue;
+        }
+        let main = elf::load_main(mm, &file, &header)?;
+        let interp = match &main.interpreter {
+            Some(ipath) => {
+                let ifile = open_executable(root, ipath).map_err(|e| {
+                    if e == Errno::EACCES {
+                        Errno::ELIBBAD
+                    } else {
+                        e
+                    }
+                })?;
+                let mut ih = vec![0u8; HEADER_BYTES];
+                let n = ifile.pread(0, &mut ih)?;
+                ih.truncate(n);
+                Some(elf::load_interpreter(mm, &ifile, &ih)?)
+            }
+            None => None,
+        };
+        mm.set_brk_start(main.brk_start);
+        let entry = interp.as_ref().map_or(main.entry, |i| i.entry);
+        let auxv = auxv::build(&main, interp.as_ref().map(|i| i.base), ids, host);
+        let sp = stack::build(mm, &req.argv, &req.envp, &execfn, &auxv)?;
+        return Ok(LoadedImage {
+            entry,
+            stack_pointer: sp,
+            exe_path: path,
+        });
+    }
+    Err(Errno::ELOOP)
+}

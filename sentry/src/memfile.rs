@@ -1,0 +1,208 @@
+//! The memory file: one memfd holding all application memory of the sandbox.
+//!
+//! Platforms map ranges of it into application address spaces; the sentry maps the
+//! whole of it once, so it reads and writes application memory with plain memory
+//! copies and no host calls. Space is handed out in page-aligned ranges; freed
+//! ranges are punched out so the host gets the memory back.
+//!
+//! This module and `mm::io` are where the sentry touches raw memory.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+
+use abi::{Errno, PAGE_SIZE};
+use memmap2::{MmapOptions, MmapRaw};
+use parking_lot::Mutex;
+
+/// Virtual size reserved for the sentry's view of the file. Only pages in use cost
+/// memory; this bounds the sandbox's total application memory.
+const RESERVE: u64 = 256 << 30;
+/// The file grows in steps of this size (it is sparse, so the step costs nothing).
+const GROW_STEP: u64 = 1 << 30;
+
+pub struct MemoryFile {
+    file: File,
+    view: MmapRaw,
+    alloc: Mutex<Allocator>,
+}
+
+#[derive(Default)]
+struct Allocator {
+    /// End of the highest range ever handed out.
+    top: u64,
+    /// Current file size.
+    size: u64,
+    /// Free ranges below `top`: offset -> length.
+    free: BTreeMap<u64, u64>,
+}
+
+impl MemoryFile {
+    pub fn new() -> std::io::Result<MemoryFile> {
+        let fd = nix::sys::memfd::memfd_create(
+            c"runsc-memory",
+            nix::sys::memfd::MemFdCreateFlag::empty(),
+        )?;
+        let file = File::from(fd);
+        let view = MmapOptions::new()
+            .len(RESERVE as usize)
+            .no_reserve_swap()
+            .map_raw(&file)?;
+        Ok(MemoryFile {
+            file,
+            view,
+            alloc: Mutex::new(Allocator::default()),
+        })
+    }
+
+    /// The descriptor platforms map from.
+    pub fn raw_fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+
+    /// Allocates `len` bytes (a multiple of the page size) of zeroed memory.
+    pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        debug_assert!(len % PAGE_SIZE == 0 && len > 0);
+        let mut a = self.alloc.lock();
+        if let Some((&off, &flen)) = a.free.iter().find(|&(_, &flen)| flen >= len) {
+            a.free.remove(&off);
+            if flen > len {
+                a.free.insert(off + len, flen - len);
+            }
+            return Ok(off);
+        }
+        let off = a.top;
+        let end = off
+            .checked_add(len)
+            .filter(|&e| e <= RESERVE)
+            .ok_or(Errno::ENOMEM)?;
+        if end > a.size {
+            let size = end.div_ceil(GROW_STEP) * GROW_STEP;
+            self.file
+                .set_len(size.min(RESERVE))
+                .map_err(|_| Errno::ENOMEM)?;
+            a.size = size.min(RESERVE);
+        }
+        a.top = end;
+        Ok(off)
+    }
+
+    /// Returns a range to the pool and its memory to the host; it reads as zeroes
+    /// when handed out again.
+    pub fn free(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let _ = nix::fcntl::fallocate(
+            self.file.as_raw_fd(),
+            nix::fcntl::FallocateFlags::FALLOC_FL_PUNCH_HOLE
+                | nix::fcntl::FallocateFlags::FALLOC_FL_KEEP_SIZE,
+            off as i64,
+            len as i64,
+        );
+        let mut a = self.alloc.lock();
+        let (mut start, mut end) = (off, off + len);
+        if let Some((&poff, &plen)) = a.free.range(..start).next_back() {
+            if poff + plen == start {
+                a.free.remove(&poff);
+                start = poff;
+            }
+        }
+        if let Some(nlen) = a.free.remove(&end) {
+            end += nlen;
+        }
+        if end == a.top {
+            a.top = start;
+        } else {
+            a.free.insert(start, end - start);
+        }
+    }
+
+    fn check(&self, off: u64, len: usize) {
+        assert!(
+            off.checked_add(len as u64).is_some_and(|e| e <= RESERVE),
+            "memory file range out of bounds"
+        );
+    }
+
+    /// Copies bytes at `off` into `dst`.
+    pub fn read(&self, off: u64, dst: &mut [u8]) {
+        self.check(off, dst.len());
+        // SAFETY: the range lies inside the reserved view (checked) and inside the
+        // file (callers only pass allocated ranges, and the file is never shrunk).
+        // Application threads may write these pages concurrently; a racy byte copy
+        // is what Linux's copy_from_user gives too.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.view.as_ptr().add(off as usize),
+                dst.as_mut_ptr(),
+                dst.len(),
+            )
+        }
+    }
+
+    /// Copies `src` to `off`.
+    pub fn write(&self, off: u64, src: &[u8]) {
+        self.check(off, src.len());
+        // SAFETY: as in `read`, for writing.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                src.as_ptr(),
+                self.view.as_mut_ptr().add(off as usize),
+                src.len(),
+            )
+        }
+    }
+
+    /// Zeroes `len` bytes at `off`.
+    pub fn zero(&self, off: u64, len: u64) {
+        self.check(off, len as usize);
+        // SAFETY: as in `write`.
+        unsafe { std::ptr::write_bytes(self.view.as_mut_ptr().add(off as usize), 0, len as usize) }
+    }
+}
+
+impl MemoryFile {
+    /// Whether each page of `[off, off+len)` holds memory (was ever touched), as the
+    /// host's page cache says: untouched pages of the file are holes.
+    pub fn resident(&self, off: u64, len: u64) -> Vec<bool> {
+        self.check(off, len as usize);
+        let pages = len.div_ceil(PAGE_SIZE) as usize;
+        let mut vec = vec![0u8; pages];
+        // SAFETY: the range is inside the view (checked) and page aligned (callers pass
+        // page ranges); `vec` has one byte per page, as mincore writes.
+        let r = unsafe {
+            libc::mincore(
+                self.view.as_mut_ptr().add(off as usize).cast(),
+                len as usize,
+                vec.as_mut_ptr(),
+            )
+        };
+        if r != 0 {
+            return vec![true; pages];
+        }
+        vec.into_iter().map(|b| b & 1 != 0).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocate_free_reuse_and_zero() {
+        let m = MemoryFile::new().unwrap();
+        let a = m.allocate(2 * PAGE_SIZE).unwrap();
+        let b = m.allocate(PAGE_SIZE).unwrap();
+        assert_ne!(a, b);
+        m.write(a, b"hello");
+        let mut buf = [0u8; 5];
+        m.read(a, &mut buf);
+        assert_eq!(&buf, b"hello");
+        m.free(a, 2 * PAGE_SIZE);
+        let c = m.allocate(PAGE_SIZE).unwrap();
+        assert_eq!(c, a, "freed range is reused");
+        m.read(c, &mut buf);
+        assert_eq!(buf, [0; 5], "reused memory reads as zeroes");
+    }
+}

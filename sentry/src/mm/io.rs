@@ -1,0 +1,142 @@
+//! Copying to and from application memory: checked against the areas' protection,
+//! `EFAULT` for anything the application could not access itself.
+
+use abi::Errno;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+use super::MemoryManager;
+use super::pma::Pma;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Read,
+    Write,
+    /// The loader filling read-only segments: no protection check.
+    Force,
+}
+
+impl MemoryManager {
+    /// Calls `f(offset_in_range, piece)` for each populated piece of `[addr, addr+len)`,
+    /// populating as needed.
+    fn for_each_piece(
+        &self,
+        addr: u64,
+        len: usize,
+        need: Need,
+        mut f: impl FnMut(usize, Pma),
+    ) -> Result<(), Errno> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr
+            .checked_add(len as u64)
+            .filter(|&e| e <= self.layout.max_addr)
+            .ok_or(Errno::EFAULT)?;
+        let mut inner = self.inner.lock();
+        let mut at = addr;
+        while at < end {
+            let vma = inner.find_or_grow(at).ok_or(Errno::EFAULT)?;
+            let allowed = match need {
+                Need::Read => vma.prot.read || vma.prot.write || vma.prot.exec,
+                Need::Write => vma.prot.write,
+                Need::Force => true,
+            };
+            if !allowed {
+                return Err(Errno::EFAULT);
+            }
+            let piece_end = end.min(vma.end);
+            self.populate(&mut inner, &vma, at, piece_end)
+                .map_err(|_| Errno::EFAULT)?;
+            for p in inner.pmas.pieces(at, piece_end) {
+                f((p.start - addr) as usize, p);
+            }
+            at = piece_end;
+        }
+        Ok(())
+    }
+
+    /// Checks that `[addr, addr+len)` could be written by the application, without
+    /// touching it (so a stream is not read into a buffer that then faults).
+    pub fn check_writable(&self, addr: u64, len: usize) -> Result<(), Errno> {
+        let end = addr
+            .checked_add(len as u64)
+            .filter(|&e| e <= self.layout.max_addr)
+            .ok_or(Errno::EFAULT)?;
+        let mut inner = self.inner.lock();
+        let mut at = addr;
+        while at < end {
+            let vma = inner.find_or_grow(at).ok_or(Errno::EFAULT)?;
+            if !vma.prot.write {
+                return Err(Errno::EFAULT);
+            }
+            at = vma.end;
+        }
+        Ok(())
+    }
+
+    /// Copies application memory at `addr` into `buf`.
+    pub fn copy_in(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let memfile = self.memfile.clone();
+        self.for_each_piece(addr, buf.len(), Need::Read, |off, p| {
+            memfile.read(p.offset, &mut buf[off..off + (p.end - p.start) as usize])
+        })
+    }
+
+    /// Copies `data` to application memory at `addr`.
+    pub fn copy_out(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let memfile = self.memfile.clone();
+        self.for_each_piece(addr, data.len(), Need::Write, |off, p| {
+            memfile.write(p.offset, &data[off..off + (p.end - p.start) as usize])
+        })
+    }
+
+    /// Writes `data` whatever the protection (the loader filling segments and stacks).
+    pub fn copy_out_force(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let memfile = self.memfile.clone();
+        self.for_each_piece(addr, data.len(), Need::Force, |off, p| {
+            memfile.write(p.offset, &data[off..off + (p.end - p.start) as usize])
+        })
+    }
+
+    /// Reads a plain-data object.
+    pub fn read_obj<T: FromBytes + IntoBytes>(&self, addr: u64) -> Result<T, Errno> {
+        let mut v = T::new_zeroed();
+        self.copy_in(addr, v.as_mut_bytes())?;
+        Ok(v)
+    }
+
+    /// Writes a plain-data object.
+    pub fn write_obj<T: IntoBytes + Immutable + ?Sized>(
+        &self,
+        addr: u64,
+        v: &T,
+    ) -> Result<(), Errno> {
+        self.copy_out(addr, v.as_bytes())
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+    /// `ENAMETOOLONG` when longer, `EFAULT` when it runs into inaccessible memory.
+    pub fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut at = addr;
+        loop {
+            // Read up to the end of the page so an inaccessible next page is not touched.
+            let chunk = (abi::PAGE_SIZE - (at % abi::PAGE_SIZE)) as usize;
+            let mut buf = vec![0u8; chunk];
+            self.copy_in(at, &mut buf)?;
+            if let Some(nul) = buf.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&buf[..nul]);
+                return if out.len() > max {
+                    Err(Errno::ENAMETOOLONG)
+                } else {
+                    Ok(out)
+                };
+            }
+            out.extend_from_slice(&buf);
+            if out.len() > max {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            at = at.checked_add(chunk as u64).ok_or(Errno::EFAULT)?;
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The memory manager of one application address space.
+//!
+//! It keeps two maps: the VMAs (what the application asked for: ranges, protection,
+//! backing) and the PMAs (which pages are populated, and where in the memory file
+//! they live). Pages are populated on first touch, by a fault the platform reports
+//! or by the sentry copying to or from the range, and mapped into the platform's
+//! address space on faults. The application never sees a page the MM did not
+//! decide to map.
+//!
+//! Lock order: `MemoryManager::inner` before `MemoryFile`'s allocator. Platform calls
+//! (injections) are made with `inner` held.
+
+mod advice;
+mod brk;
+mod fault;
+mod io;
+mod mmap;
+mod mremap;
+mod pma;
+mod vma;
+
+use std::sync::Arc;
+
+use abi::{Errno, PAGE_SIZE, page_down};
+use parking_lot::Mutex;
+use platform::{AddressSpace, Prot};
+
+pub use mmap::{MmapArgs, MmapFile};
+pub use vma::{Backing, Mappable, Vma};
+
+use crate::memfile::MemoryFile;
+use pma::{Pma, PmaSet};
+use vma::VmaSet;
+
+/// Lowest address a mapping may have (Linux's default `vm.mmap_min_addr`).
+pub const MMAP_MIN_ADDR: u64 = 0x10000;
+/// Gap kept free below the stack so it can grow (Linux's `stack_guard_gap`).
+const STACK_GUARD_GAP: u64 = 256 * PAGE_SIZE;
+
+/// Where things go in a fresh address space.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// First address above the usable range.
+    pub max_addr: u64,
+    /// Top of the main thread's stack.
+    pub stack_top: u64,
+    /// Top-down mmap allocations start below this.
+    pub mmap_base: u64,
+    /// Where a position-independent executable is loaded.
+    pub pie_base: u64,
+}
+
+impl Layout {
+    /// A randomized layout, like Linux's with ASLR on.
+    pub fn randomized(max_addr: u64, stack_limit: u64) -> Layout {
+        let rand = |range: u64| page_down(crate::host::random_u64() % range);
+        let stack_top = max_addr - PAGE_SIZE - rand(1 << 30);
+        // Leave room for the stack to reach its limit, as Linux does (at least 128 MiB).
+        let gap = stack_limit.clamp(128 << 20, max_addr / 6 * 5);
+        let mmap_base = page_down(stack_top - gap) - rand(64 << 30);
+        let pie_base = 0x5555_5555_4000 + rand(4 << 30);
+        Layout {
+            max_addr,
+            stack_top,
+            mmap_base,
+            pie_base,
+        }
+    }
+}
+
+pub struct MemoryManager {
+    space: Arc<dyn AddressSpace>,
+    memfile: Arc<MemoryFile>,
+    layout: Layout,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    vmas: VmaSet,
+    pmas: PmaSet,
+    brk_start: u64,
+    brk: u64,
+    /// RLIMIT_STACK: how far the stack may grow down.
+    stack_limit: u64,
+}
+
+impl MemoryManager {
+    pub fn new(
+        space: Arc<dyn AddressSpace>,
+        memfile: Arc<MemoryFile>,
+        layout: Layout,
+        stack_limit: u64,
+    ) -> Self {
+        let inner = Inner {
+            vmas: VmaSet::default(),
+            pmas: PmaSet::default(),
+            brk_start: 0,
+            brk: 0,
+            stack_limit,
+        };
+        MemoryManager {
+            space,
+            memfile,
+            layout,
+            inner: Mutex::new(inner),
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    pub fn address_space(&self) -> &Arc<dyn AddressSpace> {
+        &self.space
+    }
+
+    /// Sets the start (and current end) of the heap, just above the executable.
+    pub fn set_brk_start(&self, addr: u64) {
+        let mut inner = self.inner.lock();
+        inner.brk_start = addr;
+        inner.brk = addr;
+    }
+
+    /// Names the area starting at `start` (`[stack]`).
+    pub fn name_area(&self, start: u64, name: &'static str) {
+        let mut inner = self.inner.lock();
+        if let Some(v) = inner.vmas.find_mut(start) {
+            v.name = Some(name);
+        }
+    }
+
+    /// `[start, end)` of each area, with its protection and name, in address order.
+    pub fn areas(&self) -> Vec<(u64, u64, Prot, Option<&'static str>)> {
+        self.inner
+            .lock()
+            .vmas
+            .iter()
+            .map(|v| (v.start, v.end, v.prot, v.name))
+            .collect()
+    }
+
+    /// Unmaps `[start, end)`: areas, their memory, and the platform mappings.
+    fn unmap_locked(&self, inner: &mut Inner, start: u64, end: u64) {
+        inner.vmas.remove_range(start, end);
+        for p in inner.pmas.remove_range(start, end) {
+            self.memfile.free(p.offset, p.end - p.start);
+        }
+        self.platform_unmap(start, end);
+    }
+
+    fn platform_unmap(&self, start: u64, end: u64) {
+        if let Err(e) = self.space.unmap(start, end - start) {
+            tracing::error!("unmapping {start:#x}-{end:#x} from the address space: {e}");
+        }
+    }
+
+    /// Allocates memory-file pages for the holes of `[start, end)`, which lies in `vma`,
+    /// filling them from the area's file if it has one.
+    fn populate(&self, inner: &mut Inner, vma: &Vma, start: u64, end: u64) -> Result<(), Errno> {
+        // Whole pages (areas are page aligned, so this stays inside `vma`).
+        let (start, end) = (page_down(start), abi::page_up(end).ok_or(Errno::EFAULT)?);
+        for (hs, he) in inner.pmas.holes(start, end) {
+            let len = he - hs;
+            let offset = self.memfile.allocate(len)?;
+            if let Some((file, foff)) = vma.file_offset(hs) {
+                let mut buf = vec![0u8; len as usize];
+                let mut done = 0;
+                while done < buf.len() {
+                    let n = file.read_at(foff + done as u64, &mut buf[done..]);
+                    if n == 0 {
+                        break;
+                    }
+                    done += n;
+                }
+                self.memfile.write(offset, &buf[..done]);
+            }
+            inner.pmas.insert(Pma {
+                start: hs,
+                end: he,
+                offset,
+            });
+        }
+        Ok(())
+    }
+
+    /// Maps the populated pieces of `[start, end)` into the platform with `prot`.
+    fn platform_map(&self, inner: &Inner, start: u64, end: u64, prot: Prot) -> Result<(), Errno> {
+        if prot.is_none() {
+            self.platform_unmap(start, end);
+            return Ok(());
+        }
+        for p in inner.pmas.pieces(start, end) {
+            self.space
+                .map(p.start, p.end - p.start, p.offset, prot)
+                .map_err(|e| {
+                    tracing::error!(
+                        "mapping {:#x}-{:#x} into the address space: {e}",
+                        p.start,
+                        p.end
+                    );
+                    Errno::ENOMEM
+                })?;
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// The area containing `addr`, growing the stack down to it if that is where it is.
+    fn find_or_grow(&mut self, addr: u64) -> Option<Vma> {
+        if let Some(v) = self.vmas.find(addr) {
+            return Some(v.clone());
+        }
+        let above = self.vmas.next_from(addr)?.clone();
+        let new_start = page_down(addr);
+        if !above.growsdown || above.end - new_start > self.stack_limit {
+            return None;
+        }
+        if self
+            .vmas
+            .prev_below(addr)
+            .is_some_and(|p| p.end + STACK_GUARD_GAP > new_start)
+        {
+            return None;
+        }
+        let mut grown = self.vmas.remove_range(above.start, above.end).pop()?;
+        grown.start = new_start;
+        self.vmas.insert(grown.clone());
+        Some(grown)
+    }
+}
+
+impl Drop for MemoryManager {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        for p in inner.pmas.remove_range(0, u64::MAX) {
+            self.memfile.free(p.offset, p.end - p.start);
+        }
+    }
+}

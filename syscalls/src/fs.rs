@@ -1,0 +1,359 @@
+//! File syscalls on the descriptors the sandbox has: its stdio and read-only files
+//! of the root (the VFS and the gofer replace the latter).
+
+use std::sync::Arc;
+
+use abi::linux as l;
+use abi::types::Iovec;
+use sentry::Errno;
+use sentry::fs::OpenFile;
+use sentry::hostfile::RootFileOps;
+use sentry::task::Task;
+
+use crate::args::{Args, Handler, SysResult};
+use crate::table::Support::{self, *};
+
+const RO_NOTE: &str =
+    "files of the root are read-only until the gofer serves them (EROFS on write opens)";
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    vec![
+        (l::__NR_read, Some(read), Full),
+        (l::__NR_write, Some(write), Full),
+        (l::__NR_readv, Some(readv), Full),
+        (l::__NR_writev, Some(writev), Full),
+        (l::__NR_pread64, Some(pread64), Full),
+        (l::__NR_pwrite64, Some(pwrite64), Full),
+        (l::__NR_open, Some(open), Partial(RO_NOTE)),
+        (l::__NR_openat, Some(openat), Partial(RO_NOTE)),
+        (l::__NR_close, Some(close), Full),
+        (
+            l::__NR_lseek,
+            Some(lseek),
+            Partial("SEEK_DATA/SEEK_HOLE unsupported (EINVAL)"),
+        ),
+        (l::__NR_fstat, Some(fstat), Full),
+        (l::__NR_stat, Some(stat), Partial(RO_NOTE)),
+        (l::__NR_lstat, Some(lstat), Partial(RO_NOTE)),
+        (l::__NR_newfstatat, Some(newfstatat), Partial(RO_NOTE)),
+        (
+            l::__NR_ioctl,
+            Some(ioctl),
+            Partial("TCGETS and TIOCGWINSZ on terminals; ENOTTY otherwise"),
+        ),
+    ]
+}
+
+/// Linux caps a single read or write at this many bytes.
+const MAX_RW_COUNT: usize = 0x7fff_f000;
+/// Data moves through the sentry in chunks of this size.
+const CHUNK: usize = 1 << 20;
+const PATH_MAX: usize = 4096;
+const UIO_MAXIOV: usize = 1024;
+
+fn readable_file(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    let f = t.fds.get(fd)?;
+    if !f.readable() {
+        Err(Errno::EBADF)
+    } else {
+        Ok(f)
+    }
+}
+
+fn writable_file(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    let f = t.fds.get(fd)?;
+    if !f.writable() {
+        Err(Errno::EBADF)
+    } else {
+        Ok(f)
+    }
+}
+
+/// Reads up to `count` bytes into `addr`: at `pos`, or at the file offset (advanced)
+/// when `pos` is `None`.
+fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
+    let count = count.min(MAX_RW_COUNT);
+    if count == 0 {
+        return Ok(0);
+    }
+    t.mm.check_writable(addr, count)?;
+    let seekable = f.ops.seekable();
+    let mut offset = match pos {
+        Some(p) => p,
+        None if seekable => *f.offset.lock(),
+        None => 0,
+    };
+    let mut done = 0;
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    while done < count {
+        let want = (count - done).min(buf.len());
+        let n = match f.ops.read(offset, &mut buf[..want]) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        t.mm.copy_out(addr + done as u64, &buf[..n])?;
+        done += n;
+        offset += n as u64;
+        // Streams return what they have; only regular files are read on to `count`.
+        if n < want || !seekable {
+            break;
+        }
+    }
+    if pos.is_none() && seekable {
+        *f.offset.lock() = offset;
+    }
+    Ok(done as u64)
+}
+
+fn do_write(f: &OpenFile, data: &[u8], pos: Option<u64>) -> SysResult {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let seekable = f.ops.seekable();
+    let append = *f.flags.lock() & l::O_APPEND != 0;
+    let offset = match pos {
+        Some(p) => p,
+        None if seekable && append => f.ops.size()?,
+        None if seekable => *f.offset.lock(),
+        None => 0,
+    };
+    let n = f.ops.write(offset, data)?;
+    if pos.is_none() && seekable {
+        *f.offset.lock() = offset + n as u64;
+    }
+    Ok(n as u64)
+}
+
+fn read(t: &mut Task, a: &Args) -> SysResult {
+    let f = readable_file(t, a.i32(0))?;
+    do_read(t, &f, a.ptr(1), a.usize(2), None)
+}
+
+fn write(t: &mut Task, a: &Args) -> SysResult {
+    let f = writable_file(t, a.i32(0))?;
+    let count = a.usize(2).min(MAX_RW_COUNT);
+    let mut data = vec![0u8; count];
+    t.mm.copy_in(a.ptr(1), &mut data)?;
+    do_write(&f, &data, None)
+}
+
+fn positioned(a: &Args, i: usize, f: &OpenFile) -> Result<u64, Errno> {
+    if a.i64(i) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    Ok(a.u64(i))
+}
+
+fn pread64(t: &mut Task, a: &Args) -> SysResult {
+    let f = readable_file(t, a.i32(0))?;
+    let pos = positioned(a, 3, &f)?;
+    do_read(t, &f, a.ptr(1), a.usize(2), Some(pos))
+}
+
+fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
+    let f = writable_file(t, a.i32(0))?;
+    let pos = positioned(a, 3, &f)?;
+    let mut data = vec![0u8; a.usize(2).min(MAX_RW_COUNT)];
+    t.mm.copy_in(a.ptr(1), &mut data)?;
+    do_write(&f, &data, Some(pos))
+}
+
+/// Reads an iovec array, checking its count and total length as Linux does.
+fn read_iovecs(t: &Task, addr: u64, count: i32) -> Result<Vec<Iovec>, Errno> {
+    if count < 0 || count as usize > UIO_MAXIOV {
+        return Err(Errno::EINVAL);
+    }
+    let mut iovs = vec![Iovec { base: 0, len: 0 }; count as usize];
+    t.mm.copy_in(addr, zerocopy::IntoBytes::as_mut_bytes(iovs.as_mut_slice()))?;
+    let mut total: u64 = 0;
+    for iov in &iovs {
+        total = total
+            .checked_add(iov.len)
+            .filter(|&t| t <= i64::MAX as u64)
+            .ok_or(Errno::EINVAL)?;
+    }
+    Ok(iovs)
+}
+
+fn readv(t: &mut Task, a: &Args) -> SysResult {
+    let f = readable_file(t, a.i32(0))?;
+    let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
+    let mut total = 0u64;
+    for iov in iovs.iter().filter(|i| i.len > 0) {
+        let n = match do_read(t, &f, iov.base, iov.len as usize, None) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if n < iov.len || !f.ops.seekable() {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+fn writev(t: &mut Task, a: &Args) -> SysResult {
+    let f = writable_file(t, a.i32(0))?;
+    let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
+    // One write of the gathered data, so a pipe sees it in one piece as on Linux.
+    let mut data = Vec::new();
+    for iov in &iovs {
+        let start = data.len();
+        let len = (iov.len as usize).min(MAX_RW_COUNT - start.min(MAX_RW_COUNT));
+        data.resize(start + len, 0);
+        t.mm.copy_in(iov.base, &mut data[start..])?;
+    }
+    do_write(&f, &data, None)
+}
+
+/// Resolves a path argument relative to `dirfd` into an absolute path.
+fn resolve_path(t: &Task, dirfd: i32, path: &str) -> Result<String, Errno> {
+    if path.starts_with('/') {
+        return Ok(path.to_string());
+    }
+    if dirfd == l::AT_FDCWD {
+        return Ok(sentry::loader::absolute_path(&t.cwd, path));
+    }
+    // Directories opened from the root know their path.
+    let f = t.fds.get(dirfd)?;
+    let is_dir = f.ops.stat()?.mode & libc::S_IFMT == libc::S_IFDIR;
+    let dir = f.ops.path().filter(|_| is_dir).ok_or(Errno::ENOTDIR)?;
+    Ok(sentry::loader::absolute_path(&dir, path))
+}
+
+fn read_path(t: &Task, addr: u64) -> Result<String, Errno> {
+    let bytes = t.mm.read_cstring(addr, PATH_MAX - 1)?;
+    String::from_utf8(bytes).map_err(|_| Errno::ENOENT)
+}
+
+fn do_openat(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32) -> SysResult {
+    let path = read_path(t, path_addr)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let acc = flags & l::O_ACCMODE;
+    let creating = flags & (l::O_CREAT | l::O_TRUNC | l::__O_TMPFILE) != 0;
+    let full = resolve_path(t, dirfd, &path)?;
+    let extra = (flags & (l::O_NOFOLLOW | l::O_DIRECTORY | l::O_PATH)) as i32;
+    let file = t.kernel.rootfs.open_with(&full, extra)?;
+    if (acc != l::O_RDONLY || creating) && flags & l::O_PATH == 0 {
+        return Err(if file.is_dir() {
+            Errno::EISDIR
+        } else {
+            Errno::EROFS
+        });
+    }
+    let ops = Arc::new(RootFileOps {
+        file: Arc::new(file),
+    });
+    let status = flags & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_PATH);
+    let open = OpenFile::new(ops, status);
+    let limit = t.limits.cur(l::RLIMIT_NOFILE);
+    let fd = t.fds.install(open, flags & l::O_CLOEXEC != 0, 0, limit)?;
+    Ok(fd as u64)
+}
+
+fn openat(t: &mut Task, a: &Args) -> SysResult {
+    do_openat(t, a.i32(0), a.ptr(1), a.u32(2))
+}
+
+fn open(t: &mut Task, a: &Args) -> SysResult {
+    do_openat(t, l::AT_FDCWD, a.ptr(0), a.u32(1))
+}
+
+fn close(t: &mut Task, a: &Args) -> SysResult {
+    t.fds.remove(a.i32(0)).map(|_| 0)
+}
+
+fn lseek(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.i32(0))?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let off = a.i64(1);
+    let mut cur = f.offset.lock();
+    let base = match a.u32(2) {
+        w if w == l::SEEK_SET => 0,
+        w if w == l::SEEK_CUR => *cur as i64,
+        w if w == l::SEEK_END => f.ops.size()? as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+    if new < 0 {
+        return Err(Errno::EINVAL);
+    }
+    *cur = new as u64;
+    Ok(new as u64)
+}
+
+fn fstat(t: &mut Task, a: &Args) -> SysResult {
+    let st = t.fds.get(a.i32(0))?.ops.stat()?;
+    t.mm.write_obj(a.ptr(1), &st)?;
+    Ok(0)
+}
+
+fn stat_path(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, flags: u32) -> SysResult {
+    let known = l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH | l::AT_NO_AUTOMOUNT;
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path_addr)?;
+    let st = if path.is_empty() {
+        if flags & l::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == l::AT_FDCWD {
+            t.kernel
+                .rootfs
+                .open_with(&t.cwd.clone(), libc::O_PATH)?
+                .stat()
+        } else {
+            t.fds.get(dirfd)?.ops.stat()?
+        }
+    } else {
+        let full = resolve_path(t, dirfd, &path)?;
+        let nofollow = if flags & l::AT_SYMLINK_NOFOLLOW != 0 {
+            libc::O_NOFOLLOW
+        } else {
+            0
+        };
+        t.kernel
+            .rootfs
+            .open_with(&full, libc::O_PATH | nofollow)?
+            .stat()
+    };
+    t.mm.write_obj(buf, &st)?;
+    Ok(0)
+}
+
+fn newfstatat(t: &mut Task, a: &Args) -> SysResult {
+    stat_path(t, a.i32(0), a.ptr(1), a.ptr(2), a.u32(3))
+}
+
+fn stat(t: &mut Task, a: &Args) -> SysResult {
+    stat_path(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), 0)
+}
+
+fn lstat(t: &mut Task, a: &Args) -> SysResult {
+    stat_path(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), l::AT_SYMLINK_NOFOLLOW)
+}
+
+fn ioctl(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.i32(0))?;
+    let request = a.u32(1);
+    // The argument sizes of the requests files answer: struct termios, struct winsize.
+    let size = match request {
+        r if r == abi::ioctl::TCGETS => 36,
+        r if r == abi::ioctl::TIOCGWINSZ => 8,
+        _ => return Err(Errno::ENOTTY),
+    };
+    let mut buf = vec![0u8; size];
+    let ret = f.ops.ioctl(request, &mut buf)?;
+    t.mm.copy_out(a.ptr(2), &buf)?;
+    Ok(ret)
+}

@@ -1,0 +1,82 @@
+//! Memory syscalls: thin argument handling over the memory manager.
+
+use abi::linux as l;
+use sentry::Errno;
+use sentry::mm::{MmapArgs, MmapFile};
+use sentry::task::Task;
+
+use crate::args::{Args, Handler, SysResult};
+use crate::table::Support::{self, *};
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    vec![
+        (l::__NR_brk, Some(brk), Full),
+        (
+            l::__NR_mmap,
+            Some(mmap),
+            Partial("MAP_SHARED file mappings are not written back yet; no MAP_HUGETLB"),
+        ),
+        (l::__NR_munmap, Some(munmap), Full),
+        (l::__NR_mprotect, Some(mprotect), Full),
+        (
+            l::__NR_mremap,
+            Some(mremap),
+            Partial("old_size 0 (duplicating a shared mapping) is EINVAL"),
+        ),
+        (
+            l::__NR_madvise,
+            Some(madvise),
+            Partial("advice other than DONTNEED/FREE is accepted as a hint"),
+        ),
+        (l::__NR_mincore, Some(mincore), Full),
+    ]
+}
+
+fn brk(t: &mut Task, a: &Args) -> SysResult {
+    Ok(t.mm.brk(a.u64(0)))
+}
+
+fn mmap(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u64(3);
+    let file = if flags & l::MAP_ANONYMOUS as u64 == 0 {
+        let f = t.fds.get(a.i32(4))?;
+        let mappable = f.ops.mappable().ok_or(Errno::ENODEV)?;
+        Some(MmapFile {
+            mappable,
+            readable: f.readable(),
+            writable: f.writable(),
+        })
+    } else {
+        None
+    };
+    t.mm.mmap(MmapArgs {
+        addr: a.u64(0),
+        len: a.u64(1),
+        prot: a.u64(2),
+        flags,
+        file,
+        offset: a.u64(5),
+    })
+}
+
+fn munmap(t: &mut Task, a: &Args) -> SysResult {
+    t.mm.munmap(a.u64(0), a.u64(1)).map(|_| 0)
+}
+
+fn mprotect(t: &mut Task, a: &Args) -> SysResult {
+    t.mm.mprotect(a.u64(0), a.u64(1), a.u64(2)).map(|_| 0)
+}
+
+fn mremap(t: &mut Task, a: &Args) -> SysResult {
+    t.mm.mremap(a.u64(0), a.u64(1), a.u64(2), a.u64(3), a.u64(4))
+}
+
+fn madvise(t: &mut Task, a: &Args) -> SysResult {
+    t.mm.madvise(a.u64(0), a.u64(1), a.u64(2)).map(|_| 0)
+}
+
+fn mincore(t: &mut Task, a: &Args) -> SysResult {
+    let vec = t.mm.mincore(a.u64(0), a.u64(1))?;
+    t.mm.copy_out(a.ptr(2), &vec)?;
+    Ok(0)
+}

@@ -1,0 +1,21 @@
+//! Harness for the syscall compatibility suite.
+//!
+//! Each C program under `tests/c` states what Linux does. A test builds it
+//! (static, static-pie and dynamic), runs it natively, checks the native run
+//! against the expectation, then runs it under our `runsc do` and requires
+//! the same stdout and the same exit status.
+
+pub mod compare;
+pub mod compile;
+pub mod diff;
+pub mod paths;
+pub mod report;
+pub mod run;
+pub mod skip;
+pub mod status;
+
+pub use compare::{Expect, assert_same, assert_same_binary, assert_same_expect};
+pub use compile::{Variant, program};
+pub use run::{Output, SandboxOptions, run_native, run_sandboxed, run_sandboxed_with};
+pub use skip::Skip;
+pub use status::Status;

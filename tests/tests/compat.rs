@@ -1,0 +1,45 @@
+//! Native-vs-sandbox comparison of every C program in `tests/c`, each built
+//! static, static-pie and dynamic. The programs check Linux behaviour
+//! themselves; here the sandbox must match their stdout and exit status.
+
+use tests::{Expect, Variant, assert_same_expect};
+
+/// SIGSEGV on x86_64 Linux.
+const SIGSEGV: i32 = 11;
+
+/// `compat!(module: "program" [args...] => expectation)` makes one test
+/// per build variant, named `module::static_exe` and so on.
+macro_rules! compat {
+    ($module:ident: $prog:literal [$($arg:literal),*] => $expect:expr) => {
+        mod $module {
+            use super::*;
+
+            #[test]
+            fn static_exe() {
+                assert_same_expect($prog, Variant::Static, &[$($arg),*], $expect);
+            }
+
+            #[test]
+            fn static_pie() {
+                assert_same_expect($prog, Variant::StaticPie, &[$($arg),*], $expect);
+            }
+
+            #[test]
+            fn dynamic() {
+                assert_same_expect($prog, Variant::Dynamic, &[$($arg),*], $expect);
+            }
+        }
+    };
+}
+
+compat!(hello: "hello" [] => Expect::exit(0).with_stdout("hello, world\n"));
+compat!(print_argv: "print_argv" ["one", "", "two words", "--flag"] => Expect::exit(0));
+compat!(auxv: "auxv" ["first", "second"] => Expect::exit(0));
+compat!(malloc: "malloc" [] => Expect::exit(0));
+compat!(mprotect_fault: "mprotect_fault" [] => Expect::signal(SIGSEGV));
+compat!(bigmap: "bigmap" [] => Expect::exit(0));
+compat!(syscalls_basic: "syscalls_basic" [] => Expect::exit(0));
+compat!(enosys: "enosys" [] => Expect::exit(0));
+compat!(exit_code_0: "exit_code" ["0"] => Expect::exit(0));
+compat!(exit_code_3: "exit_code" ["3"] => Expect::exit(3));
+compat!(exit_code_255: "exit_code" ["255"] => Expect::exit(255));
