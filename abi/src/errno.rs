@@ -56,6 +56,7 @@ errnos!(
     EOVERFLOW,
     EOPNOTSUPP,
     ELIBBAD,
+    ETIMEDOUT,
 );
 
 impl Errno {

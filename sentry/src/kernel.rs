@@ -27,4 +27,5 @@ pub struct Kernel {
     pub host_auxv: HostAuxv,
     /// For CLOCK_BOOTTIME-like uptime and `sysinfo`.
     pub started: Instant,
+    pub futexes: crate::futex::FutexTable,
 }

@@ -6,6 +6,7 @@
 //! programs are loaded by [`loader`].
 
 pub mod fs;
+pub mod futex;
 pub mod host;
 pub mod hostfile;
 pub mod kernel;

@@ -36,6 +36,9 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_stat, Some(stat), Partial(RO_NOTE)),
         (l::__NR_lstat, Some(lstat), Partial(RO_NOTE)),
         (l::__NR_newfstatat, Some(newfstatat), Partial(RO_NOTE)),
+        (l::__NR_access, Some(access), Partial(RO_NOTE)),
+        (l::__NR_faccessat, Some(faccessat), Partial(RO_NOTE)),
+        (l::__NR_faccessat2, Some(faccessat2), Partial(RO_NOTE)),
         (
             l::__NR_ioctl,
             Some(ioctl),
@@ -356,4 +359,75 @@ fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     let ret = f.ops.ioctl(request, &mut buf)?;
     t.mm.copy_out(a.ptr(2), &buf)?;
     Ok(ret)
+}
+
+fn faccess(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> SysResult {
+    const R_OK: u32 = 4;
+    const W_OK: u32 = 2;
+    const X_OK: u32 = 1;
+    if mode & !(R_OK | W_OK | X_OK) != 0
+        || flags & !(l::AT_EACCESS | l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH) != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path_addr)?;
+    let st = if path.is_empty() {
+        if flags & l::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        t.fds.get(dirfd)?.ops.stat()?
+    } else {
+        let full = resolve_path(t, dirfd, &path)?;
+        let nofollow = if flags & l::AT_SYMLINK_NOFOLLOW != 0 {
+            libc::O_NOFOLLOW
+        } else {
+            0
+        };
+        t.kernel
+            .rootfs
+            .open_with(&full, libc::O_PATH | nofollow)?
+            .stat()
+    };
+    if mode & W_OK != 0 {
+        return Err(Errno::EROFS);
+    }
+    let (uid, gid) = if flags & l::AT_EACCESS != 0 {
+        (t.creds.euid, t.creds.egid)
+    } else {
+        (t.creds.uid, t.creds.gid)
+    };
+    let any_exec = st.mode & 0o111 != 0 || st.mode & libc::S_IFMT == libc::S_IFDIR;
+    if uid == 0 {
+        // Root may read anything and execute what anyone may execute.
+        return if mode & X_OK != 0 && !any_exec {
+            Err(Errno::EACCES)
+        } else {
+            Ok(0)
+        };
+    }
+    let shift = if st.uid == uid {
+        6
+    } else if st.gid == gid || t.creds.groups.contains(&st.gid) {
+        3
+    } else {
+        0
+    };
+    let granted = (st.mode >> shift) & 7;
+    if granted & mode == mode {
+        Ok(0)
+    } else {
+        Err(Errno::EACCES)
+    }
+}
+
+fn access(t: &mut Task, a: &Args) -> SysResult {
+    faccess(t, l::AT_FDCWD, a.ptr(0), a.u32(1), 0)
+}
+
+fn faccessat(t: &mut Task, a: &Args) -> SysResult {
+    faccess(t, a.i32(0), a.ptr(1), a.u32(2), 0)
+}
+
+fn faccessat2(t: &mut Task, a: &Args) -> SysResult {
+    faccess(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3))
 }

@@ -9,7 +9,9 @@
 
 mod args;
 mod compat_doc;
+mod fd;
 mod fs;
+mod futex;
 mod identity;
 mod limits;
 mod mm;
@@ -17,6 +19,7 @@ mod process;
 mod random;
 mod sched;
 mod signal;
+mod sleep;
 mod table;
 mod time;
 

@@ -48,7 +48,10 @@ impl Entry {
 fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     use Support::*;
     let mut v = Vec::new();
+    v.extend(crate::fd::entries());
     v.extend(crate::fs::entries());
+    v.extend(crate::sleep::entries());
+    v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());
     v.extend(crate::process::entries());
     v.extend(crate::identity::entries());

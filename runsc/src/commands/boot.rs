@@ -71,6 +71,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         domainname: "(none)".into(),
         host_auxv: HostAuxv::of_this_process(),
         started: Instant::now(),
+        futexes: Default::default(),
     });
     let mut limits = Limits::from_host();
     for r in &spec.rlimits {

@@ -57,6 +57,17 @@ impl FdTable {
         self.fds.remove(&fd).map(|e| e.file).ok_or(Errno::EBADF)
     }
 
+    pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
+        self.fds.get(&fd).map(|e| e.cloexec).ok_or(Errno::EBADF)
+    }
+
+    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> Result<(), Errno> {
+        self.fds
+            .get_mut(&fd)
+            .map(|e| e.cloexec = cloexec)
+            .ok_or(Errno::EBADF)
+    }
+
     pub fn count(&self) -> usize {
         self.fds.len()
     }

@@ -41,7 +41,12 @@ impl MemoryManager {
         let mut inner = self.inner.lock();
         if drop_pages {
             let mut at = addr;
-            while let Some(vma) = inner.vmas.next_from(at).filter(|v| v.start < end).cloned() {
+            while let Some(vma) = inner
+                .vmas
+                .next_from(at)
+                .filter(|v| at < end && v.start < end)
+                .cloned()
+            {
                 let (s, e) = (vma.start.max(addr), vma.end.min(end));
                 // Private pages are dropped: they read as zeroes (or the file) again.
                 // Shared memory keeps its contents, only the mapping goes.

@@ -20,6 +20,10 @@ impl Task {
                     self.cpu.set_return(ret);
                 }
                 Exit::Fault { signo, addr, code } => {
+                    tracing::trace!(
+                        "fault at {addr:#x} code {code} rip {:#x}",
+                        self.cpu.regs.rip
+                    );
                     if let Err(si_code) = self.mm.handle_fault(addr, code) {
                         tracing::debug!(
                             "fault at {addr:#x} (rip {:#x}): signal {signo} code {si_code}",

@@ -1,0 +1,89 @@
+//! Descriptor-table syscalls: dup, dup2, dup3 and the descriptor-level fcntl commands.
+
+use abi::linux as l;
+use sentry::Errno;
+use sentry::task::Task;
+
+use crate::args::{Args, Handler, SysResult};
+use crate::table::Support::{self, *};
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    vec![
+        (l::__NR_dup, Some(dup), Full),
+        (l::__NR_dup2, Some(dup2), Full),
+        (l::__NR_dup3, Some(dup3), Full),
+        (
+            l::__NR_fcntl,
+            Some(fcntl),
+            Partial(
+                "DUPFD, DUPFD_CLOEXEC, GETFD, SETFD, GETFL, SETFL; locks and pipe sizes are EINVAL",
+            ),
+        ),
+    ]
+}
+
+fn nofile(t: &Task) -> u64 {
+    t.limits.cur(l::RLIMIT_NOFILE)
+}
+
+fn dup(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.i32(0))?;
+    let limit = nofile(t);
+    Ok(t.fds.install(f, false, 0, limit)? as u64)
+}
+
+fn dup_to(t: &mut Task, old: i32, new: i32, cloexec: bool) -> SysResult {
+    let f = t.fds.get(old)?;
+    if new < 0 || new as u64 >= nofile(t) {
+        return Err(Errno::EBADF);
+    }
+    t.fds.install_at(new, f, cloexec);
+    Ok(new as u64)
+}
+
+fn dup2(t: &mut Task, a: &Args) -> SysResult {
+    let (old, new) = (a.i32(0), a.i32(1));
+    if old == new {
+        // dup2 to itself only checks that the descriptor is open.
+        return t.fds.get(old).map(|_| new as u64);
+    }
+    dup_to(t, old, new, false)
+}
+
+fn dup3(t: &mut Task, a: &Args) -> SysResult {
+    let (old, new, flags) = (a.i32(0), a.i32(1), a.u32(2));
+    if flags & !l::O_CLOEXEC != 0 || old == new {
+        return Err(Errno::EINVAL);
+    }
+    dup_to(t, old, new, flags & l::O_CLOEXEC != 0)
+}
+
+/// Status flags F_SETFL may change (the access mode and creation flags stay).
+const SETFL_MASK: u32 = l::O_APPEND | l::O_NONBLOCK | l::FASYNC | l::O_DIRECT | l::O_NOATIME;
+
+fn fcntl(t: &mut Task, a: &Args) -> SysResult {
+    let fd = a.i32(0);
+    let f = t.fds.get(fd)?;
+    match a.u32(1) {
+        c @ (l::F_DUPFD | l::F_DUPFD_CLOEXEC) => {
+            let min = a.i32(2);
+            let limit = nofile(t);
+            if min < 0 || min as u64 >= limit {
+                return Err(Errno::EINVAL);
+            }
+            Ok(t.fds.install(f, c == l::F_DUPFD_CLOEXEC, min, limit)? as u64)
+        }
+        l::F_GETFD => Ok(t.fds.cloexec(fd)? as u64),
+        l::F_SETFD => t
+            .fds
+            .set_cloexec(fd, a.u64(2) & l::FD_CLOEXEC as u64 != 0)
+            .map(|_| 0),
+        l::F_GETFL => Ok(*f.flags.lock() as u64),
+        l::F_SETFL => {
+            let mut flags = f.flags.lock();
+            *flags = (*flags & !SETFL_MASK) | (a.u32(2) & SETFL_MASK);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}

@@ -1,0 +1,58 @@
+//! nanosleep and clock_nanosleep.
+
+use std::time::Duration;
+
+use abi::linux as l;
+use abi::types::Timespec;
+use sentry::Errno;
+use sentry::task::Task;
+
+use crate::args::{Args, Handler, SysResult};
+use crate::table::Support::{self, *};
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    const NOTE: &str = "sleeps are not interrupted by signals yet";
+    vec![
+        (l::__NR_nanosleep, Some(nanosleep), Partial(NOTE)),
+        (
+            l::__NR_clock_nanosleep,
+            Some(clock_nanosleep),
+            Partial(NOTE),
+        ),
+    ]
+}
+
+fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
+    let ts: Timespec = t.mm.read_obj(addr)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+fn nanosleep(t: &mut Task, a: &Args) -> SysResult {
+    std::thread::sleep(read_timespec(t, a.ptr(0))?);
+    Ok(0)
+}
+
+fn clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
+    let (clock, flags) = (a.u32(0), a.u32(1));
+    let host = match clock {
+        l::CLOCK_REALTIME | l::CLOCK_TAI => nix::time::ClockId::CLOCK_REALTIME,
+        l::CLOCK_MONOTONIC => nix::time::ClockId::CLOCK_MONOTONIC,
+        l::CLOCK_BOOTTIME => nix::time::ClockId::CLOCK_BOOTTIME,
+        // Linux refuses to sleep on the thread's own CPU clock.
+        l::CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
+        l::CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
+        _ => return Err(Errno::EINVAL),
+    };
+    let request = read_timespec(t, a.ptr(2))?;
+    let wait = if flags & l::TIMER_ABSTIME != 0 {
+        let now = nix::time::clock_gettime(host).map_err(|_| Errno::EINVAL)?;
+        request.saturating_sub(Duration::new(now.tv_sec() as u64, now.tv_nsec() as u32))
+    } else {
+        request
+    };
+    std::thread::sleep(wait);
+    Ok(0)
+}
