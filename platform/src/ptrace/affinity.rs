@@ -39,10 +39,10 @@ impl CpuPicker {
         }
         let cpu = self.cpus[self.next.fetch_add(1, Ordering::Relaxed) % self.cpus.len()];
         let mut set = CpuSet::new();
-        if set.set(cpu).is_ok() {
-            if let Err(e) = sched_setaffinity(Pid::from_raw(0), &set) {
-                tracing::debug!("pinning sentry thread to cpu {cpu}: {e}");
-            }
+        if set.set(cpu).is_ok()
+            && let Err(e) = sched_setaffinity(Pid::from_raw(0), &set)
+        {
+            tracing::debug!("pinning sentry thread to cpu {cpu}: {e}");
         }
     }
 }

@@ -27,7 +27,7 @@ impl PtraceContext {
         }
     }
 
-    fn space<'a>(space: &'a Arc<dyn AddressSpace>) -> Result<&'a PtraceAddressSpace> {
+    fn space(space: &Arc<dyn AddressSpace>) -> Result<&PtraceAddressSpace> {
         space
             .as_any()
             .downcast_ref::<PtraceAddressSpace>()

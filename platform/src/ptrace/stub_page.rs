@@ -56,12 +56,10 @@ impl StubPage {
             if p == libc::MAP_FAILED || p as u64 != addr {
                 continue;
             }
-            // SAFETY: `p` is a fresh writable page of PAGE bytes; we fill it with int3
-            // and put the stub code at its start.
-            unsafe {
-                std::ptr::write_bytes(p.cast::<u8>(), 0xcc, PAGE);
-                std::ptr::copy_nonoverlapping(STUB_CODE.as_ptr(), p.cast::<u8>(), STUB_CODE.len());
-            }
+            // SAFETY: `p` is a fresh, writable, exclusively owned page of PAGE bytes.
+            let page = unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), PAGE) };
+            page.fill(0xcc);
+            page[..STUB_CODE.len()].copy_from_slice(&STUB_CODE);
             // SAFETY: changes the protection of the page we just mapped.
             if unsafe { libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_EXEC) } != 0 {
                 return Err(Error::Host {

@@ -185,10 +185,9 @@ fn unregister_rseq(thread: &TracedThread, stub: &StubPage, template: &Regs) -> R
 
 /// Kills a stub and reaps it (the caller is its tracer and parent).
 pub(crate) fn kill_and_reap(pid: i32) {
-    // SAFETY: signalling and reaping our own child process.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-        let mut status = 0;
-        while libc::waitpid(pid, &mut status, libc::__WALL) < 0 && Errno::last() == Errno::EINTR {}
-    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let mut status = 0;
+    // SAFETY: reaping our own child with a valid status pointer.
+    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0 && Errno::last() == Errno::EINTR {}
 }

@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(t.install(file(), false, 0, 10).unwrap(), 0);
         assert_eq!(t.install(file(), false, 5, 10).unwrap(), 5);
         assert_eq!(t.install(file(), false, 9, 10).unwrap(), 9);
-        assert_eq!(t.install(file(), false, 9, 10).unwrap_err(), Errno::EMFILE);
-        assert_eq!(t.remove(7).unwrap_err(), Errno::EBADF);
+        assert_eq!(t.install(file(), false, 9, 10).err(), Some(Errno::EMFILE));
+        assert_eq!(t.remove(7).err(), Some(Errno::EBADF));
     }
 }
