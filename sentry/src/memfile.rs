@@ -62,7 +62,7 @@ impl MemoryFile {
 
     /// Allocates `len` bytes (a multiple of the page size) of zeroed memory.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
-        debug_assert!(len % PAGE_SIZE == 0 && len > 0);
+        debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
         let mut a = self.alloc.lock();
         if let Some((&off, &flen)) = a.free.iter().find(|&(_, &flen)| flen >= len) {
             a.free.remove(&off);
@@ -102,11 +102,11 @@ impl MemoryFile {
         );
         let mut a = self.alloc.lock();
         let (mut start, mut end) = (off, off + len);
-        if let Some((&poff, &plen)) = a.free.range(..start).next_back() {
-            if poff + plen == start {
-                a.free.remove(&poff);
-                start = poff;
-            }
+        if let Some((&poff, &plen)) = a.free.range(..start).next_back()
+            && poff + plen == start
+        {
+            a.free.remove(&poff);
+            start = poff;
         }
         if let Some(nlen) = a.free.remove(&end) {
             end += nlen;

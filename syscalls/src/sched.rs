@@ -33,7 +33,7 @@ fn sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
     let len = a.usize(1);
     let cpus = cpu_count();
     // As Linux: the buffer must hold every possible CPU and be a whole number of longs.
-    if len * 8 < cpus || len % 8 != 0 {
+    if len * 8 < cpus || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let size = cpus.div_ceil(64) * 8;

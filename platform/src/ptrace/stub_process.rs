@@ -189,5 +189,7 @@ pub(crate) fn kill_and_reap(pid: i32) {
     unsafe { libc::kill(pid, libc::SIGKILL) };
     let mut status = 0;
     // SAFETY: reaping our own child with a valid status pointer.
-    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0 && Errno::last() == Errno::EINTR {}
+    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0
+        && Errno::last() == Errno::EINTR
+    {}
 }

@@ -175,7 +175,7 @@ pub fn load_main(
     } else {
         0
     };
-    let top = map_segments(mm, &file, &p, bias)?;
+    let top = map_segments(mm, file, &p, bias)?;
     let phdr = match p.phdrs.iter().find(|ph| ph.p_type == PT_PHDR) {
         Some(ph) => ph.p_vaddr + bias,
         None => p
@@ -220,7 +220,7 @@ pub fn load_interpreter(
     } else {
         0
     };
-    map_segments(mm, &file, &p, bias)?;
+    map_segments(mm, file, &p, bias)?;
     let (lo, _) = span(&p)?;
     Ok(LoadedInterpreter {
         entry: p.header.e_entry + bias,

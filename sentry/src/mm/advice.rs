@@ -8,7 +8,7 @@ use super::vma::Backing;
 
 impl MemoryManager {
     pub fn madvise(&self, addr: u64, len: u64, advice: u64) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;
@@ -68,7 +68,7 @@ impl MemoryManager {
 
     /// One byte per page of `[addr, addr+len)`: 1 if the page is resident.
     pub fn mincore(&self, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::ENOMEM)?;

@@ -63,7 +63,7 @@ impl MemoryManager {
             }
             _ => return Err(Errno::EINVAL),
         };
-        if a.len == 0 || a.offset % PAGE_SIZE != 0 {
+        if a.len == 0 || !a.offset.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(a.len).ok_or(Errno::ENOMEM)?;
@@ -92,7 +92,7 @@ impl MemoryManager {
         let mut inner = self.inner.lock();
         let fixed = a.flags & (l::MAP_FIXED | l::MAP_FIXED_NOREPLACE) as u64 != 0;
         let start = if fixed {
-            if a.addr % PAGE_SIZE != 0 {
+            if !a.addr.is_multiple_of(PAGE_SIZE) {
                 return Err(Errno::EINVAL);
             }
             if a.addr
@@ -133,13 +133,12 @@ impl MemoryManager {
 
     /// A free range for a non-fixed mapping: the hint if it is free, else top-down.
     fn pick_address(&self, inner: &Inner, hint: u64, len: u64) -> Result<u64, Errno> {
-        if let Some(h) = page_up(hint).filter(|&h| h >= MMAP_MIN_ADDR) {
-            if h.checked_add(len)
+        if let Some(h) = page_up(hint).filter(|&h| h >= MMAP_MIN_ADDR)
+            && h.checked_add(len)
                 .is_some_and(|e| e <= self.layout.max_addr)
-                && !inner.vmas.overlaps(h, h + len)
-            {
-                return Ok(h);
-            }
+            && !inner.vmas.overlaps(h, h + len)
+        {
+            return Ok(h);
         }
         inner
             .vmas
@@ -153,7 +152,7 @@ impl MemoryManager {
     }
 
     pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;
@@ -167,7 +166,7 @@ impl MemoryManager {
     }
 
     pub fn mprotect(&self, addr: u64, len: u64, prot_bits: u64) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 || prot_bits & !PROT_KNOWN != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) || prot_bits & !PROT_KNOWN != 0 {
             return Err(Errno::EINVAL);
         }
         if len == 0 {

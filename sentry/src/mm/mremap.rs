@@ -20,7 +20,10 @@ impl MemoryManager {
             flags & l::MREMAP_DONTUNMAP as u64 != 0,
         );
         let known = (l::MREMAP_MAYMOVE | l::MREMAP_FIXED | l::MREMAP_DONTUNMAP) as u64;
-        if flags & !known != 0 || old % PAGE_SIZE != 0 || (fixed || dontunmap) && !may_move {
+        if flags & !known != 0
+            || !old.is_multiple_of(PAGE_SIZE)
+            || (fixed || dontunmap) && !may_move
+        {
             return Err(Errno::EINVAL);
         }
         let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
@@ -40,7 +43,7 @@ impl MemoryManager {
         }
 
         if fixed {
-            if new_addr % PAGE_SIZE != 0 || new_addr < MMAP_MIN_ADDR {
+            if !new_addr.is_multiple_of(PAGE_SIZE) || new_addr < MMAP_MIN_ADDR {
                 return Err(Errno::EINVAL);
             }
             let new_end = new_addr
@@ -61,17 +64,17 @@ impl MemoryManager {
         let grow_end = old
             .checked_add(new_len)
             .filter(|&e| e <= self.layout.max_addr);
-        if let Some(grow_end) = grow_end.filter(|_| old_end == vma.end && !dontunmap) {
-            if !inner.vmas.overlaps(old_end, grow_end) {
-                let mut grown = inner
-                    .vmas
-                    .remove_range(vma.start, vma.end)
-                    .pop()
-                    .ok_or(Errno::EFAULT)?;
-                grown.end = grow_end;
-                inner.vmas.insert(grown);
-                return Ok(old);
-            }
+        if let Some(grow_end) = grow_end.filter(|_| old_end == vma.end && !dontunmap)
+            && !inner.vmas.overlaps(old_end, grow_end)
+        {
+            let mut grown = inner
+                .vmas
+                .remove_range(vma.start, vma.end)
+                .pop()
+                .ok_or(Errno::EFAULT)?;
+            grown.end = grow_end;
+            inner.vmas.insert(grown);
+            return Ok(old);
         }
         if !may_move {
             return Err(Errno::ENOMEM);
