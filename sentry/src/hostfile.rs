@@ -54,8 +54,14 @@ impl RootFs {
     pub fn open_with(&self, path: &str, extra: i32) -> Result<HostFile, Errno> {
         let extra = extra & (libc::O_NOFOLLOW | libc::O_DIRECTORY | libc::O_PATH);
         let c_path = std::ffi::CString::new(path).map_err(|_| Errno::EINVAL)?;
+        // openat2 refuses O_PATH combined with anything but O_DIRECTORY/O_NOFOLLOW/O_CLOEXEC.
+        let base = if extra & libc::O_PATH != 0 {
+            libc::O_CLOEXEC
+        } else {
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY
+        };
         let how = OpenHow {
-            flags: (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY | extra) as u64,
+            flags: (base | extra) as u64,
             mode: 0,
             resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };

@@ -79,7 +79,6 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     if count == 0 {
         return Ok(0);
     }
-    t.mm.check_writable(addr, count)?;
     let seekable = f.ops.seekable();
     let mut offset = match pos {
         Some(p) => p,
@@ -95,7 +94,13 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
-        t.mm.copy_out(addr + done as u64, &buf[..n])?;
+        // Like Linux, the buffer is only touched when there is data for it (a read
+        // at end of file with a bad pointer returns 0).
+        match t.mm.copy_out(addr + done as u64, &buf[..n]) {
+            Ok(()) => {}
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
         done += n;
         offset += n as u64;
         // Streams return what they have; only regular files are read on to `count`.
@@ -105,6 +110,29 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     }
     if pos.is_none() && seekable {
         *f.offset.lock() = offset;
+    }
+    Ok(done as u64)
+}
+
+/// Writes `count` bytes from `addr`, moving them through the sentry in chunks.
+fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
+    let count = count.min(MAX_RW_COUNT);
+    let mut done = 0usize;
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    while done < count {
+        let len = (count - done).min(buf.len());
+        if let Err(e) = t.mm.copy_in(addr + done as u64, &mut buf[..len]) {
+            return if done == 0 { Err(e) } else { Ok(done as u64) };
+        }
+        let n = match do_write(f, &buf[..len], pos.map(|p| p + done as u64)) {
+            Ok(n) => n as usize,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n;
+        if n < len {
+            break;
+        }
     }
     Ok(done as u64)
 }
@@ -135,34 +163,36 @@ fn read(t: &mut Task, a: &Args) -> SysResult {
 
 fn write(t: &mut Task, a: &Args) -> SysResult {
     let f = writable_file(t, a.i32(0))?;
-    let count = a.usize(2).min(MAX_RW_COUNT);
-    let mut data = vec![0u8; count];
-    t.mm.copy_in(a.ptr(1), &mut data)?;
-    do_write(&f, &data, None)
+    if a.usize(2) == 0 {
+        return Ok(0);
+    }
+    write_from(t, &f, a.ptr(1), a.usize(2), None)
 }
 
-fn positioned(a: &Args, i: usize, f: &OpenFile) -> Result<u64, Errno> {
-    if a.i64(i) < 0 {
+/// The file and position of pread/pwrite, checked in Linux's order: descriptor,
+/// negative position, not seekable, then the access mode.
+fn positioned(t: &Task, a: &Args, write: bool) -> Result<(Arc<OpenFile>, u64), Errno> {
+    let f = t.fds.get(a.i32(0))?;
+    if a.i64(3) < 0 {
         return Err(Errno::EINVAL);
     }
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
-    Ok(a.u64(i))
+    if (write && !f.writable()) || (!write && !f.readable()) {
+        return Err(Errno::EBADF);
+    }
+    Ok((f, a.u64(3)))
 }
 
 fn pread64(t: &mut Task, a: &Args) -> SysResult {
-    let f = readable_file(t, a.i32(0))?;
-    let pos = positioned(a, 3, &f)?;
+    let (f, pos) = positioned(t, a, false)?;
     do_read(t, &f, a.ptr(1), a.usize(2), Some(pos))
 }
 
 fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
-    let f = writable_file(t, a.i32(0))?;
-    let pos = positioned(a, 3, &f)?;
-    let mut data = vec![0u8; a.usize(2).min(MAX_RW_COUNT)];
-    t.mm.copy_in(a.ptr(1), &mut data)?;
-    do_write(&f, &data, Some(pos))
+    let (f, pos) = positioned(t, a, true)?;
+    write_from(t, &f, a.ptr(1), a.usize(2), Some(pos))
 }
 
 /// Reads an iovec array, checking its count and total length as Linux does.
@@ -203,15 +233,30 @@ fn readv(t: &mut Task, a: &Args) -> SysResult {
 fn writev(t: &mut Task, a: &Args) -> SysResult {
     let f = writable_file(t, a.i32(0))?;
     let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
-    // One write of the gathered data, so a pipe sees it in one piece as on Linux.
-    let mut data = Vec::new();
-    for iov in &iovs {
-        let start = data.len();
-        let len = (iov.len as usize).min(MAX_RW_COUNT - start.min(MAX_RW_COUNT));
-        data.resize(start + len, 0);
-        t.mm.copy_in(iov.base, &mut data[start..])?;
+    let total: u64 = iovs.iter().map(|i| i.len).sum();
+    if total as usize <= CHUNK {
+        // Small writes go out in one piece, so a pipe sees them whole as on Linux.
+        let mut data = vec![0u8; total as usize];
+        let mut at = 0;
+        for iov in &iovs {
+            t.mm.copy_in(iov.base, &mut data[at..at + iov.len as usize])?;
+            at += iov.len as usize;
+        }
+        return do_write(&f, &data, None);
     }
-    do_write(&f, &data, None)
+    let mut done = 0u64;
+    for iov in iovs.iter().filter(|i| i.len > 0) {
+        let n = match write_from(t, &f, iov.base, iov.len as usize, None) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n;
+        if n < iov.len {
+            break;
+        }
+    }
+    Ok(done)
 }
 
 /// Resolves a path argument relative to `dirfd` into an absolute path.

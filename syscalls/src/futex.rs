@@ -55,7 +55,8 @@ fn deadline(t: &Task, addr: u64, absolute: bool, realtime: bool) -> Result<Optio
         let now = Duration::new(now.tv_sec() as u64, now.tv_nsec() as u32);
         wait = wait.saturating_sub(now);
     }
-    Ok(Some(Instant::now() + wait))
+    // A deadline too far away to represent is no deadline.
+    Ok(Instant::now().checked_add(wait))
 }
 
 fn futex(t: &mut Task, a: &Args) -> SysResult {

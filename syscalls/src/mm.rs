@@ -40,9 +40,8 @@ fn mmap(t: &mut Task, a: &Args) -> SysResult {
     let flags = a.u64(3);
     let file = if flags & l::MAP_ANONYMOUS as u64 == 0 {
         let f = t.fds.get(a.i32(4))?;
-        let mappable = f.ops.mappable().ok_or(Errno::ENODEV)?;
         Some(MmapFile {
-            mappable,
+            mappable: f.ops.mappable(),
             readable: f.readable(),
             writable: f.writable(),
         })
@@ -75,8 +74,20 @@ fn madvise(t: &mut Task, a: &Args) -> SysResult {
     t.mm.madvise(a.u64(0), a.u64(1), a.u64(2)).map(|_| 0)
 }
 
+/// Pages answered per step, so a huge range needs no huge buffer.
+const MINCORE_STEP: u64 = 64 * 1024 * abi::PAGE_SIZE;
+
 fn mincore(t: &mut Task, a: &Args) -> SysResult {
-    let vec = t.mm.mincore(a.u64(0), a.u64(1))?;
-    t.mm.copy_out(a.ptr(2), &vec)?;
+    let (addr, len, vec) = (a.u64(0), a.u64(1), a.ptr(2));
+    if !addr.is_multiple_of(abi::PAGE_SIZE) {
+        return Err(Errno::EINVAL);
+    }
+    let mut done = 0;
+    while done < len {
+        let step = (len - done).min(MINCORE_STEP);
+        let resident = t.mm.mincore(addr + done, step)?;
+        t.mm.copy_out(vec + done / abi::PAGE_SIZE, &resident)?;
+        done += step;
+    }
     Ok(0)
 }

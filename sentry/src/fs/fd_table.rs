@@ -39,7 +39,7 @@ impl FdTable {
             if used != fd {
                 break;
             }
-            fd += 1;
+            fd = fd.checked_add(1).ok_or(Errno::EMFILE)?;
         }
         if fd as u64 >= limit {
             return Err(Errno::EMFILE);

@@ -77,8 +77,8 @@ fn map_segments(
         }
         let vaddr = ph.p_vaddr.checked_add(bias).ok_or(Errno::ENOEXEC)?;
         let start = page_down(vaddr);
-        let file_end = vaddr + ph.p_filesz;
         let mem_end = vaddr.checked_add(ph.p_memsz).ok_or(Errno::ENOEXEC)?;
+        let file_end = vaddr + ph.p_filesz; // p_filesz <= p_memsz: cannot overflow
         let prot = prot_of(ph);
         let fixed_private = (l::MAP_PRIVATE | l::MAP_FIXED) as u64;
         if ph.p_filesz > 0 {
@@ -89,7 +89,7 @@ fn map_segments(
                 prot,
                 flags: fixed_private,
                 file: Some(MmapFile {
-                    mappable,
+                    mappable: Some(mappable),
                     readable: true,
                     writable: false,
                 }),
@@ -177,7 +177,7 @@ pub fn load_main(
     };
     let top = map_segments(mm, file, &p, bias)?;
     let phdr = match p.phdrs.iter().find(|ph| ph.p_type == PT_PHDR) {
-        Some(ph) => ph.p_vaddr + bias,
+        Some(ph) => ph.p_vaddr.wrapping_add(bias),
         None => p
             .phdrs
             .iter()
@@ -186,11 +186,15 @@ pub fn load_main(
                     && ph.p_offset <= p.header.e_phoff
                     && p.header.e_phoff < ph.p_offset + ph.p_filesz
             })
-            .map(|ph| ph.p_vaddr + bias + (p.header.e_phoff - ph.p_offset))
+            .map(|ph| {
+                ph.p_vaddr
+                    .wrapping_add(bias)
+                    .wrapping_add(p.header.e_phoff - ph.p_offset)
+            })
             .unwrap_or(0),
     };
     Ok(LoadedElf {
-        entry: p.header.e_entry + bias,
+        entry: p.header.e_entry.wrapping_add(bias),
         phdr,
         phnum: p.phdrs.len() as u64,
         phent: p.header.e_phentsize as u64,
@@ -223,7 +227,7 @@ pub fn load_interpreter(
     map_segments(mm, file, &p, bias)?;
     let (lo, _) = span(&p)?;
     Ok(LoadedInterpreter {
-        entry: p.header.e_entry + bias,
+        entry: p.header.e_entry.wrapping_add(bias),
         base: lo + bias,
     })
 }

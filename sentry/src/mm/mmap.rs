@@ -11,7 +11,8 @@ use super::{Inner, MMAP_MIN_ADDR, MemoryManager};
 
 /// The file side of a file mapping, as the descriptor allows it.
 pub struct MmapFile {
-    pub mappable: Arc<dyn Mappable>,
+    /// `None` for files that cannot be mapped (ENODEV, after the access checks).
+    pub mappable: Option<Arc<dyn Mappable>>,
     pub readable: bool,
     pub writable: bool,
 }
@@ -84,7 +85,7 @@ impl MemoryManager {
                 return Err(Errno::EACCES);
             }
             Backing::File {
-                file: file.mappable,
+                file: file.mappable.ok_or(Errno::ENODEV)?,
                 offset: a.offset,
             }
         };
