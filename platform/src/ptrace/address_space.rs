@@ -30,8 +30,12 @@ pub(crate) struct PtraceAddressSpace {
     threads: Mutex<HashMap<i32, Arc<Mutex<StubThread>>>>,
 }
 
+/// The calling thread's tid (cached: it is asked on every switch).
 pub(crate) fn current_tid() -> i32 {
-    nix::unistd::gettid().as_raw()
+    thread_local! {
+        static TID: i32 = nix::unistd::gettid().as_raw();
+    }
+    TID.with(|t| *t)
 }
 
 impl PtraceAddressSpace {

@@ -8,6 +8,7 @@ use abi::signal::{SI_KERNEL, SIGBUS, SIGSEGV};
 use super::INTERRUPT_SIGNAL;
 use super::address_space::PtraceAddressSpace;
 use super::thread::Stop;
+use crate::cpu_state::Regs;
 use crate::{AddressSpace, Context, CpuState, Error, Exit, Result};
 
 /// `si_code` of a signal sent with `tgkill`.
@@ -47,10 +48,19 @@ impl Context for PtraceContext {
             return Ok(Exit::Interrupted);
         }
         let thread = slot.thread;
-        if slot.host_regs.as_ref() != Some(&cpu.regs) {
-            thread.set_regs(&cpu.regs)?;
-            slot.host_regs = Some(cpu.regs);
+        match slot.host_regs {
+            Some(host) if host == cpu.regs => {}
+            Some(host)
+                if Regs {
+                    rax: cpu.regs.rax,
+                    ..host
+                } == cpu.regs =>
+            {
+                thread.set_rax(cpu.regs.rax)?
+            }
+            _ => thread.set_regs(&cpu.regs)?,
         }
+        slot.host_regs = Some(cpu.regs);
         if cpu.fp.is_dirty() {
             thread.set_fp(cpu.fp.bytes())?;
             cpu.fp.mark_written();
