@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use abi::linux as l;
-use abi::types::Iovec;
+use abi::types::{Iovec, Stat};
 use sentry::Errno;
 use sentry::fs::OpenFile;
 use sentry::hostfile::RootFileOps;
@@ -345,36 +345,36 @@ fn fstat(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// Stats `path` relative to `dirfd`, honouring AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
+fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Errno> {
+    let path = read_path(t, path_addr)?;
+    if path.is_empty() {
+        if flags & l::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == l::AT_FDCWD {
+            return Ok(t.kernel.rootfs.open_with(&t.cwd, libc::O_PATH)?.stat());
+        }
+        return t.fds.get(dirfd)?.ops.stat();
+    }
+    let full = resolve_path(t, dirfd, &path)?;
+    let nofollow = if flags & l::AT_SYMLINK_NOFOLLOW != 0 {
+        libc::O_NOFOLLOW
+    } else {
+        0
+    };
+    Ok(t.kernel
+        .rootfs
+        .open_with(&full, libc::O_PATH | nofollow)?
+        .stat())
+}
+
 fn stat_path(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, flags: u32) -> SysResult {
     let known = l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH | l::AT_NO_AUTOMOUNT;
     if flags & !known != 0 {
         return Err(Errno::EINVAL);
     }
-    let path = read_path(t, path_addr)?;
-    let st = if path.is_empty() {
-        if flags & l::AT_EMPTY_PATH == 0 {
-            return Err(Errno::ENOENT);
-        }
-        if dirfd == l::AT_FDCWD {
-            t.kernel
-                .rootfs
-                .open_with(&t.cwd.clone(), libc::O_PATH)?
-                .stat()
-        } else {
-            t.fds.get(dirfd)?.ops.stat()?
-        }
-    } else {
-        let full = resolve_path(t, dirfd, &path)?;
-        let nofollow = if flags & l::AT_SYMLINK_NOFOLLOW != 0 {
-            libc::O_NOFOLLOW
-        } else {
-            0
-        };
-        t.kernel
-            .rootfs
-            .open_with(&full, libc::O_PATH | nofollow)?
-            .stat()
-    };
+    let st = stat_at(t, dirfd, path_addr, flags)?;
     t.mm.write_obj(buf, &st)?;
     Ok(0)
 }
@@ -415,24 +415,7 @@ fn faccess(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> S
     {
         return Err(Errno::EINVAL);
     }
-    let path = read_path(t, path_addr)?;
-    let st = if path.is_empty() {
-        if flags & l::AT_EMPTY_PATH == 0 {
-            return Err(Errno::ENOENT);
-        }
-        t.fds.get(dirfd)?.ops.stat()?
-    } else {
-        let full = resolve_path(t, dirfd, &path)?;
-        let nofollow = if flags & l::AT_SYMLINK_NOFOLLOW != 0 {
-            libc::O_NOFOLLOW
-        } else {
-            0
-        };
-        t.kernel
-            .rootfs
-            .open_with(&full, libc::O_PATH | nofollow)?
-            .stat()
-    };
+    let st = stat_at(t, dirfd, path_addr, flags)?;
     if mode & W_OK != 0 {
         return Err(Errno::EROFS);
     }

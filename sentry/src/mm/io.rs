@@ -84,16 +84,17 @@ impl MemoryManager {
 
     /// Copies `data` to application memory at `addr`.
     pub fn copy_out(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        let memfile = self.memfile.clone();
-        self.for_each_piece(addr, data.len(), Need::Write, |off, p| {
-            memfile.write(p.offset, &data[off..off + (p.end - p.start) as usize])
-        })
+        self.write_pieces(addr, data, Need::Write)
     }
 
     /// Writes `data` whatever the protection (the loader filling segments and stacks).
     pub fn copy_out_force(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        self.write_pieces(addr, data, Need::Force)
+    }
+
+    fn write_pieces(&self, addr: u64, data: &[u8], need: Need) -> Result<(), Errno> {
         let memfile = self.memfile.clone();
-        self.for_each_piece(addr, data.len(), Need::Force, |off, p| {
+        self.for_each_piece(addr, data.len(), need, |off, p| {
             memfile.write(p.offset, &data[off..off + (p.end - p.start) as usize])
         })
     }
