@@ -6,6 +6,7 @@
 //! programs are loaded by [`loader`].
 
 pub mod fs;
+pub mod fsimpl;
 pub mod futex;
 pub mod host;
 pub mod hostfile;
@@ -14,5 +15,6 @@ pub mod loader;
 pub mod memfile;
 pub mod mm;
 pub mod task;
+pub mod vfs;
 
 pub use abi::Errno;

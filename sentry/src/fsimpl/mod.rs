@@ -1,0 +1,3 @@
+//! Filesystem implementations, outside the VFS core.
+
+pub mod tmpfs;

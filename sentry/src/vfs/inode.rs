@@ -1,0 +1,168 @@
+//! What a filesystem implements: inodes and their operations.
+//!
+//! Defaults are what Linux answers when a filesystem lacks an operation, so a
+//! filesystem only implements what it supports.
+
+use std::sync::Arc;
+
+use abi::Errno;
+use abi::types::{Stat, Timespec};
+
+use crate::fs::FileOps;
+use crate::task::Credentials;
+
+/// File type bits of `st_mode`.
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFSOCK: u32 = 0o140000;
+
+/// A time to set with `setattr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeSet {
+    Omit,
+    Now,
+    At(Timespec),
+}
+
+/// Attribute changes (`chmod`, `chown`, `truncate`, `utimensat`).
+#[derive(Clone, Copy, Debug)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: TimeSet,
+    pub mtime: TimeSet,
+}
+
+impl Default for SetAttr {
+    fn default() -> Self {
+        SetAttr {
+            mode: None,
+            uid: None,
+            gid: None,
+            size: None,
+            atime: TimeSet::Omit,
+            mtime: TimeSet::Omit,
+        }
+    }
+}
+
+/// One directory entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub ino: u64,
+    /// `DT_*` type.
+    pub kind: u8,
+    pub name: Vec<u8>,
+}
+
+/// Identity of an inode inside the sandbox: (device, inode number).
+pub type InodeKey = (u64, u64);
+
+pub trait Inode: Send + Sync {
+    fn stat(&self) -> Result<Stat, Errno>;
+
+    /// Cheap identity (mount points are found by it).
+    fn key(&self) -> InodeKey;
+
+    fn mode(&self) -> u32 {
+        self.stat().map(|s| s.mode).unwrap_or(0)
+    }
+
+    fn lookup(&self, _name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Creates a regular file, FIFO or socket (`mode` holds the type bits).
+    fn mknod(
+        &self,
+        _name: &[u8],
+        _mode: u32,
+        _creds: &Credentials,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn mkdir(
+        &self,
+        _name: &[u8],
+        _mode: u32,
+        _creds: &Credentials,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn symlink(
+        &self,
+        _name: &[u8],
+        _target: &[u8],
+        _creds: &Credentials,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Adds `name` for the existing inode `target` (same filesystem).
+    fn link(&self, _name: &[u8], _target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Removes a non-directory entry.
+    fn unlink(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Removes an empty directory entry.
+    fn rmdir(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Moves `name` to `new_dir`/`new_name` (same filesystem); `flags` are
+    /// `RENAME_NOREPLACE`/`RENAME_EXCHANGE`.
+    fn rename(
+        &self,
+        _name: &[u8],
+        _new_dir: &Arc<dyn Inode>,
+        _new_name: &[u8],
+        _flags: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    fn setattr(&self, _attr: &SetAttr) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// Opens the inode: the file operations of a new open file description.
+    fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno>;
+
+    /// All entries, including `.` and `..`.
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// For downcasting by the filesystem that owns the inode (rename, link).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// `DT_*` type of a mode.
+pub fn dirent_type(mode: u32) -> u8 {
+    match mode & S_IFMT {
+        S_IFDIR => 4,
+        S_IFREG => 8,
+        S_IFLNK => 10,
+        S_IFIFO => 1,
+        S_IFCHR => 2,
+        S_IFSOCK => 12,
+        0o060000 => 6,
+        _ => 0,
+    }
+}

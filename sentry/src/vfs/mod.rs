@@ -1,0 +1,14 @@
+//! The virtual filesystem: inodes implemented by filesystems (`crate::fsimpl`),
+//! mounts and mount namespaces, paths and their resolution, permission checks.
+//!
+//! Lock order: `MountNamespace::mounts` is taken alone (never while calling into a
+//! filesystem); filesystems keep their own locks inside inode operations.
+
+pub mod inode;
+pub mod mount;
+pub mod path;
+pub mod perm;
+
+pub use inode::{DirEntry, Inode, InodeKey, SetAttr, TimeSet};
+pub use mount::{Mount, MountNamespace};
+pub use path::{ParentAndName, Resolver, VfsPath};

@@ -1,0 +1,95 @@
+//! Mounts and mount namespaces.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use abi::Errno;
+use parking_lot::RwLock;
+
+use super::inode::{Inode, InodeKey};
+
+/// A filesystem instance attached somewhere in a namespace.
+pub struct Mount {
+    pub id: u64,
+    pub root: Arc<dyn Inode>,
+    pub readonly: bool,
+    /// Filesystem type (`tmpfs`, `9p`...) and source, for /proc/mounts.
+    pub fs_type: &'static str,
+    pub source: String,
+}
+
+pub struct MountNamespace {
+    root: Arc<Mount>,
+    /// Mounts by where they sit: (parent mount id, key of the covered inode).
+    mounts: RwLock<HashMap<(u64, InodeKey), Arc<Mount>>>,
+    next_id: AtomicU64,
+}
+
+impl MountNamespace {
+    pub fn new(
+        root: Arc<dyn Inode>,
+        readonly: bool,
+        fs_type: &'static str,
+        source: String,
+    ) -> MountNamespace {
+        let root = Arc::new(Mount {
+            id: 1,
+            root,
+            readonly,
+            fs_type,
+            source,
+        });
+        MountNamespace {
+            root,
+            mounts: RwLock::new(HashMap::new()),
+            next_id: AtomicU64::new(2),
+        }
+    }
+
+    pub fn root(&self) -> &Arc<Mount> {
+        &self.root
+    }
+
+    /// Attaches `fs_root` over `point` (an inode of mount `parent`).
+    pub fn mount(
+        &self,
+        parent: &Mount,
+        point: &Arc<dyn Inode>,
+        fs_root: Arc<dyn Inode>,
+        readonly: bool,
+        fs_type: &'static str,
+        source: String,
+    ) -> Result<Arc<Mount>, Errno> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mount = Arc::new(Mount {
+            id,
+            root: fs_root,
+            readonly,
+            fs_type,
+            source,
+        });
+        // Mounting over a mount point stacks: the new mount covers the old one's root.
+        let mut mounts = self.mounts.write();
+        let mut key = (parent.id, point.key());
+        while let Some(top) = mounts.get(&key) {
+            key = (top.id, top.root.key());
+        }
+        mounts.insert(key, mount.clone());
+        Ok(mount)
+    }
+
+    /// The mount covering inode `key` of mount `parent`, if any.
+    pub fn mounted_at(&self, parent: u64, key: InodeKey) -> Option<Arc<Mount>> {
+        self.mounts.read().get(&(parent, key)).cloned()
+    }
+
+    /// Every mount, the root first, for /proc/mounts.
+    pub fn all(&self) -> Vec<Arc<Mount>> {
+        let mut v = vec![self.root.clone()];
+        let mut rest: Vec<_> = self.mounts.read().values().cloned().collect();
+        rest.sort_by_key(|m| m.id);
+        v.extend(rest);
+        v
+    }
+}
