@@ -118,7 +118,7 @@ impl TmpInode {
         self.me.upgrade().expect("an inode being used is alive")
     }
 
-    fn entries(&self) -> Result<&Mutex<BTreeMap<Vec<u8>, Arc<TmpInode>>>, Errno> {
+    fn entries(&self) -> Result<&Entries, Errno> {
         match &self.kind {
             Kind::Dir { entries, .. } => Ok(entries),
             _ => Err(Errno::ENOTDIR),
