@@ -60,9 +60,12 @@ struct Meta {
     ctime: Timespec,
 }
 
+/// A directory's children by name.
+type Entries = Mutex<BTreeMap<Vec<u8>, Arc<TmpInode>>>;
+
 enum Kind {
     Dir {
-        entries: Mutex<BTreeMap<Vec<u8>, Arc<TmpInode>>>,
+        entries: Entries,
         parent: Mutex<Weak<TmpInode>>,
     },
     File {
