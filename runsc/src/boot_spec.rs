@@ -13,6 +13,15 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
+/// A filesystem to mount in the sandbox.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct MountSpec {
+    pub destination: String,
+    /// `tmpfs` for now; bind mounts arrive with the gofer.
+    pub fs_type: String,
+    pub readonly: bool,
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct BootSpec {
     /// The container's root directory on the host.
@@ -26,6 +35,7 @@ pub struct BootSpec {
     pub additional_gids: Vec<u32>,
     pub rlimits: Vec<Rlimit>,
     pub hostname: String,
+    pub mounts: Vec<MountSpec>,
 }
 
 /// RLIMIT_* names as OCI spells them, by Linux resource number.

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use oci_spec::runtime::Spec;
 
-use crate::boot_spec::{BootSpec, RLIMIT_NAMES, Rlimit};
+use crate::boot_spec::{BootSpec, MountSpec, RLIMIT_NAMES, Rlimit};
 
 /// Loads and checks `BUNDLE/config.json`.
 pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
@@ -66,6 +66,22 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
             hard: r.hard(),
         });
     }
+    let mut mounts = Vec::new();
+    for m in spec.mounts().iter().flatten() {
+        let destination = m.destination().to_string_lossy().into_owned();
+        let fs_type = m.typ().clone().unwrap_or_default();
+        let readonly = m.options().iter().flatten().any(|o| o == "ro");
+        // /dev stays the rootfs's own until the sandbox has a devfs to mount there.
+        if fs_type == "tmpfs" && destination != "/dev" {
+            mounts.push(MountSpec {
+                destination,
+                fs_type,
+                readonly,
+            });
+        } else {
+            tracing::warn!(%destination, %fs_type, "mount not supported yet; skipped");
+        }
+    }
     Ok(BootSpec {
         root: root_path,
         args,
@@ -76,6 +92,7 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
         additional_gids: user.additional_gids().clone().unwrap_or_default(),
         rlimits,
         hostname: spec.hostname().clone().unwrap_or_default(),
+        mounts,
     })
 }
 

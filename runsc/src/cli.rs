@@ -39,6 +39,10 @@ pub struct GlobalFlags {
     /// How application code is run and trapped.
     #[arg(long, global = true, default_value = "ptrace")]
     pub platform: String,
+    /// Root filesystem overlay: `root:memory` keeps every change in memory over a
+    /// read-only root (as gVisor's flag); `none` makes the root read-only.
+    #[arg(long = "overlay2", global = true, default_value = "root:memory", value_parser = ["root:memory", "none"])]
+    pub overlay2: String,
     /// Networking of the sandbox.
     #[arg(long, global = true, default_value = "none")]
     pub network: String,
@@ -77,6 +81,7 @@ impl GlobalFlags {
             format!("--log-format={}", self.log_format),
             format!("--platform={}", self.platform),
             format!("--network={}", self.network),
+            format!("--overlay2={}", self.overlay2),
         ];
         if self.debug {
             v.push("--debug".into());

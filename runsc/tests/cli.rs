@@ -167,3 +167,69 @@ fn run_bundle_uses_args_env_rlimits_and_hostname() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn overlay_changes_never_reach_the_host() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    let dir = scratch("overlay-host");
+    std::fs::write(dir.join("keep"), b"original").unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let before = std::fs::read_dir(&dir).unwrap().count();
+    // Each change in its own sandbox (the shell cannot fork yet): all must succeed
+    // inside, and none may reach the host.
+    let changes: [&[&str]; 5] = [
+        &[
+            "sh",
+            "-c",
+            "echo changed > keep && echo more >> keep && echo new > made",
+        ],
+        &["rm", "keep"],
+        &["mv", "keep", "sub/moved"],
+        &["mkdir", "newdir"],
+        &["rmdir", "sub"],
+    ];
+    for args in changes {
+        let out = runsc()
+            .arg("do")
+            .arg("/bin/busybox")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            std::fs::read(dir.join("keep")).unwrap(),
+            b"original",
+            "{args:?} changed the host file"
+        );
+        assert!(
+            !dir.join("made").exists() && !dir.join("newdir").exists() && dir.join("sub").is_dir()
+        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before);
+    }
+
+    // With the overlay off, the root is read-only.
+    let out = runsc()
+        .args([
+            "--overlay2=none",
+            "do",
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "echo x > keep",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("Read-only file system"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(dir.join("keep")).unwrap(), b"original");
+}

@@ -1,8 +1,8 @@
 //! TEMPORARY: read-only access to the container's root filesystem from the sentry.
 //!
-//! Until the gofer serves files (the next issue), the sentry opens executables,
-//! the dynamic loader's libraries and other read-only files itself, through this
-//! one module, so that it is replaced, not grown. Every path resolves inside the
+//! Until the gofer serves files, the sentry reads the container's root itself,
+//! through this one module (exposed to the VFS as the read-only filesystem
+//! [`HostRootInode`]), so that it is replaced, not grown. Every path resolves inside the
 //! root (`openat2` with `RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS`), and files are
 //! only ever opened read-only.
 
@@ -15,6 +15,7 @@ use abi::Errno;
 use abi::types::{Stat, Timespec};
 
 use crate::mm::Mappable;
+use crate::vfs::{DirEntry, Inode, InodeKey};
 
 /// The container's root directory, held open.
 pub struct RootFs {
@@ -92,7 +93,7 @@ impl RootFs {
 
 /// A file of the root, open read-only.
 pub struct HostFile {
-    file: File,
+    pub(crate) file: File,
     stat: Stat,
     path: String,
 }
@@ -183,5 +184,159 @@ impl crate::fs::FileOps for RootFileOps {
         } else {
             None
         }
+    }
+}
+
+/// The root directory tree as a read-only VFS filesystem (until the gofer's).
+pub struct HostRootInode {
+    root: std::sync::Arc<RootFs>,
+    path: String,
+    stat: Stat,
+}
+
+impl HostRootInode {
+    pub fn root(root: std::sync::Arc<RootFs>) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        let stat = root.open_with("/", libc::O_PATH)?.stat();
+        Ok(std::sync::Arc::new(HostRootInode {
+            root,
+            path: "/".into(),
+            stat,
+        }))
+    }
+
+    fn child_path(&self, name: &[u8]) -> Result<String, Errno> {
+        let name = std::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
+        Ok(if self.path == "/" {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", self.path)
+        })
+    }
+}
+
+impl Inode for HostRootInode {
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.stat)
+    }
+
+    fn key(&self) -> InodeKey {
+        (self.stat.dev, self.stat.ino)
+    }
+
+    fn mode(&self) -> u32 {
+        self.stat.mode
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        let path = self.child_path(name)?;
+        let stat = self
+            .root
+            .open_with(&path, libc::O_PATH | libc::O_NOFOLLOW)?
+            .stat();
+        Ok(std::sync::Arc::new(HostRootInode {
+            root: self.root.clone(),
+            path,
+            stat,
+        }))
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        let link = self
+            .root
+            .open_with(&self.path, libc::O_PATH | libc::O_NOFOLLOW)?;
+        let target = nix::fcntl::readlinkat(Some(link.file.as_raw_fd()), "")
+            .map_err(|e| Errno(e as i32 as u16))?;
+        Ok(target.into_encoded_bytes())
+    }
+
+    fn open(&self, flags: u32) -> Result<std::sync::Arc<dyn crate::fs::FileOps>, Errno> {
+        if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32
+            || flags & libc::O_TRUNC as u32 != 0
+        {
+            return Err(Errno::EROFS);
+        }
+        let file = self.root.open_with(&self.path, libc::O_NOFOLLOW)?;
+        Ok(std::sync::Arc::new(RootFileOps {
+            file: std::sync::Arc::new(file),
+        }))
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        let dir = self
+            .root
+            .open_with(&self.path, libc::O_DIRECTORY | libc::O_NOFOLLOW)?;
+        // Dir takes ownership of the descriptor and closes it.
+        let fd = std::os::fd::IntoRawFd::into_raw_fd(dir.file);
+        let mut dir = nix::dir::Dir::from_fd(fd).map_err(|e| Errno(e as i32 as u16))?;
+        let mut out = Vec::new();
+        for entry in dir.iter() {
+            let entry = entry.map_err(|e| Errno(e as i32 as u16))?;
+            let kind = match entry.file_type() {
+                Some(nix::dir::Type::Directory) => 4,
+                Some(nix::dir::Type::File) => 8,
+                Some(nix::dir::Type::Symlink) => 10,
+                Some(nix::dir::Type::Fifo) => 1,
+                Some(nix::dir::Type::CharacterDevice) => 2,
+                Some(nix::dir::Type::BlockDevice) => 6,
+                Some(nix::dir::Type::Socket) => 12,
+                None => 0,
+            };
+            out.push(DirEntry {
+                ino: entry.ino(),
+                kind,
+                name: entry.file_name().to_bytes().to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn mknod(
+        &self,
+        _: &[u8],
+        _: u32,
+        _: &crate::task::Credentials,
+    ) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        Err(Errno::EROFS)
+    }
+    fn mkdir(
+        &self,
+        _: &[u8],
+        _: u32,
+        _: &crate::task::Credentials,
+    ) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        Err(Errno::EROFS)
+    }
+    fn symlink(
+        &self,
+        _: &[u8],
+        _: &[u8],
+        _: &crate::task::Credentials,
+    ) -> Result<std::sync::Arc<dyn Inode>, Errno> {
+        Err(Errno::EROFS)
+    }
+    fn link(&self, _: &[u8], _: &std::sync::Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    fn unlink(&self, _: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    fn rmdir(&self, _: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    fn rename(
+        &self,
+        _: &[u8],
+        _: &std::sync::Arc<dyn Inode>,
+        _: &[u8],
+        _: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+    fn setattr(&self, _: &crate::vfs::SetAttr) -> Result<(), Errno> {
+        Err(Errno::EROFS)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

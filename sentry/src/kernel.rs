@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use platform::Platform;
 
-use crate::hostfile::RootFs;
 use crate::loader::HostAuxv;
 use crate::memfile::MemoryFile;
 use crate::task::Task;
@@ -20,7 +19,8 @@ pub trait SyscallTable: Send + Sync {
 pub struct Kernel {
     pub platform: Arc<dyn Platform>,
     pub memfile: Arc<MemoryFile>,
-    pub rootfs: RootFs,
+    /// The sandbox's mount namespace (one for now).
+    pub mounts: crate::vfs::MountNamespace,
     pub syscalls: &'static dyn SyscallTable,
     pub hostname: String,
     pub domainname: String,

@@ -4,17 +4,14 @@
 use std::sync::Arc;
 
 use abi::linux as l;
-use abi::types::{Iovec, Stat};
+use abi::types::Iovec;
 use sentry::Errno;
 use sentry::fs::OpenFile;
-use sentry::hostfile::RootFileOps;
 use sentry::task::Task;
+use sentry::vfs::SetAttr;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
-
-const RO_NOTE: &str =
-    "files of the root are read-only until the gofer serves them (EROFS on write opens)";
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     vec![
@@ -24,8 +21,6 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_writev, Some(writev), Full),
         (l::__NR_pread64, Some(pread64), Full),
         (l::__NR_pwrite64, Some(pwrite64), Full),
-        (l::__NR_open, Some(open), Partial(RO_NOTE)),
-        (l::__NR_openat, Some(openat), Partial(RO_NOTE)),
         (l::__NR_close, Some(close), Full),
         (
             l::__NR_lseek,
@@ -33,12 +28,18 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Partial("SEEK_DATA/SEEK_HOLE unsupported (EINVAL)"),
         ),
         (l::__NR_fstat, Some(fstat), Full),
-        (l::__NR_stat, Some(stat), Partial(RO_NOTE)),
-        (l::__NR_lstat, Some(lstat), Partial(RO_NOTE)),
-        (l::__NR_newfstatat, Some(newfstatat), Partial(RO_NOTE)),
-        (l::__NR_access, Some(access), Partial(RO_NOTE)),
-        (l::__NR_faccessat, Some(faccessat), Partial(RO_NOTE)),
-        (l::__NR_faccessat2, Some(faccessat2), Partial(RO_NOTE)),
+        (
+            l::__NR_ftruncate,
+            Some(ftruncate),
+            Partial("regular files of writable filesystems"),
+        ),
+        (
+            l::__NR_fchmod,
+            Some(fchmod),
+            Partial("files opened from the VFS; EPERM for others"),
+        ),
+        (l::__NR_umask, Some(umask), Full),
+        (l::__NR_getdents64, Some(getdents64), Full),
         (
             l::__NR_ioctl,
             Some(ioctl),
@@ -51,7 +52,6 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
 const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// Data moves through the sentry in chunks of this size.
 const CHUNK: usize = 1 << 20;
-const PATH_MAX: usize = 4096;
 const UIO_MAXIOV: usize = 1024;
 
 fn readable_file(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
@@ -259,61 +259,6 @@ fn writev(t: &mut Task, a: &Args) -> SysResult {
     Ok(done)
 }
 
-/// Resolves a path argument relative to `dirfd` into an absolute path.
-fn resolve_path(t: &Task, dirfd: i32, path: &str) -> Result<String, Errno> {
-    if path.starts_with('/') {
-        return Ok(path.to_string());
-    }
-    if dirfd == l::AT_FDCWD {
-        return Ok(sentry::loader::absolute_path(&t.cwd, path));
-    }
-    // Directories opened from the root know their path.
-    let f = t.fds.get(dirfd)?;
-    let is_dir = f.ops.stat()?.mode & libc::S_IFMT == libc::S_IFDIR;
-    let dir = f.ops.path().filter(|_| is_dir).ok_or(Errno::ENOTDIR)?;
-    Ok(sentry::loader::absolute_path(&dir, path))
-}
-
-fn read_path(t: &Task, addr: u64) -> Result<String, Errno> {
-    let bytes = t.mm.read_cstring(addr, PATH_MAX - 1)?;
-    String::from_utf8(bytes).map_err(|_| Errno::ENOENT)
-}
-
-fn do_openat(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32) -> SysResult {
-    let path = read_path(t, path_addr)?;
-    if path.is_empty() {
-        return Err(Errno::ENOENT);
-    }
-    let acc = flags & l::O_ACCMODE;
-    let creating = flags & (l::O_CREAT | l::O_TRUNC | l::__O_TMPFILE) != 0;
-    let full = resolve_path(t, dirfd, &path)?;
-    let extra = (flags & (l::O_NOFOLLOW | l::O_DIRECTORY | l::O_PATH)) as i32;
-    let file = t.kernel.rootfs.open_with(&full, extra)?;
-    if (acc != l::O_RDONLY || creating) && flags & l::O_PATH == 0 {
-        return Err(if file.is_dir() {
-            Errno::EISDIR
-        } else {
-            Errno::EROFS
-        });
-    }
-    let ops = Arc::new(RootFileOps {
-        file: Arc::new(file),
-    });
-    let status = flags & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_PATH);
-    let open = OpenFile::new(ops, status);
-    let limit = t.limits.cur(l::RLIMIT_NOFILE);
-    let fd = t.fds.install(open, flags & l::O_CLOEXEC != 0, 0, limit)?;
-    Ok(fd as u64)
-}
-
-fn openat(t: &mut Task, a: &Args) -> SysResult {
-    do_openat(t, a.i32(0), a.ptr(1), a.u32(2))
-}
-
-fn open(t: &mut Task, a: &Args) -> SysResult {
-    do_openat(t, l::AT_FDCWD, a.ptr(0), a.u32(1))
-}
-
 fn close(t: &mut Task, a: &Args) -> SysResult {
     t.fds.remove(a.i32(0)).map(|_| 0)
 }
@@ -345,52 +290,6 @@ fn fstat(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Stats `path` relative to `dirfd`, honouring AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
-fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Errno> {
-    let path = read_path(t, path_addr)?;
-    if path.is_empty() {
-        if flags & l::AT_EMPTY_PATH == 0 {
-            return Err(Errno::ENOENT);
-        }
-        if dirfd == l::AT_FDCWD {
-            return Ok(t.kernel.rootfs.open_with(&t.cwd, libc::O_PATH)?.stat());
-        }
-        return t.fds.get(dirfd)?.ops.stat();
-    }
-    let full = resolve_path(t, dirfd, &path)?;
-    let nofollow = if flags & l::AT_SYMLINK_NOFOLLOW != 0 {
-        libc::O_NOFOLLOW
-    } else {
-        0
-    };
-    Ok(t.kernel
-        .rootfs
-        .open_with(&full, libc::O_PATH | nofollow)?
-        .stat())
-}
-
-fn stat_path(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, flags: u32) -> SysResult {
-    let known = l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH | l::AT_NO_AUTOMOUNT;
-    if flags & !known != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let st = stat_at(t, dirfd, path_addr, flags)?;
-    t.mm.write_obj(buf, &st)?;
-    Ok(0)
-}
-
-fn newfstatat(t: &mut Task, a: &Args) -> SysResult {
-    stat_path(t, a.i32(0), a.ptr(1), a.ptr(2), a.u32(3))
-}
-
-fn stat(t: &mut Task, a: &Args) -> SysResult {
-    stat_path(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), 0)
-}
-
-fn lstat(t: &mut Task, a: &Args) -> SysResult {
-    stat_path(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), l::AT_SYMLINK_NOFOLLOW)
-}
-
 fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     let f = t.fds.get(a.i32(0))?;
     let request = a.u32(1);
@@ -406,56 +305,85 @@ fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     Ok(ret)
 }
 
-fn faccess(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> SysResult {
-    const R_OK: u32 = 4;
-    const W_OK: u32 = 2;
-    const X_OK: u32 = 1;
-    if mode & !(R_OK | W_OK | X_OK) != 0
-        || flags & !(l::AT_EACCESS | l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH) != 0
-    {
+fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
+    let len = a.i64(1);
+    let f = t.fds.get(a.i32(0))?;
+    // Linux: not open for writing, or not a regular file, is EINVAL.
+    let path = f
+        .path
+        .clone()
+        .filter(|_| f.writable())
+        .ok_or(Errno::EINVAL)?;
+    if len < 0 || path.inode().mode() & libc::S_IFMT != libc::S_IFREG {
         return Err(Errno::EINVAL);
     }
-    let st = stat_at(t, dirfd, path_addr, flags)?;
-    if mode & W_OK != 0 {
+    if path.mount().readonly {
         return Err(Errno::EROFS);
     }
-    let (uid, gid) = if flags & l::AT_EACCESS != 0 {
-        (t.creds.euid, t.creds.egid)
-    } else {
-        (t.creds.uid, t.creds.gid)
-    };
-    let any_exec = st.mode & 0o111 != 0 || st.mode & libc::S_IFMT == libc::S_IFDIR;
-    if uid == 0 {
-        // Root may read anything and execute what anyone may execute.
-        return if mode & X_OK != 0 && !any_exec {
-            Err(Errno::EACCES)
-        } else {
-            Ok(0)
-        };
+    path.inode()
+        .setattr(&SetAttr {
+            size: Some(len as u64),
+            ..Default::default()
+        })
+        .map(|_| 0)
+}
+
+fn fchmod(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.i32(0))?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
     }
-    let shift = if st.uid == uid {
-        6
-    } else if st.gid == gid || t.creds.groups.contains(&st.gid) {
-        3
-    } else {
-        0
-    };
-    let granted = (st.mode >> shift) & 7;
-    if granted & mode == mode {
-        Ok(0)
-    } else {
-        Err(Errno::EACCES)
+    let path = f.path.clone().ok_or(Errno::EPERM)?;
+    let st = path.inode().stat()?;
+    if t.creds.euid != 0 && t.creds.euid != st.uid {
+        return Err(Errno::EPERM);
     }
+    if path.mount().readonly {
+        return Err(Errno::EROFS);
+    }
+    path.inode()
+        .setattr(&SetAttr {
+            mode: Some(a.u32(1) & 0o7777),
+            ..Default::default()
+        })
+        .map(|_| 0)
 }
 
-fn access(t: &mut Task, a: &Args) -> SysResult {
-    faccess(t, l::AT_FDCWD, a.ptr(0), a.u32(1), 0)
+fn umask(t: &mut Task, a: &Args) -> SysResult {
+    let old = t.umask;
+    t.umask = a.u32(0) & 0o777;
+    Ok(old as u64)
 }
 
-fn faccessat(t: &mut Task, a: &Args) -> SysResult {
-    faccess(t, a.i32(0), a.ptr(1), a.u32(2), 0)
-}
+/// `struct linux_dirent64` header size (d_ino, d_off, d_reclen, d_type).
+const DIRENT64_HEADER: usize = 19;
 
-fn faccessat2(t: &mut Task, a: &Args) -> SysResult {
-    faccess(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3))
+fn getdents64(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.fds.get(a.i32(0))?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    let dir = f.path.clone().ok_or(Errno::ENOTDIR)?;
+    let entries = dir.inode().readdir()?;
+    let count = a.usize(2);
+    let mut offset = f.offset.lock();
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate().skip(*offset as usize) {
+        let reclen = (DIRENT64_HEADER + e.name.len() + 1).next_multiple_of(8);
+        if out.len() + reclen > count {
+            if out.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        out.extend_from_slice(&e.ino.to_le_bytes());
+        out.extend_from_slice(&((i + 1) as i64).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(e.kind);
+        out.extend_from_slice(&e.name);
+        out.resize(out.len() + reclen - DIRENT64_HEADER - e.name.len(), 0);
+        *offset = (i + 1) as u64;
+    }
+    t.mm.copy_out(a.ptr(1), &out)?;
+    Ok(out.len() as u64)
 }

@@ -15,6 +15,7 @@ mod futex;
 mod identity;
 mod limits;
 mod mm;
+mod path;
 mod process;
 mod random;
 mod sched;

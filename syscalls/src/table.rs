@@ -50,6 +50,7 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     let mut v = Vec::new();
     v.extend(crate::fd::entries());
     v.extend(crate::fs::entries());
+    v.extend(crate::path::entries());
     v.extend(crate::sleep::entries());
     v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());

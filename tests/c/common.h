@@ -44,6 +44,8 @@ static inline const char *errname(int e) {
     case ETIMEDOUT: return "ETIMEDOUT";
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ELOOP: return "ELOOP";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case EXDEV: return "EXDEV";
     default: return "E(unknown)";
     }
 }

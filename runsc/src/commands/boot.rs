@@ -10,16 +10,17 @@ use anyhow::Context;
 use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
-use sentry::hostfile::RootFs;
+use sentry::fsimpl::overlay;
+use sentry::fsimpl::tmpfs::Tmpfs;
+use sentry::hostfile::{HostRootInode, RootFs};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
 use sentry::task::{Credentials, Limits, ProcessSpec, StartError, Task};
+use sentry::vfs::{MountNamespace, Resolver, VfsPath};
 
 use crate::boot_spec::BootSpec;
 use crate::cli::{BootArgs, GlobalFlags};
-
-const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
     // Re-open the inherited descriptor through /proc rather than adopting a raw fd.
@@ -31,26 +32,51 @@ fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
     serde_json::from_slice(&buf).context("parsing the boot specification")
 }
 
-/// Finds `name` in the container's PATH, as execvp would.
-fn find_executable(root: &RootFs, env: &[String], cwd: &str, name: &str) -> String {
-    if name.contains('/') {
-        return name.to_string();
+/// The sandbox's mount namespace: the container root (read-only; with
+/// `--overlay2=root:memory`, under a tmpfs that takes every change) and the spec's
+/// tmpfs mounts on top.
+fn build_mounts(spec: &BootSpec, overlay: bool) -> anyhow::Result<MountNamespace> {
+    let rootfs = RootFs::open(&spec.root)
+        .with_context(|| format!("opening root {}", spec.root.display()))?;
+    let lower = HostRootInode::root(Arc::new(rootfs))
+        .map_err(|e| anyhow::anyhow!("root {}: {e}", spec.root.display()))?;
+    let source = spec.root.display().to_string();
+    let ns = if overlay {
+        let st = lower
+            .stat()
+            .map_err(|e| anyhow::anyhow!("root {source}: {e}"))?;
+        let upper = Tmpfs::new_root(st.mode & 0o7777, st.uid, st.gid);
+        MountNamespace::new(overlay::new_root(upper, lower), false, "overlay", source)
+    } else {
+        MountNamespace::new(lower, true, "hostroot", source)
+    };
+    let top = VfsPath::root_of(&ns);
+    let creds = Credentials::new(0, 0, Vec::new());
+    for m in &spec.mounts {
+        let resolver = Resolver {
+            ns: &ns,
+            root: &top,
+            creds: &creds,
+        };
+        let point = match resolver.resolve(&top, m.destination.as_bytes(), true) {
+            Ok(p) if p.is_dir() => p,
+            other => {
+                tracing::warn!(destination = %m.destination, "mount point unusable ({:?}); skipped", other.err());
+                continue;
+            }
+        };
+        let fs = Tmpfs::new_root(0o1777, 0, 0);
+        ns.mount(
+            point.mount(),
+            point.inode(),
+            fs,
+            m.readonly,
+            "tmpfs",
+            "tmpfs".into(),
+        )
+        .map_err(|e| anyhow::anyhow!("mounting tmpfs on {}: {e}", m.destination))?;
     }
-    let path = env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(DEFAULT_PATH);
-    for dir in path.split(':') {
-        let dir = if dir.is_empty() { cwd } else { dir };
-        let candidate = sentry::loader::absolute_path(dir, name);
-        if root
-            .open_file(&candidate)
-            .is_ok_and(|f| f.is_regular() && f.stat().mode & 0o111 != 0)
-        {
-            return candidate;
-        }
-    }
-    name.to_string()
+    Ok(ns)
 }
 
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
@@ -59,13 +85,11 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
-    let rootfs = RootFs::open(&spec.root)
-        .with_context(|| format!("opening root {}", spec.root.display()))?;
-    let path = find_executable(&rootfs, &spec.env, &spec.cwd, &spec.args[0]);
+    let mounts = build_mounts(&spec, global.overlay2 == "root:memory")?;
     let kernel = Arc::new(Kernel {
         platform,
         memfile,
-        rootfs,
+        mounts,
         syscalls: &*syscalls::TABLE,
         hostname: spec.hostname.clone(),
         domainname: "(none)".into(),
@@ -87,7 +111,6 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         argv: spec.args.iter().map(|a| a.clone().into_bytes()).collect(),
         envp: spec.env.iter().map(|e| e.clone().into_bytes()).collect(),
         cwd: spec.cwd.clone(),
-        path: path.clone(),
         creds: Credentials::new(spec.uid, spec.gid, spec.additional_gids.clone()),
         limits,
         stdio: [0, 1, 2],

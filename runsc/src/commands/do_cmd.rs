@@ -24,6 +24,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         additional_gids: Vec::new(),
         rlimits: Vec::new(),
         hostname,
+        mounts: Vec::new(),
     };
     crate::sandbox::run(global, &spec)
 }

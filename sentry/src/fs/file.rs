@@ -42,6 +42,8 @@ pub trait FileOps: Send + Sync {
 /// An open file description: the file, its status flags and its offset.
 pub struct OpenFile {
     pub ops: Arc<dyn FileOps>,
+    /// Where the file was opened, for files that live in the VFS.
+    pub path: Option<crate::vfs::VfsPath>,
     /// `O_ACCMODE`, `O_APPEND`, `O_NONBLOCK`...
     pub flags: Mutex<u32>,
     pub offset: Mutex<u64>,
@@ -51,17 +53,39 @@ impl OpenFile {
     pub fn new(ops: Arc<dyn FileOps>, flags: u32) -> Arc<OpenFile> {
         Arc::new(OpenFile {
             ops,
+            path: None,
             flags: Mutex::new(flags),
             offset: Mutex::new(0),
         })
     }
 
+    /// A file opened from `path` in the VFS.
+    pub fn at_path(ops: Arc<dyn FileOps>, path: crate::vfs::VfsPath, flags: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            ops,
+            path: Some(path),
+            flags: Mutex::new(flags),
+            offset: Mutex::new(0),
+        })
+    }
+
+    /// Opened with O_PATH: a location only, no I/O.
+    pub fn is_path_only(&self) -> bool {
+        *self.flags.lock() & libc::O_PATH as u32 != 0
+    }
+
     pub fn readable(&self) -> bool {
+        if self.is_path_only() {
+            return false;
+        }
         let acc = *self.flags.lock() & libc::O_ACCMODE as u32;
         acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32
     }
 
     pub fn writable(&self) -> bool {
+        if self.is_path_only() {
+            return false;
+        }
         let acc = *self.flags.lock() & libc::O_ACCMODE as u32;
         acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32
     }

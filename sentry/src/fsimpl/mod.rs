@@ -1,3 +1,4 @@
 //! Filesystem implementations, outside the VFS core.
 
+pub mod overlay;
 pub mod tmpfs;

@@ -9,7 +9,7 @@ use goblin::container::Ctx;
 use goblin::elf::header::{EM_X86_64, ET_DYN, ET_EXEC, Header};
 use goblin::elf::program_header::{PT_INTERP, PT_LOAD, PT_PHDR, ProgramHeader};
 
-use crate::hostfile::HostFile;
+use super::Executable;
 use crate::mm::{Mappable, MemoryManager, MmapArgs, MmapFile};
 
 /// The main executable once mapped.
@@ -27,7 +27,7 @@ struct Parsed {
     phdrs: Vec<ProgramHeader>,
 }
 
-fn parse(file: &HostFile, head: &[u8]) -> Result<Parsed, Errno> {
+fn parse(file: &Executable, head: &[u8]) -> Result<Parsed, Errno> {
     let header = goblin::elf::Elf::parse_header(head).map_err(|_| Errno::ENOEXEC)?;
     let is_64_le = header.e_ident[4] == 2 && header.e_ident[5] == 1;
     if !is_64_le
@@ -66,7 +66,7 @@ fn prot_of(ph: &ProgramHeader) -> u64 {
 /// Maps every PT_LOAD segment with `bias`; returns the end of the highest segment.
 fn map_segments(
     mm: &MemoryManager,
-    file: &Arc<HostFile>,
+    file: &Executable,
     p: &Parsed,
     bias: u64,
 ) -> Result<u64, Errno> {
@@ -82,7 +82,7 @@ fn map_segments(
         let prot = prot_of(ph);
         let fixed_private = (l::MAP_PRIVATE | l::MAP_FIXED) as u64;
         if ph.p_filesz > 0 {
-            let mappable: Arc<dyn Mappable> = file.clone();
+            let mappable: Arc<dyn Mappable> = file.mappable()?;
             mm.mmap(MmapArgs {
                 addr: start,
                 len: page_up(file_end).ok_or(Errno::ENOEXEC)? - start,
@@ -147,7 +147,7 @@ fn reserve(mm: &MemoryManager, p: &Parsed, hint: u64) -> Result<u64, Errno> {
     Ok(at - lo)
 }
 
-fn read_interpreter_path(file: &HostFile, p: &Parsed) -> Result<Option<String>, Errno> {
+fn read_interpreter_path(file: &Executable, p: &Parsed) -> Result<Option<String>, Errno> {
     let Some(ph) = p.phdrs.iter().find(|ph| ph.p_type == PT_INTERP) else {
         return Ok(None);
     };
@@ -163,11 +163,7 @@ fn read_interpreter_path(file: &HostFile, p: &Parsed) -> Result<Option<String>, 
 }
 
 /// Loads the main executable.
-pub fn load_main(
-    mm: &MemoryManager,
-    file: &Arc<HostFile>,
-    head: &[u8],
-) -> Result<LoadedElf, Errno> {
+pub fn load_main(mm: &MemoryManager, file: &Executable, head: &[u8]) -> Result<LoadedElf, Errno> {
     let p = parse(file, head)?;
     let interpreter = read_interpreter_path(file, &p)?;
     let bias = if p.header.e_type == ET_DYN {
@@ -212,7 +208,7 @@ pub struct LoadedInterpreter {
 
 pub fn load_interpreter(
     mm: &MemoryManager,
-    file: &Arc<HostFile>,
+    file: &Executable,
     head: &[u8],
 ) -> Result<LoadedInterpreter, Errno> {
     let p = parse(file, head).map_err(|_| Errno::ELIBBAD)?;

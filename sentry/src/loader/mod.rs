@@ -11,8 +11,10 @@ use std::sync::Arc;
 
 use abi::Errno;
 
-use crate::hostfile::{HostFile, RootFs};
-use crate::mm::MemoryManager;
+use abi::types::Stat;
+
+use crate::fs::FileOps;
+use crate::mm::{Mappable, MemoryManager};
 
 pub use auxv::HostAuxv;
 
@@ -23,11 +25,33 @@ const MAX_INTERPRETER_DEPTH: usize = 4;
 
 /// What to run.
 pub struct ExecRequest {
-    /// The file name as given (relative names resolve against `cwd`).
+    /// The file name as given (relative names resolve against the working directory).
     pub path: String,
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
-    pub cwd: String,
+}
+
+/// An executable file, opened for reading.
+pub struct Executable {
+    pub file: Arc<dyn FileOps>,
+    pub stat: Stat,
+    /// Its absolute path in the sandbox.
+    pub path: String,
+}
+
+impl Executable {
+    pub(crate) fn pread(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.file.read(offset, buf)
+    }
+    pub(crate) fn mappable(&self) -> Result<Arc<dyn Mappable>, Errno> {
+        self.file.mappable().ok_or(Errno::EACCES)
+    }
+}
+
+/// Finds and opens files for the loader (the task's view of the filesystem).
+pub trait ExecOpener {
+    /// Opens `path` (absolute, or relative to the working directory) for reading.
+    fn open(&self, path: &str) -> Result<Executable, Errno>;
 }
 
 /// Identity values the auxiliary vector reports.
@@ -48,29 +72,19 @@ pub struct LoadedImage {
     pub exe_path: String,
 }
 
-/// Resolves `path` against `cwd` into an absolute path (no `..` processing: the
-/// host resolves that inside the root).
-pub fn absolute_path(cwd: &str, path: &str) -> String {
-    if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{}/{}", cwd.trim_end_matches('/'), path)
-    }
-}
-
 /// Opens an executable: a regular file with an execute bit.
-fn open_executable(root: &RootFs, path: &str) -> Result<Arc<HostFile>, Errno> {
-    let file = Arc::new(root.open_file(path)?);
-    if !file.is_regular() || file.stat().mode & 0o111 == 0 {
+fn open_executable(opener: &dyn ExecOpener, path: &str) -> Result<Executable, Errno> {
+    let exe = opener.open(path)?;
+    if exe.stat.mode & libc::S_IFMT != libc::S_IFREG || exe.stat.mode & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
-    Ok(file)
+    Ok(exe)
 }
 
 /// Loads `req` into `mm` (which must be empty).
 pub fn load(
     mm: &MemoryManager,
-    root: &RootFs,
+    opener: &dyn ExecOpener,
     mut req: ExecRequest,
     ids: AuxIds,
     host: &HostAuxv,
@@ -79,9 +93,9 @@ pub fn load(
         return Err(Errno::ENOENT);
     }
     let execfn = req.path.clone().into_bytes();
-    let mut path = absolute_path(&req.cwd, &req.path);
+    let mut path = req.path.clone();
     for _ in 0..=MAX_INTERPRETER_DEPTH {
-        let file = open_executable(root, &path)?;
+        let file = open_executable(opener, &path)?;
         let mut header = vec![0u8; HEADER_BYTES];
         let n = file.pread(0, &mut header)?;
         header.truncate(n);
@@ -94,13 +108,13 @@ pub fn load(
             argv.extend(req.argv.iter().skip(1).cloned());
             req.argv = argv;
             req.path = interp.clone();
-            path = absolute_path(&req.cwd, &interp);
+            path = interp;
             continue;
         }
         let main = elf::load_main(mm, &file, &header)?;
         let interp = match &main.interpreter {
             Some(ipath) => {
-                let ifile = open_executable(root, ipath).map_err(|e| {
+                let ifile = open_executable(opener, ipath).map_err(|e| {
                     if e == Errno::EACCES {
                         Errno::ELIBBAD
                     } else {
@@ -121,7 +135,7 @@ pub fn load(
         return Ok(LoadedImage {
             entry,
             stack_pointer: sp,
-            exe_path: path,
+            exe_path: file.path.clone(),
         });
     }
     Err(Errno::ELOOP)

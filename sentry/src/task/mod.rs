@@ -1,6 +1,7 @@
 //! Tasks: one application thread each, run by one sentry thread.
 
 mod creds;
+mod exec_opener;
 mod limits;
 mod run;
 mod signals;
@@ -18,6 +19,8 @@ use crate::fs::FdTable;
 use crate::kernel::Kernel;
 use crate::loader::{self, AuxIds, ExecRequest};
 use crate::mm::{Layout, MemoryManager};
+use crate::vfs::{Resolver, VfsPath};
+use exec_opener::{TaskOpener, search_path};
 
 /// How a task group ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +42,8 @@ impl ExitStatus {
 /// Why the first process could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("working directory {path:?}: {errno}")]
+    Cwd { path: String, errno: Errno },
     #[error("cannot execute {path:?}: {errno}")]
     Exec { path: String, errno: Errno },
     #[error(transparent)]
@@ -49,9 +54,8 @@ pub enum StartError {
 pub struct ProcessSpec {
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
+    /// Working directory (absolute).
     pub cwd: String,
-    /// The executable, absolute or relative to `cwd`.
-    pub path: String,
     pub creds: Credentials,
     pub limits: Limits,
     /// Host descriptors for the application's 0, 1 and 2.
@@ -75,7 +79,9 @@ pub struct Task {
     pub clear_child_tid: u64,
     /// `(head, len)` from `set_robust_list`.
     pub robust_list: (u64, u64),
-    pub cwd: String,
+    /// The task's root (chroot) and working directory.
+    pub root: VfsPath,
+    pub cwd: VfsPath,
     pub umask: u32,
     pub exe_path: String,
     exit: Option<ExitStatus>,
@@ -100,19 +106,42 @@ impl Task {
             gid: spec.creds.gid,
             egid: spec.creds.egid,
         };
+        let root = VfsPath::root_of(&kernel.mounts);
+        let resolver = Resolver {
+            ns: &kernel.mounts,
+            root: &root,
+            creds: &spec.creds,
+        };
+        let cwd = resolver
+            .resolve(&root, spec.cwd.as_bytes(), true)
+            .and_then(|c| {
+                if c.is_dir() {
+                    Ok(c)
+                } else {
+                    Err(Errno::ENOTDIR)
+                }
+            })
+            .map_err(|errno| StartError::Cwd {
+                path: spec.cwd.clone(),
+                errno,
+            })?;
+        let opener = TaskOpener {
+            resolver,
+            cwd: &cwd,
+        };
+        let name = spec
+            .argv
+            .first()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .unwrap_or_default();
+        let path = search_path(&opener, &spec.envp, &name);
         let req = ExecRequest {
-            path: spec.path.clone(),
+            path: path.clone(),
             argv: spec.argv,
             envp: spec.envp,
-            cwd: spec.cwd.clone(),
         };
-        let image =
-            loader::load(&mm, &kernel.rootfs, req, ids, &kernel.host_auxv).map_err(|errno| {
-                StartError::Exec {
-                    path: spec.path.clone(),
-                    errno,
-                }
-            })?;
+        let image = loader::load(&mm, &opener, req, ids, &kernel.host_auxv)
+            .map_err(|errno| StartError::Exec { path, errno })?;
 
         let mut cpu = CpuState::new(platform::cpu_state::xsave_size());
         cpu.regs.rip = image.entry;
@@ -145,11 +174,21 @@ impl Task {
             comm,
             clear_child_tid: 0,
             robust_list: (0, 0),
-            cwd: spec.cwd,
+            root,
+            cwd,
             umask: 0o022,
             exe_path: image.exe_path,
             exit: None,
         })
+    }
+
+    /// Resolves paths as this task sees the filesystem.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            ns: &self.kernel.mounts,
+            root: &self.root,
+            creds: &self.creds,
+        }
     }
 
     /// Ends the task group with `status` once the current syscall returns.

@@ -1,0 +1,56 @@
+//! How a task finds executables: through its view of the VFS.
+
+use abi::Errno;
+
+use crate::loader::{ExecOpener, Executable};
+use crate::vfs::perm::{MAY_EXEC, may_access};
+use crate::vfs::{Resolver, VfsPath};
+
+pub struct TaskOpener<'a> {
+    pub resolver: Resolver<'a>,
+    pub cwd: &'a VfsPath,
+}
+
+impl ExecOpener for TaskOpener<'_> {
+    fn open(&self, path: &str) -> Result<Executable, Errno> {
+        let found = self.resolver.resolve(self.cwd, path.as_bytes(), true)?;
+        let stat = found.inode().stat()?;
+        if !may_access(self.resolver.creds, &stat, MAY_EXEC) {
+            return Err(Errno::EACCES);
+        }
+        let file = found.inode().open(libc::O_RDONLY as u32)?;
+        Ok(Executable {
+            file,
+            stat,
+            path: String::from_utf8_lossy(&found.to_bytes()).into_owned(),
+        })
+    }
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Finds `name` in `PATH` from `env`, as execvp does; names with a '/' are used as given.
+pub fn search_path(opener: &TaskOpener<'_>, env: &[Vec<u8>], name: &str) -> String {
+    if name.contains('/') {
+        return name.to_string();
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_else(|| DEFAULT_PATH.to_string());
+    for dir in path.split(':') {
+        let candidate = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", dir.trim_end_matches('/'))
+        };
+        let ok = opener
+            .open(&candidate)
+            .is_ok_and(|e| e.stat.mode & libc::S_IFMT == libc::S_IFREG);
+        if ok {
+            return candidate;
+        }
+    }
+    name.to_string()
+}

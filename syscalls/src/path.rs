@@ -1,0 +1,596 @@
+//! Path syscalls, on the VFS: open/creat, stat, access, mkdir, unlink, rmdir,
+//! rename, link, symlink, readlink, chdir/getcwd, chmod, truncate.
+
+use std::sync::Arc;
+
+use abi::linux as l;
+use abi::types::Stat;
+use sentry::Errno;
+use sentry::fs::OpenFile;
+use sentry::fs::path_only::PathOnly;
+use sentry::task::Task;
+use sentry::vfs::inode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use sentry::vfs::perm::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, may_access_as};
+use sentry::vfs::{ParentAndName, SetAttr, VfsPath};
+
+use crate::args::{Args, Handler, SysResult};
+use crate::table::Support::{self, *};
+
+const RO_ROOT: &str =
+    "the root is read-only until the gofer serves it (EROFS); tmpfs mounts are writable";
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    vec![
+        (l::__NR_open, Some(open), Partial(RO_ROOT)),
+        (l::__NR_openat, Some(openat), Partial(RO_ROOT)),
+        (l::__NR_creat, Some(creat), Partial(RO_ROOT)),
+        (l::__NR_stat, Some(stat), Full),
+        (l::__NR_lstat, Some(lstat), Full),
+        (l::__NR_newfstatat, Some(newfstatat), Full),
+        (l::__NR_access, Some(access), Full),
+        (l::__NR_faccessat, Some(faccessat), Full),
+        (l::__NR_faccessat2, Some(faccessat2), Full),
+        (l::__NR_mkdir, Some(mkdir), Partial(RO_ROOT)),
+        (l::__NR_mkdirat, Some(mkdirat), Partial(RO_ROOT)),
+        (l::__NR_unlink, Some(unlink), Partial(RO_ROOT)),
+        (l::__NR_unlinkat, Some(unlinkat), Partial(RO_ROOT)),
+        (l::__NR_rmdir, Some(rmdir), Partial(RO_ROOT)),
+        (l::__NR_rename, Some(rename), Partial(RO_ROOT)),
+        (l::__NR_renameat, Some(renameat), Partial(RO_ROOT)),
+        (
+            l::__NR_renameat2,
+            Some(renameat2),
+            Partial("RENAME_WHITEOUT is EINVAL; the root is read-only until the gofer"),
+        ),
+        (l::__NR_link, Some(link), Partial(RO_ROOT)),
+        (l::__NR_linkat, Some(linkat), Partial(RO_ROOT)),
+        (l::__NR_symlink, Some(symlink), Partial(RO_ROOT)),
+        (l::__NR_symlinkat, Some(symlinkat), Partial(RO_ROOT)),
+        (l::__NR_readlink, Some(readlink), Full),
+        (l::__NR_readlinkat, Some(readlinkat), Full),
+        (l::__NR_chdir, Some(chdir), Full),
+        (l::__NR_fchdir, Some(fchdir), Full),
+        (l::__NR_getcwd, Some(getcwd), Full),
+        (l::__NR_chmod, Some(chmod), Partial(RO_ROOT)),
+        (l::__NR_fchmodat, Some(fchmodat), Partial(RO_ROOT)),
+        (l::__NR_truncate, Some(truncate), Partial(RO_ROOT)),
+    ]
+}
+
+const PATH_MAX: usize = 4096;
+
+fn read_path(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+    t.mm.read_cstring(addr, PATH_MAX - 1)
+}
+
+/// Where a relative path starts: the working directory or `dirfd`'s directory.
+fn start_at(t: &Task, dirfd: i32, path: &[u8]) -> Result<VfsPath, Errno> {
+    if path.first() == Some(&b'/') || dirfd == l::AT_FDCWD {
+        return Ok(t.cwd.clone());
+    }
+    let f = t.fds.get(dirfd)?;
+    match &f.path {
+        Some(p) if p.is_dir() => Ok(p.clone()),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+fn resolve_at(t: &Task, dirfd: i32, path: &[u8], follow: bool) -> Result<VfsPath, Errno> {
+    let start = start_at(t, dirfd, path)?;
+    t.resolver().resolve(&start, path, follow)
+}
+
+fn parent_at(t: &Task, dirfd: i32, path: &[u8]) -> Result<ParentAndName, Errno> {
+    let start = start_at(t, dirfd, path)?;
+    t.resolver().resolve_parent(&start, path)
+}
+
+fn check_readonly(p: &VfsPath) -> Result<(), Errno> {
+    if p.mount().readonly {
+        Err(Errno::EROFS)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that a new entry may be made in (or removed from) directory `dir`.
+fn may_modify_dir(t: &Task, dir: &VfsPath) -> Result<(), Errno> {
+    if !may_access(&t.creds, &dir.inode().stat()?, MAY_WRITE | MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    check_readonly(dir)
+}
+
+fn is_dot(name: &[u8]) -> bool {
+    name.is_empty() || name == b"." || name == b".."
+}
+
+// ---- open
+
+fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+    let path = read_path(t, path_addr)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let acc = flags & l::O_ACCMODE;
+    let writing = acc == l::O_WRONLY || acc == l::O_RDWR;
+    let mut created = false;
+    let found = if flags & l::O_CREAT != 0 && flags & l::O_PATH == 0 {
+        if flags & l::O_DIRECTORY != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let pn = parent_at(t, dirfd, &path)?;
+        if pn.trailing_slash || is_dot(&pn.name) {
+            return Err(Errno::EISDIR);
+        }
+        match pn.parent.inode().lookup(&pn.name) {
+            Ok(_) if flags & l::O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(_) => t
+                .resolver()
+                .resolve(&pn.parent, &pn.name, flags & l::O_NOFOLLOW == 0)?,
+            Err(Errno::ENOENT) => {
+                may_modify_dir(t, &pn.parent)?;
+                let perm = mode & 0o7777 & !t.umask;
+                pn.parent
+                    .inode()
+                    .mknod(&pn.name, S_IFREG | perm, &t.creds)?;
+                created = true;
+                t.resolver().resolve(&pn.parent, &pn.name, false)?
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        resolve_at(t, dirfd, &path, flags & l::O_NOFOLLOW == 0)?
+    };
+    let st = found.inode().stat()?;
+    let kind = st.mode & S_IFMT;
+    let limit = t.limits.cur(l::RLIMIT_NOFILE);
+    let cloexec = flags & l::O_CLOEXEC != 0;
+    if flags & l::O_PATH != 0 {
+        if flags & l::O_DIRECTORY != 0 && kind != S_IFDIR {
+            return Err(Errno::ENOTDIR);
+        }
+        let ops = Arc::new(PathOnly {
+            inode: found.inode().clone(),
+        });
+        let file = OpenFile::at_path(ops, found, l::O_PATH | (flags & l::O_DIRECTORY));
+        return Ok(t.fds.install(file, cloexec, 0, limit)? as u64);
+    }
+    if kind == S_IFLNK {
+        return Err(Errno::ELOOP);
+    }
+    if flags & l::O_DIRECTORY != 0 && kind != S_IFDIR {
+        return Err(Errno::ENOTDIR);
+    }
+    if kind == S_IFDIR && (writing || flags & l::O_CREAT != 0) {
+        return Err(Errno::EISDIR);
+    }
+    if !created {
+        let mut want = 0;
+        if acc != l::O_WRONLY {
+            want |= MAY_READ;
+        }
+        if writing || flags & l::O_TRUNC != 0 {
+            want |= MAY_WRITE;
+        }
+        if !may_access(&t.creds, &st, want) {
+            return Err(Errno::EACCES);
+        }
+    }
+    if (writing || flags & l::O_TRUNC != 0) && kind == S_IFREG {
+        check_readonly(&found)?;
+    }
+    let ops = found.inode().open(flags)?;
+    if flags & l::O_TRUNC != 0 && writing && kind == S_IFREG && st.size != 0 {
+        found.inode().setattr(&SetAttr {
+            size: Some(0),
+            ..Default::default()
+        })?;
+    }
+    let status = flags
+        & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_DIRECT | l::O_NOATIME | l::O_DSYNC);
+    let file = OpenFile::at_path(ops, found, status);
+    Ok(t.fds.install(file, cloexec, 0, limit)? as u64)
+}
+
+fn open(t: &mut Task, a: &Args) -> SysResult {
+    do_open(t, l::AT_FDCWD, a.ptr(0), a.u32(1), a.u32(2))
+}
+
+fn openat(t: &mut Task, a: &Args) -> SysResult {
+    do_open(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3))
+}
+
+fn creat(t: &mut Task, a: &Args) -> SysResult {
+    do_open(
+        t,
+        l::AT_FDCWD,
+        a.ptr(0),
+        l::O_CREAT | l::O_WRONLY | l::O_TRUNC,
+        a.u32(1),
+    )
+}
+
+// ---- stat and access
+
+/// Stats `path` relative to `dirfd`, honouring AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
+fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Errno> {
+    let path = read_path(t, path_addr)?;
+    if path.is_empty() {
+        if flags & l::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == l::AT_FDCWD {
+            return t.cwd.inode().stat();
+        }
+        return t.fds.get(dirfd)?.ops.stat();
+    }
+    resolve_at(t, dirfd, &path, flags & l::AT_SYMLINK_NOFOLLOW == 0)?
+        .inode()
+        .stat()
+}
+
+fn stat_path(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, flags: u32) -> SysResult {
+    let known = l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH | l::AT_NO_AUTOMOUNT;
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let st = stat_at(t, dirfd, path_addr, flags)?;
+    t.mm.write_obj(buf, &st)?;
+    Ok(0)
+}
+
+fn newfstatat(t: &mut Task, a: &Args) -> SysResult {
+    stat_path(t, a.i32(0), a.ptr(1), a.ptr(2), a.u32(3))
+}
+
+fn stat(t: &mut Task, a: &Args) -> SysResult {
+    stat_path(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), 0)
+}
+
+fn lstat(t: &mut Task, a: &Args) -> SysResult {
+    stat_path(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), l::AT_SYMLINK_NOFOLLOW)
+}
+
+fn faccess(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> SysResult {
+    if mode & !(MAY_READ | MAY_WRITE | MAY_EXEC) != 0
+        || flags & !(l::AT_EACCESS | l::AT_SYMLINK_NOFOLLOW | l::AT_EMPTY_PATH) != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path_addr)?;
+    let (st, readonly) = if path.is_empty() && flags & l::AT_EMPTY_PATH != 0 {
+        (stat_at(t, dirfd, path_addr, flags)?, false)
+    } else if path.is_empty() {
+        return Err(Errno::ENOENT);
+    } else {
+        let p = resolve_at(t, dirfd, &path, flags & l::AT_SYMLINK_NOFOLLOW == 0)?;
+        (p.inode().stat()?, p.mount().readonly)
+    };
+    // access() checks with the real ids unless AT_EACCESS asks for the effective ones.
+    let (uid, gid) = if flags & l::AT_EACCESS != 0 {
+        (t.creds.euid, t.creds.egid)
+    } else {
+        (t.creds.uid, t.creds.gid)
+    };
+    if !may_access_as(uid, gid, &t.creds.groups, &st, mode) {
+        return Err(Errno::EACCES);
+    }
+    let kind = st.mode & S_IFMT;
+    if mode & MAY_WRITE != 0 && readonly && (kind == S_IFREG || kind == S_IFDIR || kind == S_IFLNK)
+    {
+        return Err(Errno::EROFS);
+    }
+    Ok(0)
+}
+
+fn access(t: &mut Task, a: &Args) -> SysResult {
+    faccess(t, l::AT_FDCWD, a.ptr(0), a.u32(1), 0)
+}
+
+fn faccessat(t: &mut Task, a: &Args) -> SysResult {
+    faccess(t, a.i32(0), a.ptr(1), a.u32(2), 0)
+}
+
+fn faccessat2(t: &mut Task, a: &Args) -> SysResult {
+    faccess(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3))
+}
+
+// ---- directories and names
+
+fn do_mkdir(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
+    let path = read_path(t, path_addr)?;
+    let pn = parent_at(t, dirfd, &path)?;
+    if is_dot(&pn.name) || pn.parent.inode().lookup(&pn.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    may_modify_dir(t, &pn.parent)?;
+    pn.parent
+        .inode()
+        .mkdir(&pn.name, mode & 0o7777 & !t.umask, &t.creds)
+        .map(|_| 0)
+}
+
+fn mkdir(t: &mut Task, a: &Args) -> SysResult {
+    do_mkdir(t, l::AT_FDCWD, a.ptr(0), a.u32(1))
+}
+
+fn mkdirat(t: &mut Task, a: &Args) -> SysResult {
+    do_mkdir(t, a.i32(0), a.ptr(1), a.u32(2))
+}
+
+/// Sticky directories: only the owner of the entry or of the directory (or root)
+/// may remove or rename it.
+fn sticky_allows(t: &Task, dir: &VfsPath, name: &[u8]) -> Result<(), Errno> {
+    let dst = dir.inode().stat()?;
+    if dst.mode & 0o1000 == 0 || t.creds.euid == 0 || dst.uid == t.creds.euid {
+        return Ok(());
+    }
+    let child = dir.inode().lookup(name)?.stat()?;
+    if child.uid == t.creds.euid {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
+fn do_unlink(t: &mut Task, dirfd: i32, path_addr: u64, remove_dir: bool) -> SysResult {
+    let path = read_path(t, path_addr)?;
+    let pn = parent_at(t, dirfd, &path)?;
+    if remove_dir {
+        match pn.name.as_slice() {
+            b"." | b"" => return Err(Errno::EINVAL),
+            b".." => return Err(Errno::ENOTEMPTY),
+            _ => {}
+        }
+    } else if is_dot(&pn.name) {
+        return Err(Errno::EISDIR);
+    }
+    let child = pn.parent.inode().lookup(&pn.name)?;
+    let is_dir = child.mode() & S_IFMT == S_IFDIR;
+    if !remove_dir && pn.trailing_slash {
+        return Err(if is_dir {
+            Errno::EISDIR
+        } else {
+            Errno::ENOTDIR
+        });
+    }
+    may_modify_dir(t, &pn.parent)?;
+    sticky_allows(t, &pn.parent, &pn.name)?;
+    if t.kernel
+        .mounts
+        .mounted_at(pn.parent.mount().id, child.key())
+        .is_some()
+    {
+        return Err(Errno::EBUSY);
+    }
+    let r = if remove_dir {
+        pn.parent.inode().rmdir(&pn.name)
+    } else {
+        pn.parent.inode().unlink(&pn.name)
+    };
+    r.map(|_| 0)
+}
+
+fn unlink(t: &mut Task, a: &Args) -> SysResult {
+    do_unlink(t, l::AT_FDCWD, a.ptr(0), false)
+}
+
+fn rmdir(t: &mut Task, a: &Args) -> SysResult {
+    do_unlink(t, l::AT_FDCWD, a.ptr(0), true)
+}
+
+fn unlinkat(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a.u32(2);
+    if flags & !l::AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_unlink(t, a.i32(0), a.ptr(1), flags & l::AT_REMOVEDIR != 0)
+}
+
+fn do_rename(t: &mut Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+    const NOREPLACE: u32 = 1;
+    const EXCHANGE: u32 = 2;
+    if flags & !(NOREPLACE | EXCHANGE) != 0 || flags == NOREPLACE | EXCHANGE {
+        return Err(Errno::EINVAL);
+    }
+    let (old, new) = (read_path(t, old)?, read_path(t, new)?);
+    let src = parent_at(t, olddir, &old)?;
+    let dst = parent_at(t, newdir, &new)?;
+    if is_dot(&src.name) || is_dot(&dst.name) {
+        return Err(Errno::EBUSY);
+    }
+    let moving = src.parent.inode().lookup(&src.name)?;
+    if (src.trailing_slash || dst.trailing_slash) && moving.mode() & S_IFMT != S_IFDIR {
+        return Err(Errno::ENOTDIR);
+    }
+    if src.parent.mount().id != dst.parent.mount().id {
+        return Err(Errno::EXDEV);
+    }
+    may_modify_dir(t, &src.parent)?;
+    may_modify_dir(t, &dst.parent)?;
+    sticky_allows(t, &src.parent, &src.name)?;
+    src.parent
+        .inode()
+        .rename(&src.name, dst.parent.inode(), &dst.name, flags)
+        .map(|_| 0)
+}
+
+fn rename(t: &mut Task, a: &Args) -> SysResult {
+    do_rename(t, l::AT_FDCWD, a.ptr(0), l::AT_FDCWD, a.ptr(1), 0)
+}
+
+fn renameat(t: &mut Task, a: &Args) -> SysResult {
+    do_rename(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), 0)
+}
+
+fn renameat2(t: &mut Task, a: &Args) -> SysResult {
+    do_rename(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.u32(4))
+}
+
+fn do_link(t: &mut Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> SysResult {
+    if flags & !(l::AT_SYMLINK_FOLLOW | l::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old_path = read_path(t, old)?;
+    let target = if old_path.is_empty() && flags & l::AT_EMPTY_PATH != 0 {
+        t.fds.get(olddir)?.path.clone().ok_or(Errno::ENOENT)?
+    } else {
+        resolve_at(t, olddir, &old_path, flags & l::AT_SYMLINK_FOLLOW != 0)?
+    };
+    if target.is_dir() {
+        return Err(Errno::EPERM);
+    }
+    let new_path = read_path(t, new)?;
+    let pn = parent_at(t, newdir, &new_path)?;
+    if is_dot(&pn.name) || pn.parent.inode().lookup(&pn.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if pn.trailing_slash {
+        return Err(Errno::ENOENT);
+    }
+    if target.mount().id != pn.parent.mount().id {
+        return Err(Errno::EXDEV);
+    }
+    may_modify_dir(t, &pn.parent)?;
+    pn.parent.inode().link(&pn.name, target.inode()).map(|_| 0)
+}
+
+fn link(t: &mut Task, a: &Args) -> SysResult {
+    do_link(t, l::AT_FDCWD, a.ptr(0), l::AT_FDCWD, a.ptr(1), 0)
+}
+
+fn linkat(t: &mut Task, a: &Args) -> SysResult {
+    do_link(t, a.i32(0), a.ptr(1), a.i32(2), a.ptr(3), a.u32(4))
+}
+
+fn do_symlink(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
+    let target = read_path(t, target)?;
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let path = read_path(t, path)?;
+    let pn = parent_at(t, dirfd, &path)?;
+    if is_dot(&pn.name) || pn.parent.inode().lookup(&pn.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    may_modify_dir(t, &pn.parent)?;
+    pn.parent
+        .inode()
+        .symlink(&pn.name, &target, &t.creds)
+        .map(|_| 0)
+}
+
+fn symlink(t: &mut Task, a: &Args) -> SysResult {
+    do_symlink(t, a.ptr(0), l::AT_FDCWD, a.ptr(1))
+}
+
+fn symlinkat(t: &mut Task, a: &Args) -> SysResult {
+    do_symlink(t, a.ptr(0), a.i32(1), a.ptr(2))
+}
+
+fn do_readlink(t: &mut Task, dirfd: i32, path: u64, buf: u64, size: i32) -> SysResult {
+    let path = read_path(t, path)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let link = resolve_at(t, dirfd, &path, false)?;
+    let target = link.inode().readlink()?;
+    let n = target.len().min(size as usize);
+    t.mm.copy_out(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+fn readlink(t: &mut Task, a: &Args) -> SysResult {
+    do_readlink(t, l::AT_FDCWD, a.ptr(0), a.ptr(1), a.i32(2))
+}
+
+fn readlinkat(t: &mut Task, a: &Args) -> SysResult {
+    do_readlink(t, a.i32(0), a.ptr(1), a.ptr(2), a.i32(3))
+}
+
+// ---- working directory
+
+fn enter_dir(t: &mut Task, dir: VfsPath) -> SysResult {
+    if !dir.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if !may_access(&t.creds, &dir.inode().stat()?, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    t.cwd = dir;
+    Ok(0)
+}
+
+fn chdir(t: &mut Task, a: &Args) -> SysResult {
+    let path = read_path(t, a.ptr(0))?;
+    let dir = resolve_at(t, l::AT_FDCWD, &path, true)?;
+    enter_dir(t, dir)
+}
+
+fn fchdir(t: &mut Task, a: &Args) -> SysResult {
+    let dir = t.fds.get(a.i32(0))?.path.clone().ok_or(Errno::ENOTDIR)?;
+    enter_dir(t, dir)
+}
+
+fn getcwd(t: &mut Task, a: &Args) -> SysResult {
+    let mut path = t.cwd.to_bytes();
+    path.push(0);
+    if a.usize(1) < path.len() {
+        return Err(Errno::ERANGE);
+    }
+    t.mm.copy_out(a.ptr(0), &path)?;
+    Ok(path.len() as u64)
+}
+
+// ---- attributes
+
+fn do_chmod(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let path = read_path(t, path)?;
+    let p = resolve_at(t, dirfd, &path, true)?;
+    let st = p.inode().stat()?;
+    if t.creds.euid != 0 && t.creds.euid != st.uid {
+        return Err(Errno::EPERM);
+    }
+    check_readonly(&p)?;
+    p.inode()
+        .setattr(&SetAttr {
+            mode: Some(mode & 0o7777),
+            ..Default::default()
+        })
+        .map(|_| 0)
+}
+
+fn chmod(t: &mut Task, a: &Args) -> SysResult {
+    do_chmod(t, l::AT_FDCWD, a.ptr(0), a.u32(1))
+}
+
+fn fchmodat(t: &mut Task, a: &Args) -> SysResult {
+    do_chmod(t, a.i32(0), a.ptr(1), a.u32(2))
+}
+
+fn truncate(t: &mut Task, a: &Args) -> SysResult {
+    let len = a.i64(1);
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, a.ptr(0))?;
+    let p = resolve_at(t, l::AT_FDCWD, &path, true)?;
+    let st = p.inode().stat()?;
+    if st.mode & S_IFMT == S_IFDIR {
+        return Err(Errno::EISDIR);
+    }
+    if !may_access(&t.creds, &st, MAY_WRITE) {
+        return Err(Errno::EACCES);
+    }
+    check_readonly(&p)?;
+    p.inode()
+        .setattr(&SetAttr {
+            size: Some(len as u64),
+            ..Default::default()
+        })
+        .map(|_| 0)
+}
