@@ -46,6 +46,7 @@ static inline const char *errname(int e) {
     case ELOOP: return "ELOOP";
     case ENOTEMPTY: return "ENOTEMPTY";
     case EXDEV: return "EXDEV";
+    case ENOSPC: return "ENOSPC";
     default: return "E(unknown)";
     }
 }

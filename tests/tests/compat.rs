@@ -45,3 +45,4 @@ compat!(exit_code_3: "exit_code" ["3"] => Expect::exit(3));
 compat!(exit_code_255: "exit_code" ["255"] => Expect::exit(255));
 compat!(bad_args: "bad_args" [] => Expect::exit(0));
 compat!(files: "files" [] => Expect::exit(0));
+compat!(devices: "devices" [] => Expect::exit(0));

@@ -10,8 +10,8 @@ use anyhow::Context;
 use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
-use sentry::fsimpl::overlay;
 use sentry::fsimpl::tmpfs::Tmpfs;
+use sentry::fsimpl::{devfs, overlay};
 use sentry::hostfile::{HostRootInode, RootFs};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
@@ -75,6 +75,16 @@ fn build_mounts(spec: &BootSpec, overlay: bool) -> anyhow::Result<MountNamespace
             "tmpfs".into(),
         )
         .map_err(|e| anyhow::anyhow!("mounting tmpfs on {}: {e}", m.destination))?;
+    }
+    let resolver = Resolver {
+        ns: &ns,
+        root: &top,
+        creds: &creds,
+    };
+    match resolver.resolve(&top, b"/dev", true) {
+        Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top)
+            .map_err(|e| anyhow::anyhow!("mounting /dev: {e}"))?,
+        _ => tracing::warn!("the root has no /dev directory; no devices"),
     }
     Ok(ns)
 }

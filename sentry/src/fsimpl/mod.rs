@@ -1,4 +1,5 @@
 //! Filesystem implementations, outside the VFS core.
 
+pub mod devfs;
 pub mod overlay;
 pub mod tmpfs;
