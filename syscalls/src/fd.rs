@@ -2,6 +2,8 @@
 
 use abi::linux as l;
 use sentry::Errno;
+use sentry::fs::OpenFile;
+use sentry::fsimpl::pipe::Pipe;
 use sentry::task::Task;
 
 use crate::args::{Args, Handler, SysResult};
@@ -9,6 +11,12 @@ use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     vec![
+        (l::__NR_pipe, Some(pipe), Full),
+        (
+            l::__NR_pipe2,
+            Some(pipe2),
+            Partial("O_DIRECT (packet mode) is EINVAL"),
+        ),
         (l::__NR_dup, Some(dup), Full),
         (l::__NR_dup2, Some(dup2), Full),
         (l::__NR_dup3, Some(dup3), Full),
@@ -84,6 +92,57 @@ fn fcntl(t: &mut Task, a: &Args) -> SysResult {
             *flags = (*flags & !SETFL_MASK) | (a.u32(2) & SETFL_MASK);
             Ok(0)
         }
+        l::F_GETPIPE_SZ => f
+            .ops
+            .pipe()
+            .map(|p| p.capacity() as u64)
+            .ok_or(Errno::EBADF),
+        l::F_SETPIPE_SZ => {
+            let pipe = f.ops.pipe().ok_or(Errno::EBADF)?;
+            pipe.set_capacity(a.u32(2) as usize).map(|c| c as u64)
+        }
         _ => Err(Errno::EINVAL),
     }
+}
+
+fn do_pipe(t: &mut Task, fds_addr: u64, flags: u32) -> SysResult {
+    if flags & !(l::O_CLOEXEC | l::O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (read_end, write_end) = Pipe::new_pair();
+    let status = flags & l::O_NONBLOCK;
+    let cloexec = flags & l::O_CLOEXEC != 0;
+    let limit = nofile(t);
+    let r = t.fds.install(
+        OpenFile::new(read_end, l::O_RDONLY | status),
+        cloexec,
+        0,
+        limit,
+    )?;
+    let w = match t.fds.install(
+        OpenFile::new(write_end, l::O_WRONLY | status),
+        cloexec,
+        0,
+        limit,
+    ) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = t.fds.remove(r);
+            return Err(e);
+        }
+    };
+    if let Err(e) = t.mm.write_obj(fds_addr, &[r, w]) {
+        let _ = t.fds.remove(r);
+        let _ = t.fds.remove(w);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+fn pipe(t: &mut Task, a: &Args) -> SysResult {
+    do_pipe(t, a.ptr(0), 0)
+}
+
+fn pipe2(t: &mut Task, a: &Args) -> SysResult {
+    do_pipe(t, a.ptr(0), a.u32(1))
 }

@@ -43,7 +43,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (
             l::__NR_ioctl,
             Some(ioctl),
-            Partial("TCGETS and TIOCGWINSZ on terminals; ENOTTY otherwise"),
+            Partial("TCGETS and TIOCGWINSZ on terminals, FIONREAD on pipes; ENOTTY otherwise"),
         ),
     ]
 }
@@ -89,7 +89,8 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     let mut buf = vec![0u8; count.min(CHUNK)];
     while done < count {
         let want = (count - done).min(buf.len());
-        let n = match f.ops.read(offset, &mut buf[..want]) {
+        let flags = *f.flags.lock();
+        let n = match f.ops.read_flags(offset, &mut buf[..want], flags) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -124,7 +125,7 @@ fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>)
         if let Err(e) = t.mm.copy_in(addr + done as u64, &mut buf[..len]) {
             return if done == 0 { Err(e) } else { Ok(done as u64) };
         }
-        let n = match do_write(f, &buf[..len], pos.map(|p| p + done as u64)) {
+        let n = match do_write(t, f, &buf[..len], pos.map(|p| p + done as u64)) {
             Ok(n) => n as usize,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -137,7 +138,7 @@ fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>)
     Ok(done as u64)
 }
 
-fn do_write(f: &OpenFile, data: &[u8], pos: Option<u64>) -> SysResult {
+fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) -> SysResult {
     if data.is_empty() {
         return Ok(0);
     }
@@ -149,7 +150,14 @@ fn do_write(f: &OpenFile, data: &[u8], pos: Option<u64>) -> SysResult {
         None if seekable => *f.offset.lock(),
         None => 0,
     };
-    let n = f.ops.write(offset, data)?;
+    let n = match f.ops.write_flags(offset, data, *f.flags.lock()) {
+        Err(Errno::EPIPE) => {
+            // Writing where nobody reads also raises SIGPIPE.
+            crate::signal::raise_sigpipe(t);
+            return Err(Errno::EPIPE);
+        }
+        r => r?,
+    };
     if pos.is_none() && seekable {
         *f.offset.lock() = offset + n as u64;
     }
@@ -242,7 +250,7 @@ fn writev(t: &mut Task, a: &Args) -> SysResult {
             t.mm.copy_in(iov.base, &mut data[at..at + iov.len as usize])?;
             at += iov.len as usize;
         }
-        return do_write(&f, &data, None);
+        return do_write(t, &f, &data, None);
     }
     let mut done = 0u64;
     for iov in iovs.iter().filter(|i| i.len > 0) {
@@ -293,6 +301,10 @@ fn fstat(t: &mut Task, a: &Args) -> SysResult {
 fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     let f = t.fds.get(a.i32(0))?;
     let request = a.u32(1);
+    if request == abi::ioctl::FIONREAD {
+        let n = f.ops.pipe().map(|p| p.available()).ok_or(Errno::ENOTTY)? as i32;
+        return t.mm.write_obj(a.ptr(2), &n).map(|_| 0);
+    }
     // The argument sizes of the requests files answer: struct termios, struct winsize.
     let size = match request {
         r if r == abi::ioctl::TCGETS => 36,

@@ -1,7 +1,7 @@
 //! Signal dispositions and masks (bookkeeping: delivery comes with signal frames).
 
 use abi::linux as l;
-use abi::signal::{SIGKILL, SIGRTMAX, SIGSTOP};
+use abi::signal::{SIGKILL, SIGPIPE, SIGRTMAX, SIGSTOP};
 use abi::types::{KERNEL_SIGSET_SIZE, KernelSigaction};
 use sentry::Errno;
 use sentry::task::{ExitStatus, Task, UNBLOCKABLE};
@@ -61,6 +61,16 @@ fn signal_self(t: &mut Task, signo: i32) -> SysResult {
         "signal {signo} needs delivery (handler, mask or stop), which is not implemented yet"
     );
     Err(Errno::ENOSYS)
+}
+
+/// Raises SIGPIPE for a write to a pipe without readers (with the limits of
+/// `signal_self`: a handler cannot run yet, so the write just fails with EPIPE).
+pub fn raise_sigpipe(t: &Task) {
+    let handler = t.signals.action(SIGPIPE).handler;
+    let blocked = t.signals.mask & (1 << (SIGPIPE - 1)) != 0;
+    if handler == SIG_DFL && !blocked {
+        t.request_exit(ExitStatus::Signaled(SIGPIPE));
+    }
 }
 
 const SIG_DFL: u64 = 0;

@@ -46,3 +46,4 @@ compat!(exit_code_255: "exit_code" ["255"] => Expect::exit(255));
 compat!(bad_args: "bad_args" [] => Expect::exit(0));
 compat!(files: "files" [] => Expect::exit(0));
 compat!(devices: "devices" [] => Expect::exit(0));
+compat!(pipes: "pipes" [] => Expect::signal(13));

@@ -17,6 +17,18 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
         Err(Errno::EBADF)
     }
+    /// `read` with the description's status flags (O_NONBLOCK), for files that care.
+    fn read_flags(&self, offset: u64, buf: &mut [u8], _flags: u32) -> Result<usize, Errno> {
+        self.read(offset, buf)
+    }
+    /// `write` with the description's status flags.
+    fn write_flags(&self, offset: u64, buf: &[u8], _flags: u32) -> Result<usize, Errno> {
+        self.write(offset, buf)
+    }
+    /// The pipe behind a pipe end or FIFO (for F_GETPIPE_SZ, FIONREAD).
+    fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
+        None
+    }
     fn stat(&self) -> Result<Stat, Errno>;
     /// Seekable files have offsets; streams (pipes, ttys) do not (`ESPIPE`).
     fn seekable(&self) -> bool;

@@ -2,4 +2,5 @@
 
 pub mod devfs;
 pub mod overlay;
+pub mod pipe;
 pub mod tmpfs;

@@ -84,7 +84,7 @@ pub struct Task {
     pub cwd: VfsPath,
     pub umask: u32,
     pub exe_path: String,
-    exit: Option<ExitStatus>,
+    exit: std::cell::Cell<Option<ExitStatus>>,
 }
 
 impl Task {
@@ -178,7 +178,7 @@ impl Task {
             cwd,
             umask: 0o022,
             exe_path: image.exe_path,
-            exit: None,
+            exit: std::cell::Cell::new(None),
         })
     }
 
@@ -193,7 +193,12 @@ impl Task {
 
     /// Ends the task group with `status` once the current syscall returns.
     pub fn exit_group(&mut self, status: ExitStatus) {
-        self.exit = Some(status);
+        *self.exit.get_mut() = Some(status);
+    }
+
+    /// As `exit_group`, from code that only borrows the task.
+    pub fn request_exit(&self, status: ExitStatus) {
+        self.exit.set(Some(status));
     }
 
     /// Makes the task's current or next switch return early (any thread may call this).
