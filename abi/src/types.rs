@@ -168,3 +168,81 @@ impl core::fmt::Debug for SigInfo {
         )
     }
 }
+
+/// `struct statx_timestamp`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct StatxTimestamp {
+    pub sec: i64,
+    pub nsec: u32,
+    pub reserved: i32,
+}
+
+/// `struct statx` (256 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Statx {
+    pub mask: u32,
+    pub blksize: u32,
+    pub attributes: u64,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u16,
+    pub spare0: u16,
+    pub ino: u64,
+    pub size: u64,
+    pub blocks: u64,
+    pub attributes_mask: u64,
+    pub atime: StatxTimestamp,
+    pub btime: StatxTimestamp,
+    pub ctime: StatxTimestamp,
+    pub mtime: StatxTimestamp,
+    pub rdev_major: u32,
+    pub rdev_minor: u32,
+    pub dev_major: u32,
+    pub dev_minor: u32,
+    pub mnt_id: u64,
+    pub dio_mem_align: u32,
+    pub dio_offset_align: u32,
+    pub spare: [u64; 12],
+}
+
+/// `struct statfs` of x86-64.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Statfs {
+    pub f_type: i64,
+    pub f_bsize: i64,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_fsid: [i32; 2],
+    pub f_namelen: i64,
+    pub f_frsize: i64,
+    pub f_flags: i64,
+    pub f_spare: [i64; 4],
+}
+
+/// Linux's `MAJOR()`/`MINOR()` of a `dev_t`.
+pub fn dev_major(dev: u64) -> u32 {
+    (((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)) as u32
+}
+
+pub fn dev_minor(dev: u64) -> u32 {
+    (((dev >> 12) & 0xffff_ff00) | (dev & 0xff)) as u32
+}
+
+#[cfg(test)]
+mod statx_tests {
+    use super::*;
+
+    #[test]
+    fn statx_and_statfs_sizes() {
+        assert_eq!(size_of::<Statx>(), 256);
+        assert_eq!(size_of::<Statfs>(), 120);
+        assert_eq!((dev_major(0x0801), dev_minor(0x0801)), (8, 1));
+    }
+}
