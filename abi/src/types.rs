@@ -171,7 +171,9 @@ impl core::fmt::Debug for SigInfo {
 
 /// `struct statx_timestamp`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct StatxTimestamp {
     pub sec: i64,
     pub nsec: u32,

@@ -26,6 +26,8 @@ pub struct MountSpec {
 pub struct BootSpec {
     /// The container's root directory on the host.
     pub root: PathBuf,
+    /// The root may not be changed (changes stay in the overlay, if there is one).
+    pub root_readonly: bool,
     pub args: Vec<String>,
     pub env: Vec<String>,
     /// Working directory inside the container (absolute).

@@ -84,6 +84,7 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
     }
     Ok(BootSpec {
         root: root_path,
+        root_readonly: root.readonly().unwrap_or(false),
         args,
         env: process.env().clone().unwrap_or_default(),
         cwd,

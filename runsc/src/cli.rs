@@ -107,6 +107,9 @@ pub enum Command {
     Boot(BootArgs),
     /// Print the syscall table: what the sandbox implements.
     Syscalls(SyscallsArgs),
+    /// The file server of a container (started by runsc itself).
+    #[command(hide = true)]
+    Gofer(GoferArgs),
 }
 
 impl Command {
@@ -116,6 +119,7 @@ impl Command {
             Command::Run(_) => "run",
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
+            Command::Gofer(_) => "gofer",
         }
     }
 }
@@ -146,6 +150,22 @@ pub struct BootArgs {
     /// Descriptor to read the boot specification (JSON) from.
     #[arg(long = "spec-fd")]
     pub spec_fd: i32,
+    /// Socket to the gofer serving the root.
+    #[arg(long = "gofer-fd")]
+    pub gofer_fd: i32,
+}
+
+#[derive(Args, Debug)]
+pub struct GoferArgs {
+    /// The directory to serve.
+    #[arg(long)]
+    pub root: PathBuf,
+    /// Refuse every change (EROFS).
+    #[arg(long)]
+    pub readonly: bool,
+    /// The socket to serve on.
+    #[arg(long = "socket-fd")]
+    pub socket_fd: i32,
 }
 
 #[derive(Args, Debug)]

@@ -9,7 +9,6 @@ pub mod fs;
 pub mod fsimpl;
 pub mod futex;
 pub mod host;
-pub mod hostfile;
 pub mod kernel;
 pub mod loader;
 pub mod memfile;

@@ -11,8 +11,7 @@ use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
 use sentry::fsimpl::tmpfs::Tmpfs;
-use sentry::fsimpl::{devfs, overlay};
-use sentry::hostfile::{HostRootInode, RootFs};
+use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
@@ -23,9 +22,7 @@ use crate::boot_spec::BootSpec;
 use crate::cli::{BootArgs, GlobalFlags};
 
 fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
-    // Re-open the inherited descriptor through /proc rather than adopting a raw fd.
-    let file = std::fs::File::open(format!("/proc/self/fd/{fd}"))
-        .with_context(|| format!("opening spec fd {fd}"))?;
+    let file = std::fs::File::from(crate::inherited_fd::adopt(fd)?);
     let len = file.metadata()?.len() as usize;
     let mut buf = vec![0u8; len];
     file.read_exact_at(&mut buf, 0)?;
@@ -35,11 +32,10 @@ fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
 /// The sandbox's mount namespace: the container root (read-only; with
 /// `--overlay2=root:memory`, under a tmpfs that takes every change) and the spec's
 /// tmpfs mounts on top.
-fn build_mounts(spec: &BootSpec, overlay: bool) -> anyhow::Result<MountNamespace> {
-    let rootfs = RootFs::open(&spec.root)
-        .with_context(|| format!("opening root {}", spec.root.display()))?;
-    let lower = HostRootInode::root(Arc::new(rootfs))
-        .map_err(|e| anyhow::anyhow!("root {}: {e}", spec.root.display()))?;
+fn build_mounts(spec: &BootSpec, overlay: bool, gofer_fd: i32) -> anyhow::Result<MountNamespace> {
+    let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(gofer_fd)?));
+    let lower =
+        gofer_fs::new_root(client).map_err(|e| anyhow::anyhow!("attaching to the gofer: {e}"))?;
     let source = spec.root.display().to_string();
     let ns = if overlay {
         let st = lower
@@ -48,7 +44,7 @@ fn build_mounts(spec: &BootSpec, overlay: bool) -> anyhow::Result<MountNamespace
         let upper = Tmpfs::new_root(st.mode & 0o7777, st.uid, st.gid);
         MountNamespace::new(overlay::new_root(upper, lower), false, "overlay", source)
     } else {
-        MountNamespace::new(lower, true, "hostroot", source)
+        MountNamespace::new(lower, spec.root_readonly, "9p", source)
     };
     let top = VfsPath::root_of(&ns);
     let creds = Credentials::new(0, 0, Vec::new());
@@ -95,7 +91,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
-    let mounts = build_mounts(&spec, global.overlay2 == "root:memory")?;
+    let mounts = build_mounts(&spec, global.overlay2 == "root:memory", args.gofer_fd)?;
     let kernel = Arc::new(Kernel {
         platform,
         memfile,

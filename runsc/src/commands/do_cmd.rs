@@ -16,6 +16,8 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         .unwrap_or_default();
     let spec = BootSpec {
         root: "/".into(),
+        // The host's own root: never changed (with the overlay, changes stay in memory).
+        root_readonly: true,
         args: args.command,
         env,
         cwd: cwd.to_string_lossy().into_owned(),

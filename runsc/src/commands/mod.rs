@@ -2,6 +2,7 @@
 
 mod boot;
 mod do_cmd;
+mod gofer;
 mod run;
 mod syscalls_cmd;
 
@@ -17,5 +18,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
+        Command::Gofer(args) => gofer::run(args),
     }
 }

@@ -1,6 +1,7 @@
 //! Filesystem implementations, outside the VFS core.
 
 pub mod devfs;
+pub mod gofer;
 pub mod overlay;
 pub mod pipe;
 pub mod tmpfs;
