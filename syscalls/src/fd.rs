@@ -18,6 +18,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Partial("O_DIRECT (packet mode) is EINVAL"),
         ),
         (l::__NR_dup, Some(dup), Full),
+        (l::__NR_close_range, Some(close_range), Full),
         (l::__NR_dup2, Some(dup2), Full),
         (l::__NR_dup3, Some(dup3), Full),
         (
@@ -145,4 +146,26 @@ fn pipe(t: &mut Task, a: &Args) -> SysResult {
 
 fn pipe2(t: &mut Task, a: &Args) -> SysResult {
     do_pipe(t, a.ptr(0), a.u32(1))
+}
+
+fn close_range(t: &mut Task, a: &Args) -> SysResult {
+    const UNSHARE: u32 = 2;
+    const CLOEXEC: u32 = 4;
+    let (first, last, flags) = (a.u32(0), a.u32(1), a.u32(2));
+    if flags & !(UNSHARE | CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    // The table is never shared between processes yet, so UNSHARE has nothing to do.
+    let (first, last) = (
+        first.min(i32::MAX as u32) as i32,
+        last.min(i32::MAX as u32) as i32,
+    );
+    for fd in t.fds.in_range(first, last) {
+        if flags & CLOEXEC != 0 {
+            t.fds.set_cloexec(fd, true)?;
+        } else {
+            t.fds.remove(fd)?;
+        }
+    }
+    Ok(0)
 }

@@ -39,6 +39,22 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Partial("files opened from the VFS; EPERM for others"),
         ),
         (l::__NR_umask, Some(umask), Full),
+        (l::__NR_preadv, Some(preadv), Full),
+        (l::__NR_pwritev, Some(pwritev), Full),
+        (
+            l::__NR_preadv2,
+            Some(preadv2),
+            Partial("RWF_* flags are accepted as hints; RWF_APPEND appends"),
+        ),
+        (
+            l::__NR_pwritev2,
+            Some(pwritev2),
+            Partial("RWF_* flags are accepted as hints; RWF_APPEND appends"),
+        ),
+        (l::__NR_fsync, Some(fsync), Full),
+        (l::__NR_fdatasync, Some(fsync), Full),
+        (l::__NR_sync, Some(sync), Full),
+        (l::__NR_syncfs, Some(syncfs), Full),
         (l::__NR_getdents64, Some(getdents64), Full),
         (
             l::__NR_ioctl,
@@ -301,6 +317,25 @@ fn fstat(t: &mut Task, a: &Args) -> SysResult {
 fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     let f = t.fds.get(a.i32(0))?;
     let request = a.u32(1);
+    match request {
+        r if r == abi::ioctl::FIOCLEX || r == abi::ioctl::FIONCLEX => {
+            return t
+                .fds
+                .set_cloexec(a.i32(0), r == abi::ioctl::FIOCLEX)
+                .map(|_| 0);
+        }
+        r if r == abi::ioctl::FIONBIO => {
+            let on: i32 = t.mm.read_obj(a.ptr(2))?;
+            let mut flags = f.flags.lock();
+            *flags = if on != 0 {
+                *flags | l::O_NONBLOCK
+            } else {
+                *flags & !l::O_NONBLOCK
+            };
+            return Ok(0);
+        }
+        _ => {}
+    }
     if request == abi::ioctl::FIONREAD {
         let n = f.ops.pipe().map(|p| p.available()).ok_or(Errno::ENOTTY)? as i32;
         return t.mm.write_obj(a.ptr(2), &n).map(|_| 0);
@@ -398,4 +433,90 @@ fn getdents64(t: &mut Task, a: &Args) -> SysResult {
     }
     t.mm.copy_out(a.ptr(1), &out)?;
     Ok(out.len() as u64)
+}
+
+/// Positional vectored I/O: `pos` of -1 (the `*v2` calls) means the file offset.
+fn vectored(t: &mut Task, a: &Args, write: bool, pos: i64, rwf: u32) -> SysResult {
+    // HIPRI, DSYNC, SYNC, NOWAIT, APPEND, NOAPPEND, ATOMIC, DONTCACHE, NOSIGNAL.
+    const RWF_KNOWN: u32 = 0x1ff;
+    const RWF_APPEND: u32 = 0x10;
+    if rwf & !RWF_KNOWN != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let f = t.fds.get(a.i32(0))?;
+    let pos = if pos == -1 {
+        None
+    } else if pos < 0 {
+        return Err(Errno::EINVAL);
+    } else if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    } else {
+        Some(pos as u64)
+    };
+    if (write && !f.writable()) || (!write && !f.readable()) {
+        return Err(Errno::EBADF);
+    }
+    let pos = if write && rwf & RWF_APPEND != 0 {
+        Some(f.ops.size()?)
+    } else {
+        pos
+    };
+    let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
+    let mut done = 0u64;
+    for iov in iovs.iter().filter(|i| i.len > 0) {
+        let at = pos.map(|p| p + done);
+        let r = if write {
+            write_from(t, &f, iov.base, iov.len as usize, at)
+        } else {
+            do_read(t, &f, iov.base, iov.len as usize, at)
+        };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n;
+        if n < iov.len {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+fn preadv(t: &mut Task, a: &Args) -> SysResult {
+    let pos = a.i64(3);
+    if pos < 0 {
+        return Err(Errno::EINVAL);
+    }
+    vectored(t, a, false, pos, 0)
+}
+
+fn pwritev(t: &mut Task, a: &Args) -> SysResult {
+    let pos = a.i64(3);
+    if pos < 0 {
+        return Err(Errno::EINVAL);
+    }
+    vectored(t, a, true, pos, 0)
+}
+
+fn preadv2(t: &mut Task, a: &Args) -> SysResult {
+    vectored(t, a, false, a.i64(3), a.u32(5))
+}
+
+fn pwritev2(t: &mut Task, a: &Args) -> SysResult {
+    vectored(t, a, true, a.i64(3), a.u32(5))
+}
+
+fn fsync(t: &mut Task, a: &Args) -> SysResult {
+    t.fds.get(a.i32(0))?.ops.fsync().map(|_| 0)
+}
+
+/// Data of the sandbox's filesystems goes to the host with each write (gofer
+/// files) or lives in memory: there is nothing more to flush.
+fn sync(_: &mut Task, _: &Args) -> SysResult {
+    Ok(0)
+}
+
+fn syncfs(t: &mut Task, a: &Args) -> SysResult {
+    t.fds.get(a.i32(0)).map(|_| 0)
 }

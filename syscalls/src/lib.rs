@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod attr;
 mod compat_doc;
 mod fd;
 mod fs;

@@ -59,7 +59,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
 
 const PATH_MAX: usize = 4096;
 
-fn read_path(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+pub(crate) fn read_path(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     t.mm.read_cstring(addr, PATH_MAX - 1)
 }
 
@@ -75,9 +75,30 @@ fn start_at(t: &Task, dirfd: i32, path: &[u8]) -> Result<VfsPath, Errno> {
     }
 }
 
-fn resolve_at(t: &Task, dirfd: i32, path: &[u8], follow: bool) -> Result<VfsPath, Errno> {
+pub(crate) fn resolve_at(
+    t: &Task,
+    dirfd: i32,
+    path: &[u8],
+    follow: bool,
+) -> Result<VfsPath, Errno> {
     let start = start_at(t, dirfd, path)?;
     t.resolver().resolve(&start, path, follow)
+}
+
+/// The location named by (`dirfd`, path at `path_addr`), honouring AT_EMPTY_PATH
+/// (the descriptor itself) and AT_SYMLINK_NOFOLLOW.
+pub(crate) fn at_path(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<VfsPath, Errno> {
+    let path = read_path(t, path_addr)?;
+    if path.is_empty() {
+        if flags & l::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == l::AT_FDCWD {
+            return Ok(t.cwd.clone());
+        }
+        return t.fds.get(dirfd)?.path.clone().ok_or(Errno::EBADF);
+    }
+    resolve_at(t, dirfd, &path, flags & l::AT_SYMLINK_NOFOLLOW == 0)
 }
 
 fn parent_at(t: &Task, dirfd: i32, path: &[u8]) -> Result<ParentAndName, Errno> {
@@ -214,7 +235,7 @@ fn creat(t: &mut Task, a: &Args) -> SysResult {
 // ---- stat and access
 
 /// Stats `path` relative to `dirfd`, honouring AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW.
-fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Errno> {
+pub(crate) fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Result<Stat, Errno> {
     let path = read_path(t, path_addr)?;
     if path.is_empty() {
         if flags & l::AT_EMPTY_PATH == 0 {

@@ -47,3 +47,4 @@ compat!(bad_args: "bad_args" [] => Expect::exit(0));
 compat!(files: "files" [] => Expect::exit(0));
 compat!(devices: "devices" [] => Expect::exit(0));
 compat!(pipes: "pipes" [] => Expect::signal(13));
+compat!(attrs: "attrs" [] => Expect::exit(0));

@@ -68,6 +68,11 @@ impl FdTable {
             .ok_or(Errno::EBADF)
     }
 
+    /// Descriptors in `[first, last]`.
+    pub fn in_range(&self, first: i32, last: i32) -> Vec<i32> {
+        self.fds.range(first..=last).map(|(&fd, _)| fd).collect()
+    }
+
     pub fn count(&self) -> usize {
         self.fds.len()
     }

@@ -25,6 +25,11 @@ pub trait FileOps: Send + Sync {
     fn write_flags(&self, offset: u64, buf: &[u8], _flags: u32) -> Result<usize, Errno> {
         self.write(offset, buf)
     }
+    /// Flushes written data to stable storage (`fsync`); in-memory files have
+    /// nothing to flush.
+    fn fsync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
     /// The pipe behind a pipe end or FIFO (for F_GETPIPE_SZ, FIONREAD).
     fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
         None

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Weak};
 
 use abi::Errno;
-use abi::types::{Stat, Timespec};
+use abi::types::{Stat, Statfs, Timespec};
 use gofer::{Attr, Client, Fid};
 use parking_lot::Mutex;
 
@@ -225,6 +225,24 @@ impl Inode for GoferInode {
         self.client.readlink(self.fid)
     }
 
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        let s = self.client.statfs(self.fid)?;
+        Ok(Statfs {
+            f_type: s.fs_type as i64,
+            f_bsize: s.bsize as i64,
+            f_blocks: s.blocks,
+            f_bfree: s.bfree,
+            f_bavail: s.bavail,
+            f_files: s.files,
+            f_ffree: s.ffree,
+            f_fsid: s.fsid,
+            f_namelen: s.namelen as i64,
+            f_frsize: s.frsize as i64,
+            f_flags: s.flags as i64,
+            f_spare: [0; 4],
+        })
+    }
+
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         let set = gofer::SetAttr {
             mode: attr.mode,
@@ -335,6 +353,10 @@ impl FileOps for GoferFile {
 
     fn mappable(&self) -> Option<Arc<dyn Mappable>> {
         (self.inode.kind() == S_IFREG).then(|| self.source.clone() as Arc<dyn Mappable>)
+    }
+
+    fn fsync(&self) -> Result<(), Errno> {
+        nix::unistd::fsync(self.source.fd.as_raw_fd()).map_err(nix_errno)
     }
 }
 

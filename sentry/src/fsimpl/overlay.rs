@@ -438,6 +438,12 @@ impl Inode for OverlayInode {
         self.top().readlink()
     }
 
+    fn statfs(&self) -> Result<abi::types::Statfs, Errno> {
+        Ok(crate::vfs::inode::memory_statfs(
+            crate::vfs::inode::OVERLAYFS_MAGIC,
+        ))
+    }
+
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         let up = {
             let _g = self.shared.lock.lock();
@@ -449,11 +455,16 @@ impl Inode for OverlayInode {
     fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         let acc = flags & libc::O_ACCMODE as u32;
         let writing = acc != libc::O_RDONLY as u32 || flags & libc::O_TRUNC as u32 != 0;
-        if writing && self.mode() & S_IFMT == S_IFREG {
+        let inner = if writing && self.mode() & S_IFMT == S_IFREG {
             let _g = self.shared.lock.lock();
-            return self.copy_up()?.open(flags);
-        }
-        self.top().open(flags)
+            self.copy_up()?.open(flags)?
+        } else {
+            self.top().open(flags)?
+        };
+        Ok(Arc::new(OverlayFile {
+            inner,
+            inode: self.arc_self(),
+        }))
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
@@ -465,5 +476,51 @@ impl Inode for OverlayInode {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+/// A file opened through the overlay: the layer's file, with the overlay's identity.
+struct OverlayFile {
+    inner: Arc<dyn FileOps>,
+    inode: Arc<OverlayInode>,
+}
+
+impl FileOps for OverlayFile {
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.inner.read(offset, buf)
+    }
+    fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.inner.write(offset, buf)
+    }
+    fn read_flags(&self, offset: u64, buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
+        self.inner.read_flags(offset, buf, flags)
+    }
+    fn write_flags(&self, offset: u64, buf: &[u8], flags: u32) -> Result<usize, Errno> {
+        self.inner.write_flags(offset, buf, flags)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        let mut st = self.inner.stat()?;
+        let (dev, ino) = self.inode.key();
+        st.dev = dev;
+        st.ino = ino;
+        Ok(st)
+    }
+    fn seekable(&self) -> bool {
+        self.inner.seekable()
+    }
+    fn size(&self) -> Result<u64, Errno> {
+        self.inner.size()
+    }
+    fn ioctl(&self, request: u32, arg: &mut [u8]) -> Result<u64, Errno> {
+        self.inner.ioctl(request, arg)
+    }
+    fn fsync(&self) -> Result<(), Errno> {
+        self.inner.fsync()
+    }
+    fn mappable(&self) -> Option<Arc<dyn crate::mm::Mappable>> {
+        self.inner.mappable()
+    }
+    fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
+        self.inner.pipe()
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use abi::Errno;
-use abi::types::{Stat, Timespec};
+use abi::types::{Stat, Statfs, Timespec};
 
 use crate::fs::FileOps;
 use crate::task::Credentials;
@@ -137,6 +137,11 @@ pub trait Inode: Send + Sync {
         Err(Errno::EINVAL)
     }
 
+    /// Filesystem statistics; in-memory filesystems report tmpfs figures.
+    fn statfs(&self) -> Result<Statfs, Errno> {
+        Ok(memory_statfs(TMPFS_MAGIC))
+    }
+
     fn setattr(&self, _attr: &SetAttr) -> Result<(), Errno> {
         Err(Errno::EPERM)
     }
@@ -164,5 +169,32 @@ pub fn dirent_type(mode: u32) -> u8 {
         S_IFSOCK => 12,
         0o060000 => 6,
         _ => 0,
+    }
+}
+
+pub const TMPFS_MAGIC: i64 = 0x0102_1994;
+pub const OVERLAYFS_MAGIC: i64 = 0x794c_7630;
+
+/// Statistics of a filesystem that lives in memory: sized by the host's memory.
+pub fn memory_statfs(magic: i64) -> Statfs {
+    // SAFETY: sysconf only reads system configuration.
+    let (pages, avail) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_AVPHYS_PAGES),
+        )
+    };
+    let (pages, avail) = (pages.max(0) as u64, avail.max(0) as u64);
+    Statfs {
+        f_type: magic,
+        f_bsize: 4096,
+        f_blocks: pages,
+        f_bfree: avail,
+        f_bavail: avail,
+        f_files: pages,
+        f_ffree: avail,
+        f_namelen: 255,
+        f_frsize: 4096,
+        ..Default::default()
     }
 }
