@@ -17,8 +17,10 @@ pub struct Rlimit {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct MountSpec {
     pub destination: String,
-    /// `tmpfs` for now; bind mounts arrive with the gofer.
+    /// `tmpfs` or `bind` (a host directory served by a gofer of its own).
     pub fs_type: String,
+    /// The host directory of a bind mount.
+    pub source: Option<PathBuf>,
     pub readonly: bool,
 }
 

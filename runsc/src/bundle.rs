@@ -70,12 +70,35 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
     for m in spec.mounts().iter().flatten() {
         let destination = m.destination().to_string_lossy().into_owned();
         let fs_type = m.typ().clone().unwrap_or_default();
-        let readonly = m.options().iter().flatten().any(|o| o == "ro");
-        // /dev stays the rootfs's own until the sandbox has a devfs to mount there.
-        if fs_type == "tmpfs" && destination != "/dev" {
+        let options: Vec<String> = m.options().clone().unwrap_or_default();
+        let readonly = options.iter().any(|o| o == "ro");
+        let is_bind = fs_type == "bind" || options.iter().any(|o| o == "bind" || o == "rbind");
+        if is_bind {
+            let source = m
+                .source()
+                .clone()
+                .context("config.json: a bind mount needs a source")?;
+            let source = if source.is_absolute() {
+                source
+            } else {
+                bundle.join(source)
+            };
+            if !source.is_dir() {
+                tracing::warn!(source = %source.display(), "bind mounts of files are not supported yet; skipped");
+                continue;
+            }
+            mounts.push(MountSpec {
+                destination,
+                fs_type: "bind".into(),
+                source: Some(source),
+                readonly,
+            });
+        } else if fs_type == "tmpfs" && destination != "/dev" {
+            // The sandbox makes its own /dev.
             mounts.push(MountSpec {
                 destination,
                 fs_type,
+                source: None,
                 readonly,
             });
         } else {

@@ -150,9 +150,9 @@ pub struct BootArgs {
     /// Descriptor to read the boot specification (JSON) from.
     #[arg(long = "spec-fd")]
     pub spec_fd: i32,
-    /// Socket to the gofer serving the root.
-    #[arg(long = "gofer-fd")]
-    pub gofer_fd: i32,
+    /// Sockets to the gofers: the root's first, then one per bind mount in order.
+    #[arg(long = "gofer-fd", required = true)]
+    pub gofer_fd: Vec<i32>,
 }
 
 #[derive(Args, Debug)]

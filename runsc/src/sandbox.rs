@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Child, Command};
 
 use anyhow::Context;
@@ -19,18 +20,19 @@ fn runsc() -> anyhow::Result<Command> {
     ))
 }
 
-/// Starts the gofer for `spec`'s root, serving on `conn` (which only it inherits).
+/// Starts a gofer serving `root`, on `conn` (which only it inherits).
 fn start_gofer(
     global: &GlobalFlags,
-    spec: &BootSpec,
+    root: &Path,
+    readonly: bool,
     conn: &impl AsRawFd,
 ) -> anyhow::Result<Child> {
     inheritable(conn, true)?;
     let mut cmd = runsc()?;
     cmd.args(global.to_args())
         .arg("gofer")
-        .arg(format!("--root={}", spec.root.display()));
-    if spec.root_readonly {
+        .arg(format!("--root={}", root.display()));
+    if readonly {
         cmd.arg("--readonly");
     }
     let child = cmd
@@ -39,6 +41,13 @@ fn start_gofer(
         .context("starting the gofer");
     inheritable(conn, false)?;
     child
+}
+
+fn stop_all(children: &mut [Child]) {
+    for c in children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
 }
 
 /// Runs `spec` in a new sandbox and returns the shell-style exit code of the
@@ -50,30 +59,48 @@ pub fn run(global: &GlobalFlags, spec: &BootSpec) -> anyhow::Result<i32> {
     let mut spec_file = std::fs::File::from(spec_fd);
     spec_file.write_all(&json)?;
 
-    let (sentry_end, gofer_end) = gofer::socket_pair().context("socketpair")?;
-    let mut gofer = start_gofer(global, spec, &gofer_end)?;
-    drop(gofer_end);
+    // One gofer for the root and one per bind mount.
+    let mut served = vec![(spec.root.clone(), spec.root_readonly)];
+    for m in spec.mounts.iter().filter(|m| m.fs_type == "bind") {
+        served.extend(m.source.clone().map(|s| (s, m.readonly)));
+    }
+    let mut gofers = Vec::new();
+    let mut sentry_ends = Vec::new();
+    for (root, readonly) in &served {
+        let (sentry_end, gofer_end) = gofer::socket_pair().context("socketpair")?;
+        match start_gofer(global, root, *readonly, &gofer_end) {
+            Ok(child) => gofers.push(child),
+            Err(e) => {
+                stop_all(&mut gofers);
+                return Err(e);
+            }
+        }
+        sentry_ends.push(sentry_end);
+    }
 
     inheritable(&spec_file, true)?;
-    inheritable(&sentry_end, true)?;
-    let boot = runsc()?
-        .args(global.to_args())
+    let mut cmd = runsc()?;
+    cmd.args(global.to_args())
         .arg("boot")
-        .arg(format!("--spec-fd={}", spec_file.as_raw_fd()))
-        .arg(format!("--gofer-fd={}", sentry_end.as_raw_fd()))
-        .spawn()
-        .context("starting the sandbox");
+        .arg(format!("--spec-fd={}", spec_file.as_raw_fd()));
+    for end in &sentry_ends {
+        inheritable(end, true)?;
+        cmd.arg(format!("--gofer-fd={}", end.as_raw_fd()));
+    }
+    let boot = cmd.spawn().context("starting the sandbox");
     drop(spec_file);
-    drop(sentry_end);
+    drop(sentry_ends);
     let status = match boot {
         Ok(mut boot) => boot.wait().context("waiting for the sandbox"),
         Err(e) => Err(e),
     };
-    // The gofer ends when the sandbox's end of the socket closes.
+    // Gofers end when the sandbox's ends of their sockets close.
     if status.is_err() {
-        let _ = gofer.kill();
+        stop_all(&mut gofers);
     }
-    let _ = gofer.wait();
+    for g in &mut gofers {
+        let _ = g.wait();
+    }
     let status = status?;
     Ok(status
         .code()

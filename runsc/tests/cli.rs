@@ -233,3 +233,70 @@ fn overlay_changes_never_reach_the_host() {
     );
     assert_eq!(std::fs::read(dir.join("keep")).unwrap(), b"original");
 }
+
+#[test]
+fn bind_mounts_reach_the_host_directory_as_configured() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    let dir = scratch("bind");
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    std::fs::copy(busybox, dir.join("rootfs/bin/busybox")).unwrap();
+    let (rw, ro) = (dir.join("shared"), dir.join("readonly"));
+    std::fs::create_dir_all(&rw).unwrap();
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::write(ro.join("data"), b"from the host\n").unwrap();
+    // Shell builtins only (no fork yet); reading is a second run.
+    let script = "echo written > /mnt/rw/out; echo x > /mnt/ro/data; echo ro=$?; echo y > /scratch/f; echo tmp=$?";
+    let config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {"args": ["/bin/busybox", "sh", "-c", script], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}},
+        "root": {"path": "rootfs"},
+        "mounts": [
+            {"destination": "/mnt/rw", "type": "bind", "source": rw, "options": ["rbind", "rw"]},
+            {"destination": "/mnt/ro", "type": "none", "source": ro, "options": ["bind", "ro"]},
+            {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}
+        ]
+    });
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec(&config).unwrap(),
+    )
+    .unwrap();
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "bind"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("ro=1") && stdout.contains("tmp=0"),
+        "stdout: {stdout} stderr: {}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(rw.join("out")).unwrap(),
+        b"written\n",
+        "a read-write bind mount writes through"
+    );
+    assert_eq!(
+        std::fs::read(ro.join("data")).unwrap(),
+        b"from the host\n",
+        "a read-only one does not"
+    );
+    assert!(stderr(&out).contains("Read-only file system"));
+
+    let mut config = config;
+    config["process"]["args"] =
+        serde_json::json!(["/bin/busybox", "cat", "/mnt/ro/data", "/mnt/rw/out"]);
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec(&config).unwrap(),
+    )
+    .unwrap();
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "bind2"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "from the host\nwritten\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+}

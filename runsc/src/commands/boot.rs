@@ -32,8 +32,14 @@ fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
 /// The sandbox's mount namespace: the container root (read-only; with
 /// `--overlay2=root:memory`, under a tmpfs that takes every change) and the spec's
 /// tmpfs mounts on top.
-fn build_mounts(spec: &BootSpec, overlay: bool, gofer_fd: i32) -> anyhow::Result<MountNamespace> {
-    let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(gofer_fd)?));
+fn build_mounts(
+    spec: &BootSpec,
+    overlay: bool,
+    gofer_fds: &[i32],
+) -> anyhow::Result<MountNamespace> {
+    let (&root_fd, bind_fds) = gofer_fds.split_first().context("no gofer for the root")?;
+    let mut bind_fds = bind_fds.iter();
+    let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(root_fd)?));
     let lower =
         gofer_fs::new_root(client).map_err(|e| anyhow::anyhow!("attaching to the gofer: {e}"))?;
     let source = spec.root.display().to_string();
@@ -49,28 +55,41 @@ fn build_mounts(spec: &BootSpec, overlay: bool, gofer_fd: i32) -> anyhow::Result
     let top = VfsPath::root_of(&ns);
     let creds = Credentials::new(0, 0, Vec::new());
     for m in &spec.mounts {
-        let resolver = Resolver {
-            ns: &ns,
-            root: &top,
-            creds: &creds,
-        };
-        let point = match resolver.resolve(&top, m.destination.as_bytes(), true) {
-            Ok(p) if p.is_dir() => p,
-            other => {
-                tracing::warn!(destination = %m.destination, "mount point unusable ({:?}); skipped", other.err());
+        let point = match mount_point(&ns, &top, &creds, &m.destination) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(destination = %m.destination, "mount point unusable ({e}); skipped");
+                if m.fs_type == "bind" {
+                    bind_fds.next();
+                }
                 continue;
             }
         };
-        let fs = Tmpfs::new_root(0o1777, 0, 0);
+        let (fs, fs_type, source) = if m.fs_type == "bind" {
+            let fd = *bind_fds.next().context("no gofer for a bind mount")?;
+            let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(fd)?));
+            let root = gofer_fs::new_root(client)
+                .map_err(|e| anyhow::anyhow!("bind mount {}: {e}", m.destination))?;
+            (
+                root,
+                "9p",
+                m.source
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            )
+        } else {
+            (Tmpfs::new_root(0o1777, 0, 0), "tmpfs", "tmpfs".to_string())
+        };
         ns.mount(
             point.mount(),
             point.inode(),
             fs,
             m.readonly,
-            "tmpfs",
-            "tmpfs".into(),
+            fs_type,
+            source,
         )
-        .map_err(|e| anyhow::anyhow!("mounting tmpfs on {}: {e}", m.destination))?;
+        .map_err(|e| anyhow::anyhow!("mounting {} on {}: {e}", m.fs_type, m.destination))?;
     }
     let resolver = Resolver {
         ns: &ns,
@@ -85,13 +104,44 @@ fn build_mounts(spec: &BootSpec, overlay: bool, gofer_fd: i32) -> anyhow::Result
     Ok(ns)
 }
 
+/// The directory `dest` names, made (with its parents) if missing and the root
+/// can take it, as runc makes mount points.
+fn mount_point(
+    ns: &MountNamespace,
+    top: &VfsPath,
+    creds: &Credentials,
+    dest: &str,
+) -> Result<VfsPath, Errno> {
+    let resolver = Resolver {
+        ns,
+        root: top,
+        creds,
+    };
+    let mut at = top.clone();
+    for name in dest.split('/').filter(|n| !n.is_empty()) {
+        at = match resolver.resolve(&at, name.as_bytes(), true) {
+            Ok(p) => p,
+            Err(Errno::ENOENT) => {
+                at.inode().mkdir(name.as_bytes(), 0o755, creds)?;
+                resolver.resolve(&at, name.as_bytes(), true)?
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    if at.is_dir() {
+        Ok(at)
+    } else {
+        Err(Errno::ENOTDIR)
+    }
+}
+
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     let spec = read_spec(args.spec_fd)?;
     tracing::debug!(?spec, platform = %global.platform, "booting");
     let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
-    let mounts = build_mounts(&spec, global.overlay2 == "root:memory", args.gofer_fd)?;
+    let mounts = build_mounts(&spec, global.overlay2 == "root:memory", &args.gofer_fd)?;
     let kernel = Arc::new(Kernel {
         platform,
         memfile,
