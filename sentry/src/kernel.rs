@@ -28,4 +28,8 @@ pub struct Kernel {
     /// For CLOCK_BOOTTIME-like uptime and `sysinfo`.
     pub started: Instant,
     pub futexes: crate::futex::FutexTable,
+    /// Live processes by pid (for /proc).
+    pub processes: parking_lot::Mutex<
+        std::collections::BTreeMap<i32, std::sync::Weak<crate::task::ProcessInfo>>,
+    >,
 }

@@ -126,8 +126,8 @@ fn a_path_held_open_sees_later_copy_ups() {
     let c = creds();
     let r = Resolver {
         ns: &ns,
-        root: &top,
-        creds: &c,
+        root: top.clone(),
+        creds: Arc::new(c.clone()),
     };
     let cwd = r.resolve(&top, b"/etc", true).unwrap();
     // Copy /etc up through a different path, then use the old one.

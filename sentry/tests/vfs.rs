@@ -29,8 +29,8 @@ impl World {
     fn r(&self) -> Resolver<'_> {
         Resolver {
             ns: &self.ns,
-            root: &self.root,
-            creds: &self.creds,
+            root: self.root.clone(),
+            creds: Arc::new(self.creds.clone()),
         }
     }
     fn get(&self, path: &str) -> Result<VfsPath, Errno> {

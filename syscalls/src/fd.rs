@@ -32,7 +32,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
 }
 
 fn nofile(t: &Task) -> u64 {
-    t.limits.cur(l::RLIMIT_NOFILE)
+    t.limit(l::RLIMIT_NOFILE)
 }
 
 fn dup(t: &mut Task, a: &Args) -> SysResult {

@@ -382,7 +382,7 @@ fn fchmod(t: &mut Task, a: &Args) -> SysResult {
     }
     let path = f.path.clone().ok_or(Errno::EPERM)?;
     let st = path.inode().stat()?;
-    if t.creds.euid != 0 && t.creds.euid != st.uid {
+    if t.creds().euid != 0 && t.creds().euid != st.uid {
         return Err(Errno::EPERM);
     }
     if path.mount().readonly {
@@ -397,9 +397,7 @@ fn fchmod(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn umask(t: &mut Task, a: &Args) -> SysResult {
-    let old = t.umask;
-    t.umask = a.u32(0) & 0o777;
-    Ok(old as u64)
+    Ok(t.process.fs.swap_umask(a.u32(0) & 0o777) as u64)
 }
 
 /// `struct linux_dirent64` header size (d_ino, d_off, d_reclen, d_type).

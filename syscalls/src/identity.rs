@@ -28,14 +28,14 @@ fn getppid(t: &mut Task, _: &Args) -> SysResult {
     Ok(t.ppid as u64)
 }
 fn getuid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.creds.uid as u64)
+    Ok(t.creds().uid as u64)
 }
 fn geteuid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.creds.euid as u64)
+    Ok(t.creds().euid as u64)
 }
 fn getgid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.creds.gid as u64)
+    Ok(t.creds().gid as u64)
 }
 fn getegid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.creds.egid as u64)
+    Ok(t.creds().egid as u64)
 }

@@ -31,7 +31,7 @@ fn resource(a: &Args, i: usize) -> Result<usize, Errno> {
 
 /// Reads the new limit, sets it after the checks Linux makes, returns the old one.
 fn update(t: &mut Task, r: usize, new_addr: u64) -> Result<Rlimit, Errno> {
-    let old = t.limits.get(r).ok_or(Errno::EINVAL)?;
+    let old = t.process.limits.lock().get(r).ok_or(Errno::EINVAL)?;
     if new_addr != 0 {
         let new: Rlimit = t.mm.read_obj(new_addr)?;
         if new.cur > new.max {
@@ -41,17 +41,17 @@ fn update(t: &mut Task, r: usize, new_addr: u64) -> Result<Rlimit, Errno> {
             return Err(Errno::EPERM);
         }
         // Raising the hard limit takes CAP_SYS_RESOURCE, which root has in this sandbox.
-        if new.max > old.max && t.creds.euid != 0 {
+        if new.max > old.max && t.creds().euid != 0 {
             return Err(Errno::EPERM);
         }
-        t.limits.set(r, new);
+        t.process.limits.lock().set(r, new);
     }
     Ok(old)
 }
 
 fn getrlimit(t: &mut Task, a: &Args) -> SysResult {
     let r = resource(a, 0)?;
-    let v = t.limits.get(r).ok_or(Errno::EINVAL)?;
+    let v = t.process.limits.lock().get(r).ok_or(Errno::EINVAL)?;
     t.mm.write_obj(a.ptr(1), &v).map(|_| 0)
 }
 

@@ -66,7 +66,7 @@ pub(crate) fn read_path(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 /// Where a relative path starts: the working directory or `dirfd`'s directory.
 fn start_at(t: &Task, dirfd: i32, path: &[u8]) -> Result<VfsPath, Errno> {
     if path.first() == Some(&b'/') || dirfd == l::AT_FDCWD {
-        return Ok(t.cwd.clone());
+        return Ok(t.cwd());
     }
     let f = t.fds.get(dirfd)?;
     match &f.path {
@@ -94,7 +94,7 @@ pub(crate) fn at_path(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Resul
             return Err(Errno::ENOENT);
         }
         if dirfd == l::AT_FDCWD {
-            return Ok(t.cwd.clone());
+            return Ok(t.cwd());
         }
         return t.fds.get(dirfd)?.path.clone().ok_or(Errno::EBADF);
     }
@@ -116,7 +116,7 @@ fn check_readonly(p: &VfsPath) -> Result<(), Errno> {
 
 /// Checks that a new entry may be made in (or removed from) directory `dir`.
 fn may_modify_dir(t: &Task, dir: &VfsPath) -> Result<(), Errno> {
-    if !may_access(&t.creds, &dir.inode().stat()?, MAY_WRITE | MAY_EXEC) {
+    if !may_access(&t.creds(), &dir.inode().stat()?, MAY_WRITE | MAY_EXEC) {
         return Err(Errno::EACCES);
     }
     check_readonly(dir)
@@ -151,10 +151,10 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
                 .resolve(&pn.parent, &pn.name, flags & l::O_NOFOLLOW == 0)?,
             Err(Errno::ENOENT) => {
                 may_modify_dir(t, &pn.parent)?;
-                let perm = mode & 0o7777 & !t.umask;
+                let perm = mode & 0o7777 & !t.umask();
                 pn.parent
                     .inode()
-                    .mknod(&pn.name, S_IFREG | perm, &t.creds)?;
+                    .mknod(&pn.name, S_IFREG | perm, &t.creds())?;
                 created = true;
                 t.resolver().resolve(&pn.parent, &pn.name, false)?
             }
@@ -165,7 +165,7 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
     };
     let st = found.inode().stat()?;
     let kind = st.mode & S_IFMT;
-    let limit = t.limits.cur(l::RLIMIT_NOFILE);
+    let limit = t.limit(l::RLIMIT_NOFILE);
     let cloexec = flags & l::O_CLOEXEC != 0;
     if flags & l::O_PATH != 0 {
         if flags & l::O_DIRECTORY != 0 && kind != S_IFDIR {
@@ -194,7 +194,7 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
         if writing || flags & l::O_TRUNC != 0 {
             want |= MAY_WRITE;
         }
-        if !may_access(&t.creds, &st, want) {
+        if !may_access(&t.creds(), &st, want) {
             return Err(Errno::EACCES);
         }
     }
@@ -242,7 +242,7 @@ pub(crate) fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> Resul
             return Err(Errno::ENOENT);
         }
         if dirfd == l::AT_FDCWD {
-            return t.cwd.inode().stat();
+            return t.cwd().inode().stat();
         }
         return t.fds.get(dirfd)?.ops.stat();
     }
@@ -290,11 +290,11 @@ fn faccess(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> S
     };
     // access() checks with the real ids unless AT_EACCESS asks for the effective ones.
     let (uid, gid) = if flags & l::AT_EACCESS != 0 {
-        (t.creds.euid, t.creds.egid)
+        (t.creds().euid, t.creds().egid)
     } else {
-        (t.creds.uid, t.creds.gid)
+        (t.creds().uid, t.creds().gid)
     };
-    if !may_access_as(uid, gid, &t.creds.groups, &st, mode) {
+    if !may_access_as(uid, gid, &t.creds().groups, &st, mode) {
         return Err(Errno::EACCES);
     }
     let kind = st.mode & S_IFMT;
@@ -328,7 +328,7 @@ fn do_mkdir(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
     may_modify_dir(t, &pn.parent)?;
     pn.parent
         .inode()
-        .mkdir(&pn.name, mode & 0o7777 & !t.umask, &t.creds)
+        .mkdir(&pn.name, mode & 0o7777 & !t.umask(), &t.creds())
         .map(|_| 0)
 }
 
@@ -344,11 +344,11 @@ fn mkdirat(t: &mut Task, a: &Args) -> SysResult {
 /// may remove or rename it.
 fn sticky_allows(t: &Task, dir: &VfsPath, name: &[u8]) -> Result<(), Errno> {
     let dst = dir.inode().stat()?;
-    if dst.mode & 0o1000 == 0 || t.creds.euid == 0 || dst.uid == t.creds.euid {
+    if dst.mode & 0o1000 == 0 || t.creds().euid == 0 || dst.uid == t.creds().euid {
         return Ok(());
     }
     let child = dir.inode().lookup(name)?.stat()?;
-    if child.uid == t.creds.euid {
+    if child.uid == t.creds().euid {
         Ok(())
     } else {
         Err(Errno::EPERM)
@@ -498,7 +498,7 @@ fn do_symlink(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
     may_modify_dir(t, &pn.parent)?;
     pn.parent
         .inode()
-        .symlink(&pn.name, &target, &t.creds)
+        .symlink(&pn.name, &target, &t.creds())
         .map(|_| 0)
 }
 
@@ -539,10 +539,10 @@ fn enter_dir(t: &mut Task, dir: VfsPath) -> SysResult {
     if !dir.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    if !may_access(&t.creds, &dir.inode().stat()?, MAY_EXEC) {
+    if !may_access(&t.creds(), &dir.inode().stat()?, MAY_EXEC) {
         return Err(Errno::EACCES);
     }
-    t.cwd = dir;
+    t.process.fs.set_cwd(dir);
     Ok(0)
 }
 
@@ -558,7 +558,7 @@ fn fchdir(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn getcwd(t: &mut Task, a: &Args) -> SysResult {
-    let mut path = t.cwd.to_bytes();
+    let mut path = t.cwd().to_bytes();
     path.push(0);
     if a.usize(1) < path.len() {
         return Err(Errno::ERANGE);
@@ -573,7 +573,7 @@ fn do_chmod(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     let path = read_path(t, path)?;
     let p = resolve_at(t, dirfd, &path, true)?;
     let st = p.inode().stat()?;
-    if t.creds.euid != 0 && t.creds.euid != st.uid {
+    if t.creds().euid != 0 && t.creds().euid != st.uid {
         return Err(Errno::EPERM);
     }
     check_readonly(&p)?;
@@ -604,7 +604,7 @@ fn truncate(t: &mut Task, a: &Args) -> SysResult {
     if st.mode & S_IFMT == S_IFDIR {
         return Err(Errno::EISDIR);
     }
-    if !may_access(&t.creds, &st, MAY_WRITE) {
+    if !may_access(&t.creds(), &st, MAY_WRITE) {
         return Err(Errno::EACCES);
     }
     check_readonly(&p)?;

@@ -97,10 +97,10 @@ fn prctl(t: &mut Task, a: &Args) -> SysResult {
                 Err(Errno::ENAMETOOLONG) => t.mm.copy_in(a.ptr(1), &mut name[..15])?,
                 Err(e) => return Err(e),
             }
-            t.comm = name;
+            *t.process.comm.lock() = name;
             Ok(0)
         }
-        o if o == pr::PR_GET_NAME => t.mm.copy_out(a.ptr(1), &t.comm).map(|_| 0),
+        o if o == pr::PR_GET_NAME => t.mm.copy_out(a.ptr(1), &*t.process.comm.lock()).map(|_| 0),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -93,8 +93,8 @@ fn build_mounts(
     }
     let resolver = Resolver {
         ns: &ns,
-        root: &top,
-        creds: &creds,
+        root: top.clone(),
+        creds: Arc::new(creds.clone()),
     };
     match resolver.resolve(&top, b"/dev", true) {
         Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top)
@@ -114,8 +114,8 @@ fn mount_point(
 ) -> Result<VfsPath, Errno> {
     let resolver = Resolver {
         ns,
-        root: top,
-        creds,
+        root: top.clone(),
+        creds: Arc::new(creds.clone()),
     };
     let mut at = top.clone();
     for name in dest.split('/').filter(|n| !n.is_empty()) {
@@ -152,6 +152,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         host_auxv: HostAuxv::of_this_process(),
         started: Instant::now(),
         futexes: Default::default(),
+        processes: Default::default(),
     });
     let mut limits = Limits::from_host();
     for r in &spec.rlimits {

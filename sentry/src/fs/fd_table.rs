@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use abi::Errno;
+use parking_lot::Mutex;
 
 use super::file::OpenFile;
 
@@ -13,14 +14,16 @@ pub struct FdEntry {
     pub cloexec: bool,
 }
 
-#[derive(Default, Clone)]
+/// Locked inside, so a table can be shared (threads, /proc) behind an `Arc`.
+#[derive(Default)]
 pub struct FdTable {
-    fds: BTreeMap<i32, FdEntry>,
+    fds: Mutex<BTreeMap<i32, FdEntry>>,
 }
 
 impl FdTable {
     pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
         self.fds
+            .lock()
             .get(&fd)
             .map(|e| e.file.clone())
             .ok_or(Errno::EBADF)
@@ -28,14 +31,15 @@ impl FdTable {
 
     /// Installs `file` at the lowest free descriptor `>= min`, below `limit` (RLIMIT_NOFILE).
     pub fn install(
-        &mut self,
+        &self,
         file: Arc<OpenFile>,
         cloexec: bool,
         min: i32,
         limit: u64,
     ) -> Result<i32, Errno> {
+        let mut fds = self.fds.lock();
         let mut fd = min;
-        for (&used, _) in self.fds.range(min..) {
+        for (&used, _) in fds.range(min..) {
             if used != fd {
                 break;
             }
@@ -44,25 +48,33 @@ impl FdTable {
         if fd as u64 >= limit {
             return Err(Errno::EMFILE);
         }
-        self.fds.insert(fd, FdEntry { file, cloexec });
+        fds.insert(fd, FdEntry { file, cloexec });
         Ok(fd)
     }
 
     /// Puts `file` at exactly `fd`, replacing what was there.
-    pub fn install_at(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) {
-        self.fds.insert(fd, FdEntry { file, cloexec });
+    pub fn install_at(&self, fd: i32, file: Arc<OpenFile>, cloexec: bool) {
+        let old = self.fds.lock().insert(fd, FdEntry { file, cloexec });
+        // The replaced file is released outside the lock (closing may wake others).
+        drop(old);
     }
 
-    pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
-        self.fds.remove(&fd).map(|e| e.file).ok_or(Errno::EBADF)
+    pub fn remove(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        let removed = self.fds.lock().remove(&fd);
+        removed.map(|e| e.file).ok_or(Errno::EBADF)
     }
 
     pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
-        self.fds.get(&fd).map(|e| e.cloexec).ok_or(Errno::EBADF)
+        self.fds
+            .lock()
+            .get(&fd)
+            .map(|e| e.cloexec)
+            .ok_or(Errno::EBADF)
     }
 
-    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> Result<(), Errno> {
+    pub fn set_cloexec(&self, fd: i32, cloexec: bool) -> Result<(), Errno> {
         self.fds
+            .lock()
             .get_mut(&fd)
             .map(|e| e.cloexec = cloexec)
             .ok_or(Errno::EBADF)
@@ -70,11 +82,24 @@ impl FdTable {
 
     /// Descriptors in `[first, last]`.
     pub fn in_range(&self, first: i32, last: i32) -> Vec<i32> {
-        self.fds.range(first..=last).map(|(&fd, _)| fd).collect()
+        self.fds
+            .lock()
+            .range(first..=last)
+            .map(|(&fd, _)| fd)
+            .collect()
+    }
+
+    /// Every open descriptor and its file, in order (for /proc/PID/fd).
+    pub fn entries(&self) -> Vec<(i32, Arc<OpenFile>)> {
+        self.fds
+            .lock()
+            .iter()
+            .map(|(&fd, e)| (fd, e.file.clone()))
+            .collect()
     }
 
     pub fn count(&self) -> usize {
-        self.fds.len()
+        self.fds.lock().len()
     }
 }
 
@@ -89,7 +114,7 @@ mod tests {
 
     #[test]
     fn lowest_free_descriptor_and_limit() {
-        let mut t = FdTable::default();
+        let t = FdTable::default();
         assert_eq!(t.install(file(), false, 0, 10).unwrap(), 0);
         assert_eq!(t.install(file(), false, 0, 10).unwrap(), 1);
         t.remove(0).unwrap();

@@ -186,8 +186,8 @@ pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<
     )?;
     let resolver = Resolver {
         ns,
-        root: top,
-        creds: &root_creds,
+        root: top.clone(),
+        creds: std::sync::Arc::new(root_creds.clone()),
     };
     let devdir = resolver.resolve(top, &dev.to_bytes(), true)?;
     debug_assert_eq!(devdir.mount().id, dev_mount.id);

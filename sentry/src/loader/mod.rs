@@ -70,6 +70,8 @@ pub struct LoadedImage {
     pub stack_pointer: u64,
     /// The executable that was finally loaded (the interpreter of a script).
     pub exe_path: String,
+    /// Where argv and envp strings were put.
+    pub args: crate::task::ArgRanges,
 }
 
 /// Opens an executable: a regular file with an execute bit.
@@ -131,11 +133,12 @@ pub fn load(
         mm.set_brk_start(main.brk_start);
         let entry = interp.as_ref().map_or(main.entry, |i| i.entry);
         let auxv = auxv::build(&main, interp.as_ref().map(|i| i.base), ids, host);
-        let sp = stack::build(mm, &req.argv, &req.envp, &execfn, &auxv)?;
+        let (sp, args) = stack::build(mm, &req.argv, &req.envp, &execfn, &auxv)?;
         return Ok(LoadedImage {
             entry,
             stack_pointer: sp,
             exe_path: file.path.clone(),
+            args,
         });
     }
     Err(Errno::ELOOP)

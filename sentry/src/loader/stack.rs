@@ -18,7 +18,7 @@ pub fn build(
     envp: &[Vec<u8>],
     execfn: &[u8],
     auxv: &[(u64, u64)],
-) -> Result<u64, Errno> {
+) -> Result<(u64, crate::task::ArgRanges), Errno> {
     let strings: usize =
         argv.iter().chain(envp).map(|s| s.len() + 1).sum::<usize>() + execfn.len() + 1;
     let pointers = (argv.len() + envp.len() + 3 + 2 * (auxv.len() + 1)) * 8;
@@ -58,8 +58,16 @@ pub fn build(
         addrs.reverse();
         Ok(addrs)
     };
+    let env_end = sp;
     let env_addrs = push_strings(&mut sp, envp)?;
+    let env_start = sp;
     let arg_addrs = push_strings(&mut sp, argv)?;
+    let ranges = crate::task::ArgRanges {
+        arg_start: sp,
+        arg_end: env_start,
+        env_start,
+        env_end,
+    };
     let platform_addr = push_bytes(&mut sp, PLATFORM)?;
     let mut random = [0u8; 16];
     crate::host::random_bytes(&mut random, 0)?;
@@ -86,5 +94,5 @@ pub fn build(
     sp &= !15;
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     mm.copy_out(sp, &bytes)?;
-    Ok(sp)
+    Ok((sp, ranges))
 }

@@ -15,7 +15,7 @@ impl ExecOpener for TaskOpener<'_> {
     fn open(&self, path: &str) -> Result<Executable, Errno> {
         let found = self.resolver.resolve(self.cwd, path.as_bytes(), true)?;
         let stat = found.inode().stat()?;
-        if !may_access(self.resolver.creds, &stat, MAY_EXEC) {
+        if !may_access(&self.resolver.creds, &stat, MAY_EXEC) {
             return Err(Errno::EACCES);
         }
         let file = found.inode().open(libc::O_RDONLY as u32)?;

@@ -3,6 +3,7 @@
 mod creds;
 mod exec_opener;
 mod limits;
+mod process;
 mod run;
 mod signals;
 
@@ -13,6 +14,7 @@ use platform::{Context, CpuState};
 
 pub use creds::Credentials;
 pub use limits::{Limits, RLIM_INFINITY, RLIM_NLIMITS};
+pub use process::{ArgRanges, FsContext, ProcessInfo};
 pub use signals::{SignalState, UNBLOCKABLE};
 
 use crate::fs::FdTable;
@@ -67,23 +69,17 @@ pub struct Task {
     ctx: Arc<dyn Context>,
     pub cpu: CpuState,
     pub mm: Arc<MemoryManager>,
-    pub fds: FdTable,
+    /// Shared with /proc (and, later, with threads made with CLONE_FILES).
+    pub fds: Arc<FdTable>,
     pub pid: i32,
     pub tid: i32,
     pub ppid: i32,
-    pub creds: Credentials,
-    pub limits: Limits,
+    /// What the process's tasks share and /proc shows.
+    pub process: Arc<ProcessInfo>,
     pub signals: SignalState,
-    /// The thread's name (`PR_SET_NAME`), NUL-padded.
-    pub comm: [u8; 16],
     pub clear_child_tid: u64,
     /// `(head, len)` from `set_robust_list`.
     pub robust_list: (u64, u64),
-    /// The task's root (chroot) and working directory.
-    pub root: VfsPath,
-    pub cwd: VfsPath,
-    pub umask: u32,
-    pub exe_path: String,
     exit: std::cell::Cell<Option<ExitStatus>>,
 }
 
@@ -106,11 +102,12 @@ impl Task {
             gid: spec.creds.gid,
             egid: spec.creds.egid,
         };
+        let creds = Arc::new(spec.creds);
         let root = VfsPath::root_of(&kernel.mounts);
         let resolver = Resolver {
             ns: &kernel.mounts,
-            root: &root,
-            creds: &spec.creds,
+            root: root.clone(),
+            creds: creds.clone(),
         };
         let cwd = resolver
             .resolve(&root, spec.cwd.as_bytes(), true)
@@ -148,7 +145,7 @@ impl Task {
         cpu.regs.rsp = image.stack_pointer;
         cpu.fp.reset_to_init();
 
-        let mut fds = FdTable::default();
+        let fds = Arc::new(FdTable::default());
         for (fd, host) in spec.stdio.into_iter().enumerate() {
             let flags = crate::fs::host_fd::host_access_mode(host);
             let file =
@@ -159,6 +156,20 @@ impl Task {
         let base = image.exe_path.rsplit('/').next().unwrap_or("").as_bytes();
         let n = base.len().min(15);
         comm[..n].copy_from_slice(&base[..n]);
+        let process = Arc::new(ProcessInfo {
+            pid: 1,
+            ppid: 0,
+            started: std::time::Instant::now(),
+            fds: fds.clone(),
+            fs: Arc::new(FsContext::new(root, cwd, 0o022)),
+            mm: parking_lot::Mutex::new(mm.clone()),
+            comm: parking_lot::Mutex::new(comm),
+            exe: parking_lot::Mutex::new(image.exe_path),
+            creds: parking_lot::Mutex::new(creds),
+            limits: parking_lot::Mutex::new(spec.limits),
+            args: parking_lot::Mutex::new(image.args),
+        });
+        kernel.processes.lock().insert(1, Arc::downgrade(&process));
         Ok(Task {
             kernel,
             ctx,
@@ -168,16 +179,10 @@ impl Task {
             pid: 1,
             tid: 1,
             ppid: 0,
-            creds: spec.creds,
-            limits: spec.limits,
+            process,
             signals: SignalState::default(),
-            comm,
             clear_child_tid: 0,
             robust_list: (0, 0),
-            root,
-            cwd,
-            umask: 0o022,
-            exe_path: image.exe_path,
             exit: std::cell::Cell::new(None),
         })
     }
@@ -186,9 +191,27 @@ impl Task {
     pub fn resolver(&self) -> Resolver<'_> {
         Resolver {
             ns: &self.kernel.mounts,
-            root: &self.root,
-            creds: &self.creds,
+            root: self.process.fs.root(),
+            creds: self.process.creds(),
         }
+    }
+
+    /// The task's credentials.
+    pub fn creds(&self) -> Arc<Credentials> {
+        self.process.creds()
+    }
+
+    pub fn cwd(&self) -> VfsPath {
+        self.process.fs.cwd()
+    }
+
+    pub fn umask(&self) -> u32 {
+        self.process.fs.umask()
+    }
+
+    /// The soft limit of `resource`.
+    pub fn limit(&self, resource: u32) -> u64 {
+        self.process.limits.lock().cur(resource)
     }
 
     /// Ends the task group with `status` once the current syscall returns.

@@ -98,8 +98,8 @@ impl VfsPath {
 /// Resolves paths for one task: its namespace, root (chroot) and credentials.
 pub struct Resolver<'a> {
     pub ns: &'a MountNamespace,
-    pub root: &'a VfsPath,
-    pub creds: &'a Credentials,
+    pub root: VfsPath,
+    pub creds: std::sync::Arc<Credentials>,
 }
 
 /// A path split into its parent and final component.
@@ -170,13 +170,13 @@ impl Resolver<'_> {
             if !cur.is_dir() {
                 return Err(Errno::ENOTDIR);
             }
-            if !may_access(self.creds, &cur.inode().stat()?, MAY_EXEC) {
+            if !may_access(&self.creds, &cur.inode().stat()?, MAY_EXEC) {
                 return Err(Errno::EACCES);
             }
             match name {
                 b"." => continue,
                 b".." => {
-                    if !cur.same(self.root) {
+                    if !cur.same(&self.root) {
                         cur = cur.parent().cloned().unwrap_or(cur);
                     }
                     continue;
