@@ -16,6 +16,11 @@ pub trait SyscallTable: Send + Sync {
     fn dispatch(&self, task: &mut Task, nr: u64, args: [u64; 6]) -> u64;
 }
 
+/// The kernel release and version the sandbox reports (not the host's: that stays
+/// hidden), in `uname` and /proc alike.
+pub const KERNEL_RELEASE: &str = "6.1.0";
+pub const KERNEL_VERSION: &str = "#1 SMP runsc";
+
 pub struct Kernel {
     pub platform: Arc<dyn Platform>,
     pub memfile: Arc<MemoryFile>,

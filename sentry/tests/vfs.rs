@@ -125,10 +125,11 @@ fn trailing_slash_and_notdir() {
 #[test]
 fn mounts_are_crossed_both_ways() {
     let w = World::new();
-    let point = w.mkdir("/mnt");
+    w.mkdir("/mnt");
+    let point = w.get("/mnt").unwrap();
     let inner = Tmpfs::new_root(0o1777, 0, 0);
     inner.mkdir(b"sub", 0o755, &w.creds).unwrap();
-    w.ns.mount(w.ns.root(), &point, inner, false, "tmpfs", "tmpfs".into())
+    w.ns.mount(&point, inner, false, "tmpfs", "tmpfs".into())
         .unwrap();
     let sub = w.get("/mnt/sub").unwrap();
     assert_eq!(sub.to_bytes(), b"/mnt/sub");

@@ -44,6 +44,10 @@ fn mmap(t: &mut Task, a: &Args) -> SysResult {
             mappable: f.ops.mappable(),
             readable: f.readable(),
             writable: f.writable(),
+            path: f
+                .path
+                .as_ref()
+                .map(|p| String::from_utf8_lossy(&p.to_bytes()).into_owned()),
         })
     } else {
         None

@@ -5,14 +5,11 @@ use abi::linux as l;
 use abi::prctl as pr;
 use abi::types::{ROBUST_LIST_HEAD_SIZE, UTS_FIELD_LEN, Utsname};
 use sentry::Errno;
+use sentry::kernel::{KERNEL_RELEASE, KERNEL_VERSION};
 use sentry::task::{ExitStatus, Task};
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
-
-/// The kernel release the sandbox reports (not the host's: that stays hidden).
-pub const KERNEL_RELEASE: &str = "6.1.0";
-pub const KERNEL_VERSION: &str = "#1 SMP runsc";
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     vec![

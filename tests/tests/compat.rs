@@ -48,3 +48,4 @@ compat!(files: "files" [] => Expect::exit(0));
 compat!(devices: "devices" [] => Expect::exit(0));
 compat!(pipes: "pipes" [] => Expect::signal(13));
 compat!(attrs: "attrs" [] => Expect::exit(0));
+compat!(procfs: "procfs" ["arg one", "two"] => Expect::exit(0));

@@ -11,7 +11,7 @@ use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
 use sentry::fsimpl::tmpfs::Tmpfs;
-use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay};
+use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
@@ -81,15 +81,8 @@ fn build_mounts(
         } else {
             (Tmpfs::new_root(0o1777, 0, 0), "tmpfs", "tmpfs".to_string())
         };
-        ns.mount(
-            point.mount(),
-            point.inode(),
-            fs,
-            m.readonly,
-            fs_type,
-            source,
-        )
-        .map_err(|e| anyhow::anyhow!("mounting {} on {}: {e}", m.fs_type, m.destination))?;
+        ns.mount(&point, fs, m.readonly, fs_type, source)
+            .map_err(|e| anyhow::anyhow!("mounting {} on {}: {e}", m.fs_type, m.destination))?;
     }
     let resolver = Resolver {
         ns: &ns,
@@ -154,6 +147,18 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         futexes: Default::default(),
         processes: Default::default(),
     });
+    let top = VfsPath::root_of(&kernel.mounts);
+    match mount_point(
+        &kernel.mounts,
+        &top,
+        &Credentials::new(0, 0, Vec::new()),
+        "/proc",
+    ) {
+        Ok(point) => {
+            proc::mount(&kernel, &point).map_err(|e| anyhow::anyhow!("mounting /proc: {e}"))?
+        }
+        Err(e) => tracing::warn!("no /proc ({e})"),
+    }
     let mut limits = Limits::from_host();
     for r in &spec.rlimits {
         limits.set(

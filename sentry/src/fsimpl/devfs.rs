@@ -176,14 +176,7 @@ pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<
     ] {
         devroot.symlink(name.as_bytes(), target.as_bytes(), &root_creds)?;
     }
-    let dev_mount = ns.mount(
-        dev.mount(),
-        dev.inode(),
-        devroot,
-        false,
-        "tmpfs",
-        "devfs".into(),
-    )?;
+    let dev_mount = ns.mount(dev, devroot, false, "devtmpfs", "devtmpfs".into())?;
     let resolver = Resolver {
         ns,
         root: top.clone(),
@@ -194,18 +187,16 @@ pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<
     for (device, name) in Device::ALL {
         let file = resolver.resolve(&devdir, name.as_bytes(), false)?;
         ns.mount(
-            file.mount(),
-            file.inode(),
+            &file,
             DeviceInode::new(device),
             false,
-            "devtmpfs",
+            "devnode",
             "devfs".into(),
         )?;
     }
     let shm = resolver.resolve(&devdir, b"shm", false)?;
     ns.mount(
-        shm.mount(),
-        shm.inode(),
+        &shm,
         Tmpfs::new_root(0o1777, 0, 0),
         false,
         "tmpfs",

@@ -4,4 +4,5 @@ pub mod devfs;
 pub mod gofer;
 pub mod overlay;
 pub mod pipe;
+pub mod proc;
 pub mod tmpfs;

@@ -32,7 +32,14 @@ struct Shared {
     opaque: Mutex<HashSet<InodeKey>>,
     /// Serializes copy-ups and namespace changes.
     lock: Mutex<()>,
+    /// Lower devices by first sight: their index goes in the high inode bits
+    /// (as Linux's overlay "xino"), so files of different lower filesystems never
+    /// share an inode number.
+    lower_devs: Mutex<HashMap<u64, u64>>,
 }
+
+/// Bits of an inode number kept for the lower file's own number.
+const XINO_SHIFT: u32 = 48;
 
 pub struct OverlayInode {
     shared: Arc<Shared>,
@@ -49,6 +56,7 @@ pub fn new_root(upper: Arc<dyn Inode>, lower: Arc<dyn Inode>) -> Arc<dyn Inode> 
         whiteouts: Mutex::default(),
         opaque: Mutex::default(),
         lock: Mutex::new(()),
+        lower_devs: Mutex::new(HashMap::from([(lower.key().0, 0)])),
     });
     Arc::new(OverlayInode {
         shared,
@@ -263,9 +271,16 @@ impl Inode for OverlayInode {
     }
 
     fn key(&self) -> InodeKey {
-        // Stable across copy-up: the lower inode number when there is one.
+        // Stable across copy-up: the lower inode number when there is one, tagged
+        // with its lower filesystem.
         let ino = match &self.lower {
-            Some(l) => l.key().1 & !UPPER_ONLY,
+            Some(l) => {
+                let (dev, ino) = l.key();
+                let mut devs = self.shared.lower_devs.lock();
+                let next = devs.len() as u64;
+                let index = *devs.entry(dev).or_insert(next);
+                (ino & ((1 << XINO_SHIFT) - 1) | (index << XINO_SHIFT)) & !UPPER_ONLY
+            }
             None => self.upper().map_or(0, |u| u.key().1) | UPPER_ONLY,
         };
         (self.shared.dev, ino)

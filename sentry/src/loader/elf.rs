@@ -92,6 +92,7 @@ fn map_segments(
                     mappable: Some(mappable),
                     readable: true,
                     writable: false,
+                    path: Some(file.path.clone()),
                 }),
                 offset: page_down(ph.p_offset),
             })?;

@@ -15,6 +15,8 @@ pub struct MmapFile {
     pub mappable: Option<Arc<dyn Mappable>>,
     pub readable: bool,
     pub writable: bool,
+    /// The file's path, shown in /proc/PID/maps.
+    pub path: Option<String>,
 }
 
 /// The arguments of `mmap(2)`, with the descriptor already resolved.
@@ -77,6 +79,14 @@ impl MemoryManager {
         }
         let prot = Prot::from_bits(a.prot);
         let anonymous = a.flags & l::MAP_ANONYMOUS as u64 != 0;
+        let path: Option<Arc<str>> = if anonymous {
+            None
+        } else {
+            a.file
+                .as_ref()
+                .and_then(|f| f.path.as_deref())
+                .map(Arc::from)
+        };
         let backing = if anonymous {
             Backing::Anonymous
         } else {
@@ -123,6 +133,7 @@ impl MemoryManager {
             backing,
             growsdown: a.flags & l::MAP_GROWSDOWN as u64 != 0,
             name: None,
+            path,
         };
         inner.vmas.insert(vma.clone());
         if a.flags & l::MAP_POPULATE as u64 != 0 && !prot.is_none() {

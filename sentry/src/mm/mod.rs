@@ -37,6 +37,17 @@ pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// Gap kept free below the stack so it can grow (Linux's `stack_guard_gap`).
 const STACK_GUARD_GAP: u64 = 256 * PAGE_SIZE;
 
+/// One area, as /proc/PID/maps describes it.
+#[derive(Clone, Debug)]
+pub struct AreaInfo {
+    pub start: u64,
+    pub end: u64,
+    pub prot: Prot,
+    pub shared: bool,
+    pub offset: u64,
+    pub name: Option<String>,
+}
+
 /// Where things go in a fresh address space.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
@@ -129,14 +140,39 @@ impl MemoryManager {
         }
     }
 
-    /// `[start, end)` of each area, with its protection and name, in address order.
-    pub fn areas(&self) -> Vec<(u64, u64, Prot, Option<&'static str>)> {
-        self.inner
-            .lock()
+    /// Every area in address order, as /proc/PID/maps shows them.
+    pub fn areas(&self) -> Vec<AreaInfo> {
+        let inner = self.inner.lock();
+        inner
             .vmas
             .iter()
-            .map(|v| (v.start, v.end, v.prot, v.name))
+            .map(|v| AreaInfo {
+                start: v.start,
+                end: v.end,
+                prot: v.prot,
+                shared: v.shared,
+                offset: match &v.backing {
+                    Backing::File { offset, .. } => *offset,
+                    Backing::Anonymous => 0,
+                },
+                name: v
+                    .path
+                    .as_deref()
+                    .map(str::to_string)
+                    .or_else(|| v.name.map(str::to_string)),
+            })
             .collect()
+    }
+
+    /// Bytes of memory-file pages populated for this address space.
+    pub fn populated_bytes(&self) -> u64 {
+        self.inner
+            .lock()
+            .pmas
+            .pieces(0, u64::MAX)
+            .iter()
+            .map(|p| p.end - p.start)
+            .sum()
     }
 
     /// Unmaps `[start, end)`: areas, their memory, and the platform mappings.

@@ -37,6 +37,8 @@ pub struct Vma {
     pub growsdown: bool,
     /// `[heap]`, `[stack]`...
     pub name: Option<&'static str>,
+    /// Path of the mapped file, for /proc/PID/maps.
+    pub path: Option<Arc<str>>,
 }
 
 impl Vma {
@@ -49,6 +51,7 @@ impl Vma {
             backing: Backing::Anonymous,
             growsdown: false,
             name,
+            path: None,
         }
     }
 

@@ -8,6 +8,7 @@ impl Task {
     /// Runs the task until its thread group exits. An `Err` means the sandbox itself
     /// failed (a platform error), not the application.
     pub fn run(&mut self) -> Result<ExitStatus, platform::Error> {
+        crate::fsimpl::proc::set_current_pid(self.pid);
         loop {
             match self.ctx.switch(self.mm.address_space(), &mut self.cpu)? {
                 Exit::Syscall => {

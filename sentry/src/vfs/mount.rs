@@ -8,6 +8,7 @@ use abi::Errno;
 use parking_lot::RwLock;
 
 use super::inode::{Inode, InodeKey};
+use super::path::VfsPath;
 
 /// A filesystem instance attached somewhere in a namespace.
 pub struct Mount {
@@ -17,6 +18,9 @@ pub struct Mount {
     /// Filesystem type (`tmpfs`, `9p`...) and source, for /proc/mounts.
     pub fs_type: &'static str,
     pub source: String,
+    /// Where it is mounted ("/" for the root) and the id of the mount it covers.
+    pub path: String,
+    pub parent: u64,
 }
 
 pub struct MountNamespace {
@@ -39,6 +43,8 @@ impl MountNamespace {
             readonly,
             fs_type,
             source,
+            path: "/".into(),
+            parent: 1,
         });
         MountNamespace {
             root,
@@ -51,27 +57,29 @@ impl MountNamespace {
         &self.root
     }
 
-    /// Attaches `fs_root` over `point` (an inode of mount `parent`).
+    /// Attaches `fs_root` over `point`.
     pub fn mount(
         &self,
-        parent: &Mount,
-        point: &Arc<dyn Inode>,
+        point: &VfsPath,
         fs_root: Arc<dyn Inode>,
         readonly: bool,
         fs_type: &'static str,
         source: String,
     ) -> Result<Arc<Mount>, Errno> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let path = String::from_utf8_lossy(&point.to_bytes()).into_owned();
         let mount = Arc::new(Mount {
             id,
             root: fs_root,
             readonly,
             fs_type,
             source,
+            path,
+            parent: point.mount().id,
         });
         // Mounting over a mount point stacks: the new mount covers the old one's root.
         let mut mounts = self.mounts.write();
-        let mut key = (parent.id, point.key());
+        let mut key = (point.mount().id, point.inode().key());
         while let Some(top) = mounts.get(&key) {
             key = (top.id, top.root.key());
         }
@@ -84,10 +92,17 @@ impl MountNamespace {
         self.mounts.read().get(&(parent, key)).cloned()
     }
 
-    /// Every mount, the root first, for /proc/mounts.
+    /// Every mount, the root first, for /proc/mounts (device files, which are
+    /// mounts only inside the sandbox's devfs, are left out).
     pub fn all(&self) -> Vec<Arc<Mount>> {
         let mut v = vec![self.root.clone()];
-        let mut rest: Vec<_> = self.mounts.read().values().cloned().collect();
+        let mut rest: Vec<_> = self
+            .mounts
+            .read()
+            .values()
+            .filter(|m| m.fs_type != "devnode")
+            .cloned()
+            .collect();
         rest.sort_by_key(|m| m.id);
         v.extend(rest);
         v

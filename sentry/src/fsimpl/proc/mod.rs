@@ -1,0 +1,82 @@
+//! procfs: /proc as the sandbox's processes and kernel see themselves.
+//!
+//! Everything is generated from sentry state when opened or listed; nothing comes
+//! from the host's /proc except the CPU description (read once at mount time:
+//! the application runs on those CPUs).
+
+mod node;
+mod pid;
+mod system;
+
+use std::cell::Cell;
+use std::sync::{Arc, Weak};
+
+use abi::Errno;
+
+use crate::kernel::Kernel;
+use crate::vfs::{Inode, VfsPath};
+pub use node::ProcNode;
+pub use pid::fd_target;
+
+thread_local! {
+    /// The pid of the task running on this thread (what /proc/self names).
+    static CURRENT_PID: Cell<i32> = const { Cell::new(0) };
+}
+
+/// Records that the calling thread runs the task of process `pid`.
+pub fn set_current_pid(pid: i32) {
+    CURRENT_PID.with(|c| c.set(pid));
+}
+
+fn current_pid() -> i32 {
+    CURRENT_PID.with(|c| c.get())
+}
+
+/// The root directory of a procfs for `kernel`.
+pub fn new_root(kernel: &Arc<Kernel>) -> Arc<dyn Inode> {
+    let weak = Arc::downgrade(kernel);
+    let fixed = system::entries(kernel);
+    ProcNode::dir(move || {
+        let mut entries: Vec<(Vec<u8>, Arc<dyn Inode>)> = vec![
+            (
+                b"self".to_vec(),
+                ProcNode::link(|| Ok(current_pid().to_string().into_bytes())),
+            ),
+            (
+                b"thread-self".to_vec(),
+                ProcNode::link(|| Ok(format!("{0}/task/{0}", current_pid()).into_bytes())),
+            ),
+        ];
+        entries.extend(
+            fixed
+                .iter()
+                .map(|(n, i)| (n.as_bytes().to_vec(), i.clone())),
+        );
+        entries.extend(pid_dirs(&weak));
+        entries
+    })
+}
+
+fn pid_dirs(kernel: &Weak<Kernel>) -> Vec<(Vec<u8>, Arc<dyn Inode>)> {
+    let Some(k) = kernel.upgrade() else {
+        return Vec::new();
+    };
+    let processes: Vec<_> = k
+        .processes
+        .lock()
+        .iter()
+        .filter_map(|(pid, p)| Some((*pid, p.upgrade()?)))
+        .collect();
+    processes
+        .into_iter()
+        .map(|(pid, p)| (pid.to_string().into_bytes(), pid::pid_dir(kernel, &p)))
+        .collect()
+}
+
+/// Mounts procfs over `point`.
+pub fn mount(kernel: &Arc<Kernel>, point: &VfsPath) -> Result<(), Errno> {
+    kernel
+        .mounts
+        .mount(point, new_root(kernel), false, "proc", "proc".into())
+        .map(|_| ())
+}

@@ -1,0 +1,315 @@
+//! /proc/PID: one directory per process.
+
+use std::sync::{Arc, Weak};
+
+use abi::Errno;
+
+use super::node::ProcNode;
+use crate::fs::OpenFile;
+use crate::kernel::Kernel;
+use crate::task::ProcessInfo;
+use crate::vfs::Inode;
+
+/// Clock ticks per second of /proc times (USER_HZ).
+const HZ: u64 = 100;
+
+fn alive(p: &Weak<ProcessInfo>) -> Result<Arc<ProcessInfo>, Errno> {
+    p.upgrade().ok_or(Errno::ESRCH)
+}
+
+/// Generated file of process `p`.
+fn pfile(p: &Weak<ProcessInfo>, f: fn(&ProcessInfo) -> Result<Vec<u8>, Errno>) -> Arc<dyn Inode> {
+    let p = p.clone();
+    ProcNode::file(move || f(&*alive(&p)?))
+}
+
+fn plink(p: &Weak<ProcessInfo>, f: fn(&ProcessInfo) -> Result<Vec<u8>, Errno>) -> Arc<dyn Inode> {
+    let p = p.clone();
+    ProcNode::link(move || f(&*alive(&p)?))
+}
+
+/// The NUL-separated strings between `start` and `end` of the process's memory.
+fn memory_range(p: &ProcessInfo, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; end.saturating_sub(start) as usize];
+    p.mm().copy_in(start, &mut buf)?;
+    Ok(buf)
+}
+
+/// What /proc/PID/fd/N reads as.
+pub fn fd_target(file: &OpenFile) -> Vec<u8> {
+    if let Some(path) = &file.path {
+        return path.to_bytes();
+    }
+    let st = file.ops.stat().unwrap_or_default();
+    match st.mode & libc::S_IFMT {
+        libc::S_IFIFO => format!("pipe:[{}]", st.ino).into_bytes(),
+        libc::S_IFSOCK => format!("socket:[{}]", st.ino).into_bytes(),
+        _ => format!("host:[{}]", st.ino).into_bytes(),
+    }
+}
+
+fn fd_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
+    let p = p.clone();
+    ProcNode::dir(move || {
+        let Some(proc_) = p.upgrade() else {
+            return Vec::new();
+        };
+        proc_
+            .fds
+            .entries()
+            .into_iter()
+            .map(|(fd, file)| {
+                let target = fd_target(&file);
+                (
+                    fd.to_string().into_bytes(),
+                    ProcNode::link(move || Ok(target.clone())),
+                )
+            })
+            .collect()
+    })
+}
+
+fn fdinfo_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
+    let p = p.clone();
+    ProcNode::dir(move || {
+        let Some(proc_) = p.upgrade() else {
+            return Vec::new();
+        };
+        proc_
+            .fds
+            .entries()
+            .into_iter()
+            .map(|(fd, file)| {
+                let ino = file.ops.stat().map(|s| s.ino).unwrap_or(0);
+                let text = format!(
+                    "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n",
+                    *file.offset.lock(),
+                    *file.flags.lock(),
+                    file.path.as_ref().map_or(0, |p| p.mount().id),
+                    ino
+                );
+                (fd.to_string().into_bytes(), ProcNode::text(text))
+            })
+            .collect()
+    })
+}
+
+fn maps(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
+    let mut out = String::new();
+    for a in p.mm().areas() {
+        let perms = format!(
+            "{}{}{}{}",
+            if a.prot.read { 'r' } else { '-' },
+            if a.prot.write { 'w' } else { '-' },
+            if a.prot.exec { 'x' } else { '-' },
+            if a.shared { 's' } else { 'p' }
+        );
+        let line = format!(
+            "{:08x}-{:08x} {perms} {:08x} 00:00 0",
+            a.start, a.end, a.offset
+        );
+        match a.name {
+            // Linux pads the name to column 74.
+            Some(name) => out += &format!("{line:<73}{name}\n"),
+            None => out += &format!("{line}\n"),
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+fn vm_kb(p: &ProcessInfo) -> (u64, u64) {
+    let mm = p.mm();
+    let size: u64 = mm.areas().iter().map(|a| a.end - a.start).sum();
+    (size / 1024, mm.populated_bytes() / 1024)
+}
+
+fn status(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
+    let c = p.creds();
+    let (vm, rss) = vm_kb(p);
+    let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
+    let caps = if c.euid == 0 {
+        "000001ffffffffff"
+    } else {
+        "0000000000000000"
+    };
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let text = format!(
+        "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
+         Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
+         VmPeak:\t{vm:8} kB\nVmSize:\t{vm:8} kB\nVmRSS:\t{rss:8} kB\nThreads:\t1\n\
+         CapInh:\t0000000000000000\nCapPrm:\t{caps}\nCapEff:\t{caps}\nCapBnd:\t{caps}\nCapAmb:\t0000000000000000\n\
+         NoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
+        p.comm_string(),
+        p.fs.umask(),
+        p.ppid,
+        c.uid,
+        c.euid,
+        c.suid,
+        c.euid,
+        c.gid,
+        c.egid,
+        c.sgid,
+        c.egid,
+        p.fds.count().max(64).next_power_of_two(),
+        groups.join(" "),
+        cpus - 1,
+        pid = p.pid,
+    );
+    Ok(text.into_bytes())
+}
+
+fn cpu_ticks(p: &ProcessInfo) -> u64 {
+    let t = p.mm().address_space().cpu_time().unwrap_or_default();
+    t.as_millis() as u64 * HZ / 1000
+}
+
+fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
+    let (vm, rss) = vm_kb(p);
+    let start = p
+        .started
+        .saturating_duration_since(kernel.started)
+        .as_millis() as u64
+        * HZ
+        / 1000;
+    // Fields 1-52 of proc(5); those the sandbox does not track are 0.
+    let text = format!(
+        "{pid} ({comm}) R {ppid} {pid} {pid} 0 -1 4194560 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} {vsize} {rss} {rlim} \
+         0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        pid = p.pid,
+        comm = p.comm_string(),
+        ppid = p.ppid,
+        utime = cpu_ticks(p),
+        vsize = vm * 1024,
+        rss = rss / 4,
+        rlim = u64::MAX,
+    );
+    Ok(text.into_bytes())
+}
+
+fn statm(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
+    let (vm, rss) = vm_kb(p);
+    Ok(format!("{} {} 0 0 0 {} 0\n", vm / 4, rss / 4, vm / 4).into_bytes())
+}
+
+fn limits(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
+    const ROWS: [(&str, &str); 16] = [
+        ("Max cpu time", "seconds"),
+        ("Max file size", "bytes"),
+        ("Max data size", "bytes"),
+        ("Max stack size", "bytes"),
+        ("Max core file size", "bytes"),
+        ("Max resident set", "bytes"),
+        ("Max processes", "processes"),
+        ("Max open files", "files"),
+        ("Max locked memory", "bytes"),
+        ("Max address space", "bytes"),
+        ("Max file locks", "locks"),
+        ("Max pending signals", "signals"),
+        ("Max msgqueue size", "bytes"),
+        ("Max nice priority", ""),
+        ("Max realtime priority", ""),
+        ("Max realtime timeout", "us"),
+    ];
+    let limits = p.limits.lock().clone();
+    let show = |v: u64| {
+        if v == u64::MAX {
+            "unlimited".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let mut out = format!(
+        "{:<25} {:<20} {:<20} {:<10}\n",
+        "Limit", "Soft Limit", "Hard Limit", "Units"
+    );
+    for (i, (name, unit)) in ROWS.iter().enumerate() {
+        let l = limits
+            .get(i)
+            .unwrap_or(abi::types::Rlimit { cur: 0, max: 0 });
+        out += &format!(
+            "{:<25} {:<20} {:<20} {:<10}\n",
+            name,
+            show(l.cur),
+            show(l.max),
+            unit
+        );
+    }
+    Ok(out.into_bytes())
+}
+
+pub fn mounts(kernel: &Kernel) -> Vec<u8> {
+    let mut out = String::new();
+    for m in kernel.mounts.all() {
+        let opts = if m.readonly { "ro" } else { "rw" };
+        out += &format!(
+            "{} {} {} {},relatime 0 0\n",
+            m.source, m.path, m.fs_type, opts
+        );
+    }
+    out.into_bytes()
+}
+
+fn mountinfo(kernel: &Kernel) -> Vec<u8> {
+    let mut out = String::new();
+    for m in kernel.mounts.all() {
+        let opts = if m.readonly { "ro" } else { "rw" };
+        let (dev, _) = m.root.key();
+        out += &format!(
+            "{} {} 0:{} / {} {},relatime - {} {} {}\n",
+            m.id, m.parent, dev, m.path, opts, m.fs_type, m.source, opts
+        );
+    }
+    out.into_bytes()
+}
+
+/// The directory of process `p`.
+pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
+    let w = Arc::downgrade(p);
+    let k = kernel.clone();
+    let k2 = kernel.clone();
+    let k3 = kernel.clone();
+    let w2 = w.clone();
+    ProcNode::fixed_dir(vec![
+        (
+            "cmdline",
+            pfile(&w, |p| {
+                let a = *p.args.lock();
+                memory_range(p, a.arg_start, a.arg_end)
+            }),
+        ),
+        (
+            "environ",
+            pfile(&w, |p| {
+                let a = *p.args.lock();
+                memory_range(p, a.env_start, a.env_end)
+            }),
+        ),
+        (
+            "comm",
+            pfile(&w, |p| Ok(format!("{}\n", p.comm_string()).into_bytes())),
+        ),
+        ("exe", plink(&w, |p| Ok(p.exe.lock().clone().into_bytes()))),
+        ("cwd", plink(&w, |p| Ok(p.fs.cwd().to_bytes()))),
+        ("root", plink(&w, |p| Ok(p.fs.root().to_bytes()))),
+        ("fd", fd_dir(&w)),
+        ("fdinfo", fdinfo_dir(&w)),
+        ("maps", pfile(&w, maps)),
+        ("status", pfile(&w, status)),
+        (
+            "stat",
+            ProcNode::file(move || stat(&*alive(&w2)?, &*k.upgrade().ok_or(Errno::ESRCH)?)),
+        ),
+        ("statm", pfile(&w, statm)),
+        ("limits", pfile(&w, limits)),
+        (
+            "mounts",
+            ProcNode::file(move || Ok(mounts(&*k2.upgrade().ok_or(Errno::ESRCH)?))),
+        ),
+        (
+            "mountinfo",
+            ProcNode::file(move || Ok(mountinfo(&*k3.upgrade().ok_or(Errno::ESRCH)?))),
+        ),
+    ])
+}
