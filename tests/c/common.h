@@ -47,6 +47,7 @@ static inline const char *errname(int e) {
     case ENOTEMPTY: return "ENOTEMPTY";
     case EXDEV: return "EXDEV";
     case ENOSPC: return "ENOSPC";
+    case ENODATA: return "ENODATA";
     default: return "E(unknown)";
     }
 }

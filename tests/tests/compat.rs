@@ -49,3 +49,4 @@ compat!(devices: "devices" [] => Expect::exit(0));
 compat!(pipes: "pipes" [] => Expect::signal(13));
 compat!(attrs: "attrs" [] => Expect::exit(0));
 compat!(procfs: "procfs" ["arg one", "two"] => Expect::exit(0));
+compat!(xattrs: "xattrs" [] => Expect::exit(0));

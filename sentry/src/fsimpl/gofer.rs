@@ -225,6 +225,22 @@ impl Inode for GoferInode {
         self.client.readlink(self.fid)
     }
 
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.client.getxattr(self.fid, name)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        self.client.setxattr(self.fid, name, value, flags)
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        self.client.listxattr(self.fid)
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.client.removexattr(self.fid, name)
+    }
+
     fn statfs(&self) -> Result<Statfs, Errno> {
         let s = self.client.statfs(self.fid)?;
         Ok(Statfs {

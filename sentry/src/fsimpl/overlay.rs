@@ -453,6 +453,30 @@ impl Inode for OverlayInode {
         self.top().readlink()
     }
 
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.top().getxattr(name)
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        self.top().listxattr()
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        let up = {
+            let _g = self.shared.lock.lock();
+            self.copy_up()?
+        };
+        up.setxattr(name, value, flags)
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        let up = {
+            let _g = self.shared.lock.lock();
+            self.copy_up()?
+        };
+        up.removexattr(name)
+    }
+
     fn statfs(&self) -> Result<abi::types::Statfs, Errno> {
         Ok(crate::vfs::inode::memory_statfs(
             crate::vfs::inode::OVERLAYFS_MAGIC,

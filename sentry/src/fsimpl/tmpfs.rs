@@ -84,6 +84,12 @@ pub struct TmpInode {
     ino: u64,
     meta: Mutex<Meta>,
     kind: Kind,
+    xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+/// The xattr namespaces tmpfs keeps (`system.*`, i.e. ACLs, is not supported).
+fn xattr_namespace_ok(name: &[u8]) -> bool {
+    name.starts_with(b"user.") || name.starts_with(b"trusted.") || name.starts_with(b"security.")
 }
 
 fn now() -> Timespec {
@@ -114,6 +120,7 @@ impl TmpInode {
                 ctime: t,
             }),
             kind,
+            xattrs: Mutex::default(),
         })
     }
 
@@ -402,6 +409,51 @@ impl Inode for TmpInode {
             Kind::Symlink { target } => Ok(target.clone()),
             _ => Err(Errno::EINVAL),
         }
+    }
+
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        if !xattr_namespace_ok(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.xattrs.lock().get(name).cloned().ok_or(Errno::ENODATA)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        if !xattr_namespace_ok(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        // Linux keeps user xattrs off symlinks and special files.
+        if name.starts_with(b"user.") && !matches!(self.kind, Kind::File { .. } | Kind::Dir { .. })
+        {
+            return Err(Errno::EPERM);
+        }
+        let mut x = self.xattrs.lock();
+        let exists = x.contains_key(name);
+        if flags & 1 != 0 && exists {
+            return Err(Errno::EEXIST);
+        }
+        if flags & 2 != 0 && !exists {
+            return Err(Errno::ENODATA);
+        }
+        x.insert(name.to_vec(), value.to_vec());
+        drop(x);
+        self.meta.lock().ctime = now();
+        Ok(())
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(self.xattrs.lock().keys().cloned().collect())
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        if !xattr_namespace_ok(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.xattrs
+            .lock()
+            .remove(name)
+            .map(|_| ())
+            .ok_or(Errno::ENODATA)
     }
 
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {

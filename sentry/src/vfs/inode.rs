@@ -137,6 +137,21 @@ pub trait Inode: Send + Sync {
         Err(Errno::EINVAL)
     }
 
+    /// Extended attributes. Filesystems without them say EOPNOTSUPP (and list none).
+    fn getxattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// `flags`: XATTR_CREATE (1) or XATTR_REPLACE (2).
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(Vec::new())
+    }
+    fn removexattr(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
     /// Filesystem statistics; in-memory filesystems report tmpfs figures.
     fn statfs(&self) -> Result<Statfs, Errno> {
         Ok(memory_statfs(TMPFS_MAGIC))
