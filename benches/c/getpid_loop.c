@@ -1,28 +1,25 @@
 /*
  * Syscall round-trip cost: argv[1] iterations of a raw getpid (raw, so no
- * libc caching), timed with CLOCK_MONOTONIC. The last line is parsed by the
- * bench runner: "ns_per_call: <float>".
+ * libc caching), timed with CLOCK_MONOTONIC in rounds (see bench_util.h).
  */
 #define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
+#include "bench_util.h"
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#define USAGE "getpid_loop ITERATIONS"
+
 int main(int argc, char **argv) {
-    long n = argc > 1 ? atol(argv[1]) : 100000;
-    if (n <= 0) {
-        fprintf(stderr, "usage: getpid_loop ITERATIONS\n");
-        return 2;
+    long n = argc > 1 ? positive_arg(argv[1], USAGE) : 100000;
+    struct rounds rs = {0};
+    int rounds = rounds_for(n);
+    for (int r = 0; r < rounds; r++) {
+        long calls = round_calls(n, rounds, r);
+        double a = now_ns();
+        for (long i = 0; i < calls; i++)
+            syscall(SYS_getpid);
+        rounds_add(&rs, calls, now_ns() - a);
     }
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    for (long i = 0; i < n; i++)
-        syscall(SYS_getpid);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
-    printf("iterations: %ld\n", n);
-    printf("ns_per_call: %.1f\n", ns / (double)n);
+    rounds_report(&rs);
     return 0;
 }

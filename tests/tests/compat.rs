@@ -50,3 +50,4 @@ compat!(pipes: "pipes" [] => Expect::signal(13));
 compat!(attrs: "attrs" [] => Expect::exit(0));
 compat!(procfs: "procfs" ["arg one", "two"] => Expect::exit(0));
 compat!(xattrs: "xattrs" [] => Expect::exit(0));
+compat!(transfer: "transfer" [] => Expect::exit(0));

@@ -1,9 +1,10 @@
-//! Reading getpid_loop's result line.
+//! Reading a benchmark program's result line, `ns_per_call: X` (the
+//! unit of a "call" is the program's own: a stat, a MiB, a file...).
 
 use tests::Output;
 use tests::Status;
 
-/// The number from getpid_loop's "ns_per_call: X" line, or why the run
+/// The number from the program's "ns_per_call: X" line, or why the run
 /// produced none.
 pub fn ns_per_call(out: &Output) -> Result<f64, String> {
     if out.timed_out {
