@@ -19,6 +19,11 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         ),
         (l::__NR_dup, Some(dup), Full),
         (l::__NR_close_range, Some(close_range), Full),
+        (
+            l::__NR_memfd_create,
+            Some(memfd_create),
+            Partial("MFD_HUGETLB is EINVAL; seals are not supported (F_ADD_SEALS is EINVAL)"),
+        ),
         (l::__NR_dup2, Some(dup2), Full),
         (l::__NR_dup3, Some(dup3), Full),
         (
@@ -168,4 +173,25 @@ fn close_range(t: &mut Task, a: &Args) -> SysResult {
         }
     }
     Ok(0)
+}
+
+fn memfd_create(t: &mut Task, a: &Args) -> SysResult {
+    const CLOEXEC: u32 = 1;
+    const ALLOW_SEALING: u32 = 2;
+    const NOEXEC_SEAL: u32 = 8;
+    const EXEC: u32 = 0x10;
+    let flags = a.u32(1);
+    if flags & !(CLOEXEC | ALLOW_SEALING | NOEXEC_SEAL | EXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Names are at most 249 bytes ("memfd:" + name fits NAME_MAX); the name is
+    // only checked: /proc does not show memfd names yet.
+    match t.mm.read_cstring(a.ptr(0), 249) {
+        Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
+        r => r?,
+    };
+    let ops = sentry::fsimpl::tmpfs::Tmpfs::anonymous_file(&t.creds());
+    let file = OpenFile::new(ops, l::O_RDWR);
+    let limit = nofile(t);
+    Ok(t.fds.install(file, flags & CLOEXEC != 0, 0, limit)? as u64)
 }

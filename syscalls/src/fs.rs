@@ -52,6 +52,13 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Partial("RWF_* flags are accepted as hints; RWF_APPEND appends"),
         ),
         (l::__NR_fsync, Some(fsync), Full),
+        (
+            l::__NR_fallocate,
+            Some(fallocate),
+            Partial(
+                "tmpfs and files of the root; modes other than KEEP_SIZE, PUNCH_HOLE and ZERO_RANGE are EOPNOTSUPP on tmpfs",
+            ),
+        ),
         (l::__NR_fdatasync, Some(fsync), Full),
         (l::__NR_sync, Some(sync), Full),
         (l::__NR_syncfs, Some(syncfs), Full),
@@ -131,6 +138,25 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     Ok(done as u64)
 }
 
+/// Reads into a sentry buffer: at `pos`, or at the file offset (advanced) when
+/// `pos` is `None`. One read (streams may return less).
+pub(crate) fn read_file(f: &OpenFile, buf: &mut [u8], pos: Option<u64>) -> Result<usize, Errno> {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let seekable = f.ops.seekable();
+    let offset = match pos {
+        Some(p) => p,
+        None if seekable => *f.offset.lock(),
+        None => 0,
+    };
+    let n = f.ops.read_flags(offset, buf, *f.flags.lock())?;
+    if pos.is_none() && seekable {
+        *f.offset.lock() = offset + n as u64;
+    }
+    Ok(n)
+}
+
 /// Writes `count` bytes from `addr`, moving them through the sentry in chunks.
 fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
     let count = count.min(MAX_RW_COUNT);
@@ -154,7 +180,7 @@ fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>)
     Ok(done as u64)
 }
 
-fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) -> SysResult {
+pub(crate) fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) -> SysResult {
     if data.is_empty() {
         return Ok(0);
     }
@@ -356,23 +382,20 @@ fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     let len = a.i64(1);
     let f = t.fds.get(a.i32(0))?;
     // Linux: not open for writing, or not a regular file, is EINVAL.
-    let path = f
-        .path
-        .clone()
-        .filter(|_| f.writable())
-        .ok_or(Errno::EINVAL)?;
-    if len < 0 || path.inode().mode() & libc::S_IFMT != libc::S_IFREG {
+    if len < 0 || !f.writable() || f.ops.stat()?.mode & libc::S_IFMT != libc::S_IFREG {
         return Err(Errno::EINVAL);
     }
-    if path.mount().readonly {
-        return Err(Errno::EROFS);
+    match &f.path {
+        Some(path) if path.mount().readonly => Err(Errno::EROFS),
+        Some(path) => path
+            .inode()
+            .setattr(&SetAttr {
+                size: Some(len as u64),
+                ..Default::default()
+            })
+            .map(|_| 0),
+        None => f.ops.set_size(len as u64).map(|_| 0),
     }
-    path.inode()
-        .setattr(&SetAttr {
-            size: Some(len as u64),
-            ..Default::default()
-        })
-        .map(|_| 0)
 }
 
 fn fchmod(t: &mut Task, a: &Args) -> SysResult {
@@ -517,4 +540,30 @@ fn sync(_: &mut Task, _: &Args) -> SysResult {
 
 fn syncfs(t: &mut Task, a: &Args) -> SysResult {
     t.fds.get(a.i32(0)).map(|_| 0)
+}
+
+fn fallocate(t: &mut Task, a: &Args) -> SysResult {
+    let (mode, offset, len) = (a.u32(1), a.i64(2), a.i64(3));
+    let f = t.fds.get(a.i32(0))?;
+    if offset < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let kind = f.ops.stat()?.mode & libc::S_IFMT;
+    if kind == libc::S_IFDIR {
+        return Err(Errno::EISDIR);
+    }
+    if kind != libc::S_IFREG {
+        return Err(if kind == libc::S_IFIFO {
+            Errno::ESPIPE
+        } else {
+            Errno::ENODEV
+        });
+    }
+    if f.path.as_ref().is_some_and(|p| p.mount().readonly) {
+        return Err(Errno::EROFS);
+    }
+    f.ops.fallocate(mode, offset as u64, len as u64).map(|_| 0)
 }

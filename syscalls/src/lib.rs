@@ -24,6 +24,7 @@ mod signal;
 mod sleep;
 mod table;
 mod time;
+mod transfer;
 mod xattr;
 
 pub use compat_doc::{render_json, render_markdown, render_table};

@@ -53,6 +53,7 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::path::entries());
     v.extend(crate::attr::entries());
     v.extend(crate::xattr::entries());
+    v.extend(crate::transfer::entries());
     v.extend(crate::sleep::entries());
     v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());

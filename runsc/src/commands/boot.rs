@@ -40,8 +40,8 @@ fn build_mounts(
     let (&root_fd, bind_fds) = gofer_fds.split_first().context("no gofer for the root")?;
     let mut bind_fds = bind_fds.iter();
     let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(root_fd)?));
-    let lower =
-        gofer_fs::new_root(client).map_err(|e| anyhow::anyhow!("attaching to the gofer: {e}"))?;
+    let lower = gofer_fs::new_root(client, true)
+        .map_err(|e| anyhow::anyhow!("attaching to the gofer: {e}"))?;
     let source = spec.root.display().to_string();
     let ns = if overlay {
         let st = lower
@@ -68,7 +68,7 @@ fn build_mounts(
         let (fs, fs_type, source) = if m.fs_type == "bind" {
             let fd = *bind_fds.next().context("no gofer for a bind mount")?;
             let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(fd)?));
-            let root = gofer_fs::new_root(client)
+            let root = gofer_fs::new_root(client, false)
                 .map_err(|e| anyhow::anyhow!("bind mount {}: {e}", m.destination))?;
             (
                 root,

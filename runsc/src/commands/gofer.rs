@@ -19,6 +19,11 @@ pub fn run(args: GoferArgs) -> anyhow::Result<i32> {
         None::<&str>,
     )
     .context("making mounts private")?;
+    // Each node the sandbox caches is a descriptor here.
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
     let root = std::fs::File::open(&args.root)
         .with_context(|| format!("opening root {}", args.root.display()))?;
     gofer::seccomp::install_filter().map_err(|e| anyhow::anyhow!("gofer seccomp filter: {e}"))?;

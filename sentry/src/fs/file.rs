@@ -30,6 +30,15 @@ pub trait FileOps: Send + Sync {
     fn fsync(&self) -> Result<(), Errno> {
         Ok(())
     }
+    /// `ftruncate` of a file that is not in the VFS (memfd); others go through
+    /// their inode.
+    fn set_size(&self, _size: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// `fallocate(mode, offset, len)`; files that cannot say EOPNOTSUPP.
+    fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// The pipe behind a pipe end or FIFO (for F_GETPIPE_SZ, FIONREAD).
     fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
         None

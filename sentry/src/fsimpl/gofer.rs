@@ -2,7 +2,9 @@
 //! the gofer holds; opening a file gets a host descriptor donated by the gofer,
 //! so reads and writes go straight to the host file.
 
+use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use abi::Errno;
@@ -22,16 +24,41 @@ const AT_REMOVEDIR: u32 = 0x200;
 const READDIR_BATCH: usize = 512;
 
 pub struct GoferInode {
-    client: Arc<Client>,
+    mount: Arc<MountState>,
     fid: Fid,
     attr: Mutex<Attr>,
+    /// The attributes may have changed behind `attr` (writes through a descriptor).
+    attr_stale: AtomicBool,
+    /// Children already walked to (only when the sandbox owns the tree).
+    children: Mutex<HashMap<Vec<u8>, Arc<GoferInode>>>,
     me: Weak<GoferInode>,
 }
 
+/// One gofer mount: its client and how much may be cached.
+struct MountState {
+    client: Arc<Client>,
+    /// The sandbox is the only writer (the root, like gVisor's
+    /// `--file-access=exclusive`): lookups and attributes may be cached. Bind
+    /// mounts are shared with the host and ask each time.
+    exclusive: bool,
+    /// Children cached over the whole mount; past the budget a directory's cache
+    /// is dropped before it grows.
+    cached: AtomicUsize,
+}
+
+/// Children cached per mount at most (each holds a descriptor in the gofer).
+const CACHE_BUDGET: usize = 16384;
+
 /// The root of the filesystem the gofer behind `client` serves.
-pub fn new_root(client: Arc<Client>) -> Result<Arc<dyn Inode>, Errno> {
+/// `exclusive`: the sandbox is the tree's only writer, so it may be cached.
+pub fn new_root(client: Arc<Client>, exclusive: bool) -> Result<Arc<dyn Inode>, Errno> {
     let (fid, attr) = client.attach()?;
-    Ok(GoferInode::new_inode(client, fid, attr))
+    let mount = Arc::new(MountState {
+        client,
+        exclusive,
+        cached: AtomicUsize::new(0),
+    });
+    Ok(GoferInode::new_inode(mount, fid, attr))
 }
 
 fn to_stat(a: &Attr) -> Stat {
@@ -69,13 +96,49 @@ fn time_set(t: TimeSet) -> gofer::TimeSet {
 }
 
 impl GoferInode {
-    fn new_inode(client: Arc<Client>, fid: Fid, attr: Attr) -> Arc<dyn Inode> {
+    fn new_inode(mount: Arc<MountState>, fid: Fid, attr: Attr) -> Arc<GoferInode> {
         Arc::new_cyclic(|me| GoferInode {
-            client,
+            mount,
             fid,
             attr: Mutex::new(attr),
+            attr_stale: AtomicBool::new(false),
+            children: Mutex::default(),
             me: me.clone(),
         })
+    }
+
+    fn client(&self) -> &Client {
+        &self.mount.client
+    }
+
+    /// A new child inode, remembered when the mount allows caching.
+    fn adopt(&self, name: &[u8], fid: Fid, attr: Attr) -> Arc<dyn Inode> {
+        let child = GoferInode::new_inode(self.mount.clone(), fid, attr);
+        if self.mount.exclusive {
+            let mut children = self.children.lock();
+            if self.mount.cached.load(Ordering::Relaxed) >= CACHE_BUDGET {
+                self.mount
+                    .cached
+                    .fetch_sub(children.len(), Ordering::Relaxed);
+                children.clear();
+            }
+            if children.insert(name.to_vec(), child.clone()).is_none() {
+                self.mount.cached.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        child
+    }
+
+    /// Forgets a cached child (removed, renamed or replaced).
+    fn forget(&self, name: &[u8]) {
+        if self.children.lock().remove(name).is_some() {
+            self.mount.cached.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Called after writes through a descriptor of this file.
+    fn mark_stale(&self) {
+        self.attr_stale.store(true, Ordering::Relaxed);
     }
 
     fn arc(&self) -> Result<Arc<GoferInode>, Errno> {
@@ -84,7 +147,7 @@ impl GoferInode {
 
     /// Re-reads the attributes (after changes, and for files whose size moves).
     fn refresh(&self) -> Result<Attr, Errno> {
-        let attr = self.client.stat(self.fid)?;
+        let attr = self.client().stat(self.fid)?;
         *self.attr.lock() = attr;
         Ok(attr)
     }
@@ -97,7 +160,7 @@ impl GoferInode {
         other
             .as_any()
             .downcast_ref::<GoferInode>()
-            .filter(|o| Arc::ptr_eq(&o.client, &self.client))
+            .filter(|o| Arc::ptr_eq(&o.mount, &self.mount))
             .ok_or(Errno::EXDEV)
     }
 
@@ -108,15 +171,17 @@ impl GoferInode {
 
 impl Drop for GoferInode {
     fn drop(&mut self) {
-        let _ = self.client.close(self.fid);
+        let _ = self.client().close(self.fid);
     }
 }
 
 impl Inode for GoferInode {
     fn stat(&self) -> Result<Stat, Errno> {
-        // Directories change only through us (we refresh then); files may be
-        // written through descriptors, so ask.
-        let attr = if self.kind() == S_IFDIR {
+        // Directories change only through us (we refresh after our changes). With
+        // the tree to ourselves, so do files, whose writes through descriptors
+        // mark them stale; on shared mounts files are asked about.
+        let cached = self.kind() == S_IFDIR || self.mount.exclusive;
+        let attr = if cached && !self.attr_stale.swap(false, Ordering::Relaxed) {
             *self.attr.lock()
         } else {
             self.refresh()?
@@ -137,15 +202,18 @@ impl Inode for GoferInode {
         if self.kind() != S_IFDIR {
             return Err(Errno::ENOTDIR);
         }
-        let (fid, attr) = self.client.walk(self.fid, name)?;
-        Ok(GoferInode::new_inode(self.client.clone(), fid, attr))
+        if let Some(child) = self.children.lock().get(name) {
+            return Ok(child.clone());
+        }
+        let (fid, attr) = self.client().walk(self.fid, name)?;
+        Ok(self.adopt(name, fid, attr))
     }
 
     fn mknod(&self, name: &[u8], mode: u32, creds: &Credentials) -> Result<Arc<dyn Inode>, Errno> {
         let (fid, attr) = match mode & S_IFMT {
             S_IFREG | 0 => {
                 let flags = libc::O_RDONLY as u32;
-                let (fid, attr, _fd) = self.client.create(
+                let (fid, attr, _fd) = self.client().create(
                     self.fid,
                     name,
                     flags,
@@ -156,20 +224,20 @@ impl Inode for GoferInode {
                 (fid, attr)
             }
             S_IFIFO | S_IFSOCK => self
-                .client
+                .client()
                 .mknod(self.fid, name, mode, creds.euid, creds.egid)?,
             _ => return Err(Errno::EPERM),
         };
         self.changed();
-        Ok(GoferInode::new_inode(self.client.clone(), fid, attr))
+        Ok(self.adopt(name, fid, attr))
     }
 
     fn mkdir(&self, name: &[u8], mode: u32, creds: &Credentials) -> Result<Arc<dyn Inode>, Errno> {
         let (fid, attr) =
-            self.client
+            self.client()
                 .mkdir(self.fid, name, mode & 0o7777, creds.euid, creds.egid)?;
         self.changed();
-        Ok(GoferInode::new_inode(self.client.clone(), fid, attr))
+        Ok(self.adopt(name, fid, attr))
     }
 
     fn symlink(
@@ -179,29 +247,31 @@ impl Inode for GoferInode {
         creds: &Credentials,
     ) -> Result<Arc<dyn Inode>, Errno> {
         let (fid, attr) = self
-            .client
+            .client()
             .symlink(self.fid, name, target, creds.euid, creds.egid)?;
         self.changed();
-        Ok(GoferInode::new_inode(self.client.clone(), fid, attr))
+        Ok(self.adopt(name, fid, attr))
     }
 
     fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
         let target = self.same_gofer(target)?;
-        let (fid, _) = self.client.link(self.fid, name, target.fid)?;
-        let _ = self.client.close(fid);
+        let (fid, attr) = self.client().link(self.fid, name, target.fid)?;
+        self.adopt(name, fid, attr);
         self.changed();
         target.changed();
         Ok(())
     }
 
     fn unlink(&self, name: &[u8]) -> Result<(), Errno> {
-        self.client.unlink(self.fid, name, 0)?;
+        self.client().unlink(self.fid, name, 0)?;
+        self.forget(name);
         self.changed();
         Ok(())
     }
 
     fn rmdir(&self, name: &[u8]) -> Result<(), Errno> {
-        self.client.unlink(self.fid, name, AT_REMOVEDIR)?;
+        self.client().unlink(self.fid, name, AT_REMOVEDIR)?;
+        self.forget(name);
         self.changed();
         Ok(())
     }
@@ -214,35 +284,37 @@ impl Inode for GoferInode {
         flags: u32,
     ) -> Result<(), Errno> {
         let dst = self.same_gofer(new_dir)?;
-        self.client
+        self.client()
             .rename(self.fid, name, dst.fid, new_name, flags)?;
+        self.forget(name);
+        dst.forget(new_name);
         self.changed();
         dst.changed();
         Ok(())
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
-        self.client.readlink(self.fid)
+        self.client().readlink(self.fid)
     }
 
     fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
-        self.client.getxattr(self.fid, name)
+        self.client().getxattr(self.fid, name)
     }
 
     fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
-        self.client.setxattr(self.fid, name, value, flags)
+        self.client().setxattr(self.fid, name, value, flags)
     }
 
     fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
-        self.client.listxattr(self.fid)
+        self.client().listxattr(self.fid)
     }
 
     fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
-        self.client.removexattr(self.fid, name)
+        self.client().removexattr(self.fid, name)
     }
 
     fn statfs(&self) -> Result<Statfs, Errno> {
-        let s = self.client.statfs(self.fid)?;
+        let s = self.client().statfs(self.fid)?;
         Ok(Statfs {
             f_type: s.fs_type as i64,
             f_bsize: s.bsize as i64,
@@ -268,7 +340,7 @@ impl Inode for GoferInode {
             atime: time_set(attr.atime),
             mtime: time_set(attr.mtime),
         };
-        self.client.setattr(self.fid, set)?;
+        self.client().setattr(self.fid, set)?;
         self.changed();
         Ok(())
     }
@@ -279,7 +351,7 @@ impl Inode for GoferInode {
         }
         let keep = (libc::O_ACCMODE | libc::O_TRUNC | libc::O_APPEND | libc::O_DSYNC | libc::O_SYNC)
             as u32;
-        let fd = self.client.open(self.fid, flags & keep)?;
+        let fd = self.client().open(self.fid, flags & keep)?;
         Ok(Arc::new(GoferFile {
             inode: self.arc()?,
             source: Arc::new(FdSource { fd }),
@@ -305,7 +377,7 @@ impl Inode for GoferInode {
         ];
         let mut offset = 0;
         loop {
-            let batch = self.client.readdir(self.fid, offset, READDIR_BATCH)?;
+            let batch = self.client().readdir(self.fid, offset, READDIR_BATCH)?;
             let Some(last) = batch.last() else { break };
             offset = last.next_offset;
             out.extend(batch.into_iter().map(|d| DirEntry {
@@ -356,6 +428,7 @@ impl FileOps for GoferFile {
     }
 
     fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.inode.mark_stale();
         nix::sys::uio::pwrite(&self.source.fd, buf, offset as i64).map_err(nix_errno)
     }
 
@@ -369,6 +442,13 @@ impl FileOps for GoferFile {
 
     fn mappable(&self) -> Option<Arc<dyn Mappable>> {
         (self.inode.kind() == S_IFREG).then(|| self.source.clone() as Arc<dyn Mappable>)
+    }
+
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        self.inode.mark_stale();
+        let flags = nix::fcntl::FallocateFlags::from_bits(mode as i32).ok_or(Errno::EOPNOTSUPP)?;
+        nix::fcntl::fallocate(self.source.fd.as_raw_fd(), flags, offset as i64, len as i64)
+            .map_err(nix_errno)
     }
 
     fn fsync(&self) -> Result<(), Errno> {

@@ -32,6 +32,9 @@ struct Shared {
     opaque: Mutex<HashSet<InodeKey>>,
     /// Serializes copy-ups and namespace changes.
     lock: Mutex<()>,
+    /// Bumped whenever anything appears in the upper layer, so an inode that
+    /// found no upper file may trust that answer until the next bump.
+    generation: AtomicU64,
     /// Lower devices by first sight: their index goes in the high inode bits
     /// (as Linux's overlay "xino"), so files of different lower filesystems never
     /// share an inode number.
@@ -47,6 +50,8 @@ pub struct OverlayInode {
     name: Vec<u8>,
     upper: Mutex<Option<Arc<dyn Inode>>>,
     lower: Option<Arc<dyn Inode>>,
+    /// The generation at which `upper` was last found missing.
+    checked: AtomicU64,
 }
 
 /// An overlay of `upper` (empty, writable) over `lower`; returns the root.
@@ -56,6 +61,7 @@ pub fn new_root(upper: Arc<dyn Inode>, lower: Arc<dyn Inode>) -> Arc<dyn Inode> 
         whiteouts: Mutex::default(),
         opaque: Mutex::default(),
         lock: Mutex::new(()),
+        generation: AtomicU64::new(0),
         lower_devs: Mutex::new(HashMap::from([(lower.key().0, 0)])),
     });
     Arc::new(OverlayInode {
@@ -64,6 +70,7 @@ pub fn new_root(upper: Arc<dyn Inode>, lower: Arc<dyn Inode>) -> Arc<dyn Inode> 
         name: Vec::new(),
         upper: Mutex::new(Some(upper)),
         lower: Some(lower),
+        checked: AtomicU64::new(u64::MAX),
     })
 }
 
@@ -79,9 +86,20 @@ impl OverlayInode {
         if let Some(u) = self.upper.lock().clone() {
             return Some(u);
         }
-        let found = self.parent.as_ref()?.upper()?.lookup(&self.name).ok()?;
-        *self.upper.lock() = Some(found.clone());
-        Some(found)
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        if self.checked.load(Ordering::Relaxed) == generation {
+            return None;
+        }
+        let found = self
+            .parent
+            .as_ref()
+            .and_then(|p| p.upper())
+            .and_then(|u| u.lookup(&self.name).ok());
+        match &found {
+            Some(f) => *self.upper.lock() = Some(f.clone()),
+            None => self.checked.store(generation, Ordering::Relaxed),
+        }
+        found
     }
 
     /// The layer that answers for this file now.
@@ -114,6 +132,7 @@ impl OverlayInode {
             name: self.name.clone(),
             upper: Mutex::new(self.upper()),
             lower: self.lower.clone(),
+            checked: AtomicU64::new(u64::MAX),
         })
     }
 
@@ -145,6 +164,7 @@ impl OverlayInode {
             name: name.to_vec(),
             upper: Mutex::new(upper),
             lower,
+            checked: AtomicU64::new(u64::MAX),
         })
     }
 
@@ -192,6 +212,7 @@ impl OverlayInode {
         };
         let _ = upper.setattr(&keep);
         *self.upper.lock() = Some(upper.clone());
+        self.shared.generation.fetch_add(1, Ordering::Release);
         Ok(upper)
     }
 
@@ -230,6 +251,7 @@ impl OverlayInode {
         let up = self.copy_up()?;
         let was_whited_out = self.clear_whiteout(&up, name);
         let made = make(&up)?;
+        self.shared.generation.fetch_add(1, Ordering::Release);
         if was_whited_out && made.mode() & S_IFMT == S_IFDIR {
             self.shared.opaque.lock().insert(made.key());
         }
@@ -438,6 +460,7 @@ impl Inode for OverlayInode {
             }
         }
         src_up.rename(name, &dst_up, new_name, 0)?;
+        self.shared.generation.fetch_add(1, Ordering::Release);
         dst.clear_whiteout(&dst_up, new_name);
         if existing.as_ref().is_some_and(|e| e.lower.is_some()) {
             // The lower entry under the new name must stay hidden; the moved file wins.
@@ -555,6 +578,9 @@ impl FileOps for OverlayFile {
     }
     fn fsync(&self) -> Result<(), Errno> {
         self.inner.fsync()
+    }
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        self.inner.fallocate(mode, offset, len)
     }
     fn mappable(&self) -> Option<Arc<dyn crate::mm::Mappable>> {
         self.inner.mappable()

@@ -141,12 +141,39 @@ impl Pipe {
         Ok(cap)
     }
 
+    /// Copies up to `buf.len()` bytes without consuming them (`tee`); waits for
+    /// data like a read unless `nonblock`.
+    pub fn peek(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        let mut s = self.state.lock();
+        while s.data.is_empty() {
+            if s.writers == 0 {
+                return Ok(0);
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            self.changed.wait(&mut s);
+        }
+        let n = buf.len().min(s.data.len());
+        for (dst, src) in buf.iter_mut().zip(s.data.iter()) {
+            *dst = *src;
+        }
+        Ok(n)
+    }
+
     pub fn available(&self) -> usize {
         self.state.lock().data.len()
     }
 }
 
 pub struct ReadEnd(pub Arc<Pipe>);
+
+impl ReadEnd {
+    /// Reads without waiting (splice with SPLICE_F_NONBLOCK on any pipe end).
+    pub fn consume(pipe: &Pipe, buf: &mut [u8]) -> Result<usize, Errno> {
+        pipe.read(buf, true)
+    }
+}
 pub struct WriteEnd(pub Arc<Pipe>);
 
 impl Drop for ReadEnd {

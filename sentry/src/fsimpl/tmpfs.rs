@@ -30,6 +30,17 @@ struct Shared {
 pub struct Tmpfs;
 
 impl Tmpfs {
+    /// A regular file in a private tmpfs, reachable only through the returned
+    /// file (memfd_create).
+    pub fn anonymous_file(creds: &Credentials) -> Arc<dyn FileOps> {
+        let root = Self::new_root(0o700, creds.euid, creds.egid);
+        let file = root
+            .mknod(b"memfd", S_IFREG | 0o777, creds)
+            .expect("a fresh tmpfs takes a file");
+        let _ = root.unlink(b"memfd");
+        file.open(libc::O_RDWR as u32).expect("tmpfs files open")
+    }
+
     /// A new, empty tmpfs; returns its root directory.
     pub fn new_root(mode: u32, uid: u32, gid: u32) -> Arc<dyn Inode> {
         let shared = Arc::new(Shared {
@@ -575,6 +586,48 @@ impl FileOps for TmpFile {
     fn mappable(&self) -> Option<Arc<dyn Mappable>> {
         matches!(self.inode.kind, Kind::File { .. })
             .then(|| self.inode.clone() as Arc<dyn Mappable>)
+    }
+
+    fn set_size(&self, size: u64) -> Result<(), Errno> {
+        self.inode.setattr(&SetAttr {
+            size: Some(size),
+            ..Default::default()
+        })
+    }
+
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        const KEEP_SIZE: u32 = 0x01;
+        const PUNCH_HOLE: u32 = 0x02;
+        const ZERO_RANGE: u32 = 0x10;
+        let Kind::File { data } = &self.inode.kind else {
+            return Err(Errno::ENODEV);
+        };
+        let end = offset
+            .checked_add(len)
+            .filter(|&e| e <= i64::MAX as u64)
+            .ok_or(Errno::EFBIG)? as usize;
+        let mut data = data.lock();
+        match mode {
+            0 => {
+                if data.len() < end {
+                    data.resize(end, 0);
+                }
+            }
+            KEEP_SIZE => {}
+            m if m == PUNCH_HOLE | KEEP_SIZE || m == ZERO_RANGE || m == ZERO_RANGE | KEEP_SIZE => {
+                let stop = end.min(data.len());
+                if (offset as usize) < stop {
+                    data[offset as usize..stop].fill(0);
+                }
+                if m == ZERO_RANGE && data.len() < end {
+                    data.resize(end, 0);
+                }
+            }
+            _ => return Err(Errno::EOPNOTSUPP),
+        }
+        drop(data);
+        self.inode.touch_modified();
+        Ok(())
     }
 }
 

@@ -1,0 +1,194 @@
+//! Copying between descriptors inside the sentry: sendfile, copy_file_range,
+//! splice and tee. Data moves in chunks through a sentry buffer.
+
+use abi::linux as l;
+use sentry::Errno;
+use sentry::fs::OpenFile;
+use sentry::task::Task;
+
+use crate::args::{Args, Handler, SysResult};
+use crate::fs::{do_write, read_file};
+use crate::table::Support::{self, *};
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    vec![
+        (l::__NR_sendfile, Some(sendfile), Full),
+        (l::__NR_copy_file_range, Some(copy_file_range), Full),
+        (
+            l::__NR_splice,
+            Some(splice),
+            Partial("copies the data (no page moving); SPLICE_F_NONBLOCK is honoured"),
+        ),
+        (l::__NR_tee, Some(tee), Full),
+    ]
+}
+
+const CHUNK: usize = 64 * 1024;
+const MAX_RW_COUNT: usize = 0x7fff_f000;
+const SPLICE_F_NONBLOCK: u32 = 2;
+
+/// Reads a `loff_t` argument (NULL means "use the file offset").
+fn offset_arg(t: &Task, addr: u64) -> Result<Option<i64>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let off: i64 = t.mm.read_obj(addr)?;
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(off))
+}
+
+/// Moves up to `len` bytes from `input` to `output`, each at its offset (or its
+/// file offset when `None`); returns the bytes moved and the offsets after.
+fn pump(
+    t: &Task,
+    input: &OpenFile,
+    mut in_off: Option<u64>,
+    output: &OpenFile,
+    mut out_off: Option<u64>,
+    len: usize,
+    nonblock: bool,
+) -> Result<(usize, Option<u64>, Option<u64>), Errno> {
+    let mut buf = vec![0u8; len.min(CHUNK)];
+    let mut done = 0;
+    while done < len {
+        let want = (len - done).min(buf.len());
+        let n = match (input.ops.pipe(), nonblock) {
+            (Some(pipe), true) => pipe_read_nonblock(pipe, &mut buf[..want]),
+            _ => read_file(input, &mut buf[..want], in_off),
+        };
+        let n = match n {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let w = match do_write(t, output, &buf[..n], out_off) {
+            Ok(w) => w as usize,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += w;
+        in_off = in_off.map(|o| o + w as u64);
+        out_off = out_off.map(|o| o + w as u64);
+        // Stop after one pass on streams, as Linux returns what one transfer moved.
+        if w < n || input.ops.pipe().is_some() || !input.ops.seekable() {
+            break;
+        }
+    }
+    Ok((done, in_off, out_off))
+}
+
+fn pipe_read_nonblock(pipe: &sentry::fsimpl::pipe::Pipe, buf: &mut [u8]) -> Result<usize, Errno> {
+    sentry::fsimpl::pipe::ReadEnd::consume(pipe, buf)
+}
+
+fn sendfile(t: &mut Task, a: &Args) -> SysResult {
+    let (out, input) = (t.fds.get(a.i32(0))?, t.fds.get(a.i32(1))?);
+    if !input.readable() || !out.writable() {
+        return Err(Errno::EBADF);
+    }
+    let off = offset_arg(t, a.ptr(2))?;
+    if off.is_some() && !input.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let len = a.usize(3).min(MAX_RW_COUNT);
+    let (n, in_off, _) = pump(t, &input, off.map(|o| o as u64), &out, None, len, false)?;
+    if let Some(new) = in_off {
+        t.mm.write_obj(a.ptr(2), &(new as i64))?;
+    }
+    Ok(n as u64)
+}
+
+fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
+    let (input, output) = (t.fds.get(a.i32(0))?, t.fds.get(a.i32(2))?);
+    if a.u32(5) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !input.readable() || !output.writable() || *output.flags.lock() & l::O_APPEND != 0 {
+        return Err(Errno::EBADF);
+    }
+    for f in [&input, &output] {
+        match f.ops.stat()?.mode & libc::S_IFMT {
+            libc::S_IFREG => {}
+            libc::S_IFDIR => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    let (in_off, out_off) = (offset_arg(t, a.ptr(1))?, offset_arg(t, a.ptr(3))?);
+    let len = a.usize(4).min(MAX_RW_COUNT);
+    let same = input.ops.stat()?.ino == output.ops.stat()?.ino
+        && input.ops.stat()?.dev == output.ops.stat()?.dev;
+    if same {
+        let i = in_off.unwrap_or(*input.offset.lock() as i64) as u64;
+        let o = out_off.unwrap_or(*output.offset.lock() as i64) as u64;
+        if i < o + len as u64 && o < i + len as u64 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let (n, ni, no) = pump(
+        t,
+        &input,
+        in_off.map(|o| o as u64),
+        &output,
+        out_off.map(|o| o as u64),
+        len,
+        false,
+    )?;
+    if let Some(v) = ni {
+        t.mm.write_obj(a.ptr(1), &(v as i64))?;
+    }
+    if let Some(v) = no {
+        t.mm.write_obj(a.ptr(3), &(v as i64))?;
+    }
+    Ok(n as u64)
+}
+
+fn splice(t: &mut Task, a: &Args) -> SysResult {
+    let (input, output) = (t.fds.get(a.i32(0))?, t.fds.get(a.i32(2))?);
+    let flags = a.u32(5);
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    let (in_pipe, out_pipe) = (input.ops.pipe().is_some(), output.ops.pipe().is_some());
+    if !in_pipe && !out_pipe {
+        return Err(Errno::EINVAL);
+    }
+    let (in_off, out_off) = (offset_arg(t, a.ptr(1))?, offset_arg(t, a.ptr(3))?);
+    if (in_pipe && in_off.is_some()) || (out_pipe && out_off.is_some()) {
+        return Err(Errno::ESPIPE);
+    }
+    let len = a.usize(4).min(MAX_RW_COUNT);
+    let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    let (n, ni, no) = pump(
+        t,
+        &input,
+        in_off.map(|o| o as u64),
+        &output,
+        out_off.map(|o| o as u64),
+        len,
+        nonblock,
+    )?;
+    if let Some(v) = ni {
+        t.mm.write_obj(a.ptr(1), &(v as i64))?;
+    }
+    if let Some(v) = no {
+        t.mm.write_obj(a.ptr(3), &(v as i64))?;
+    }
+    Ok(n as u64)
+}
+
+fn tee(t: &mut Task, a: &Args) -> SysResult {
+    let (input, output) = (t.fds.get(a.i32(0))?, t.fds.get(a.i32(1))?);
+    let (Some(src), Some(_)) = (input.ops.pipe(), output.ops.pipe()) else {
+        return Err(Errno::EINVAL);
+    };
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    let len = a.usize(2).min(MAX_RW_COUNT);
+    let mut buf = vec![0u8; len.min(sentry::fsimpl::pipe::MAX_CAPACITY)];
+    let n = src.peek(&mut buf, a.u32(3) & SPLICE_F_NONBLOCK != 0)?;
+    do_write(t, &output, &buf[..n], None)
+}
