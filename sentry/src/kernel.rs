@@ -33,6 +33,8 @@ pub struct Kernel {
     /// For CLOCK_BOOTTIME-like uptime and `sysinfo`.
     pub started: Instant,
     pub futexes: crate::futex::FutexTable,
+    /// CPUs the sandbox offers (taken at boot: task threads are pinned to one).
+    pub cpus: usize,
     /// Live processes by pid (for /proc).
     pub processes: parking_lot::Mutex<
         std::collections::BTreeMap<i32, std::sync::Weak<crate::task::ProcessInfo>>,

@@ -18,20 +18,13 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     ]
 }
 
-/// CPUs the sandbox offers: those the sentry may run on.
-fn cpu_count() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
 fn sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
     let pid = a.i32(0);
     if pid != 0 && pid != t.tid {
         return Err(Errno::ESRCH);
     }
     let len = a.usize(1);
-    let cpus = cpu_count();
+    let cpus = t.kernel.cpus;
     // As Linux: the buffer must hold every possible CPU and be a whole number of longs.
     if len * 8 < cpus || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);

@@ -78,6 +78,8 @@ int main(int argc, char **argv) {
     CHECK("osrelease matches uname", uname(&u) == 0 && slurp("/proc/sys/kernel/osrelease", buf, sizeof buf) > 0 &&
                                          strncmp(buf, u.release, strlen(u.release)) == 0);
     CHECK("uuid", slurp("/proc/sys/kernel/random/uuid", buf, sizeof buf) == 37 && buf[8] == '-' && buf[14] == '4');
+    CHECK("/sys cpu online", slurp("/sys/devices/system/cpu/online", buf, sizeof buf) > 0 && buf[0] == '0');
+    printf("online CPUs match sysconf: %s\n", sysconf(_SC_NPROCESSORS_ONLN) == sysconf(_SC_NPROCESSORS_CONF) ? "yes" : "no");
     CHECK("pid_max", slurp("/proc/sys/kernel/pid_max", buf, sizeof buf) > 0 && atol(buf) > 0);
     int wfd = open("/proc/self/status", O_WRONLY);
     CHECK("root opens /proc/self/status for writing", wfd >= 0);

@@ -11,7 +11,7 @@ use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
 use sentry::fsimpl::tmpfs::Tmpfs;
-use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc};
+use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc, sys};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
@@ -146,6 +146,9 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         started: Instant::now(),
         futexes: Default::default(),
         processes: Default::default(),
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
     });
     let top = VfsPath::root_of(&kernel.mounts);
     match mount_point(
@@ -158,6 +161,20 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
             proc::mount(&kernel, &point).map_err(|e| anyhow::anyhow!("mounting /proc: {e}"))?
         }
         Err(e) => tracing::warn!("no /proc ({e})"),
+    }
+    let cpus = kernel.cpus;
+    match mount_point(
+        &kernel.mounts,
+        &top,
+        &Credentials::new(0, 0, Vec::new()),
+        "/sys",
+    ) {
+        Ok(point) => kernel
+            .mounts
+            .mount(&point, sys::new_root(cpus), true, "sysfs", "sysfs".into())
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("mounting /sys: {e}"))?,
+        Err(e) => tracing::warn!("no /sys ({e})"),
     }
     let mut limits = Limits::from_host();
     for r in &spec.rlimits {

@@ -5,4 +5,5 @@ pub mod gofer;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod sys;
 pub mod tmpfs;

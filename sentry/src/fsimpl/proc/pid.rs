@@ -123,7 +123,7 @@ fn vm_kb(p: &ProcessInfo) -> (u64, u64) {
     (size / 1024, mm.populated_bytes() / 1024)
 }
 
-fn status(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
+fn status(p: &ProcessInfo, cpus: usize) -> Result<Vec<u8>, Errno> {
     let c = p.creds();
     let (vm, rss) = vm_kb(p);
     let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
@@ -132,9 +132,6 @@ fn status(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
     } else {
         "0000000000000000"
     };
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     let text = format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
          Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
@@ -296,7 +293,10 @@ pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
         ("fd", fd_dir(&w)),
         ("fdinfo", fdinfo_dir(&w)),
         ("maps", pfile(&w, maps)),
-        ("status", pfile(&w, status)),
+        ("status", {
+            let (w, k) = (w.clone(), kernel.clone());
+            ProcNode::file(move || status(&*alive(&w)?, k.upgrade().map_or(1, |k| k.cpus)))
+        }),
         (
             "stat",
             ProcNode::file(move || stat(&*alive(&w2)?, &*k.upgrade().ok_or(Errno::ESRCH)?)),

@@ -39,9 +39,7 @@ fn uptime(kernel: &Kernel) -> Vec<u8> {
 }
 
 fn stat(kernel: &Kernel) -> Vec<u8> {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cpus = kernel.cpus;
     let idle = (kernel.started.elapsed().as_millis() / 10) as u64;
     let mut out = format!("cpu  0 0 0 {} 0 0 0 0 0 0\n", idle * cpus as u64);
     for c in 0..cpus {
