@@ -248,3 +248,16 @@ mod statx_tests {
         assert_eq!((dev_major(0x0801), dev_minor(0x0801)), (8, 1));
     }
 }
+
+/// `struct flock` of x86-64 (fcntl record locks).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Flock {
+    pub l_type: i16,
+    pub l_whence: i16,
+    pub pad0: i32,
+    pub l_start: i64,
+    pub l_len: i64,
+    pub l_pid: i32,
+    pub pad1: i32,
+}

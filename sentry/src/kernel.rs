@@ -33,6 +33,8 @@ pub struct Kernel {
     /// For CLOCK_BOOTTIME-like uptime and `sysinfo`.
     pub started: Instant,
     pub futexes: crate::futex::FutexTable,
+    /// Advisory file locks (flock and fcntl).
+    pub locks: std::sync::Arc<crate::fs::locks::LockTable>,
     /// CPUs the sandbox offers (taken at boot: task threads are pinned to one).
     pub cpus: usize,
     /// Live processes by pid (for /proc).

@@ -30,7 +30,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             l::__NR_fcntl,
             Some(fcntl),
             Partial(
-                "DUPFD, DUPFD_CLOEXEC, GETFD, SETFD, GETFL, SETFL; locks and pipe sizes are EINVAL",
+                "DUPFD, DUPFD_CLOEXEC, GETFD, SETFD, GETFL, SETFL, GETPIPE_SZ, SETPIPE_SZ, record and OFD locks; leases, owners, signals and seals are EINVAL",
             ),
         ),
     ]
@@ -106,6 +106,17 @@ fn fcntl(t: &mut Task, a: &Args) -> SysResult {
         l::F_SETPIPE_SZ => {
             let pipe = f.ops.pipe().ok_or(Errno::EBADF)?;
             pipe.set_capacity(a.u32(2) as usize).map(|c| c as u64)
+        }
+        c @ (l::F_GETLK
+        | l::F_SETLK
+        | l::F_SETLKW
+        | crate::locks::F_OFD_GETLK
+        | crate::locks::F_OFD_SETLK
+        | crate::locks::F_OFD_SETLKW) => {
+            if f.is_path_only() {
+                return Err(Errno::EBADF);
+            }
+            crate::locks::fcntl_lock(t, &f, c, a.ptr(2))
         }
         _ => Err(Errno::EINVAL),
     }

@@ -310,7 +310,9 @@ fn writev(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn close(t: &mut Task, a: &Args) -> SysResult {
-    t.fds.remove(a.i32(0)).map(|_| 0)
+    let f = t.fds.remove(a.i32(0))?;
+    crate::locks::on_close(t, &f);
+    Ok(0)
 }
 
 fn lseek(t: &mut Task, a: &Args) -> SysResult {

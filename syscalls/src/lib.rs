@@ -15,6 +15,7 @@ mod fs;
 mod futex;
 mod identity;
 mod limits;
+mod locks;
 mod mm;
 mod path;
 mod process;

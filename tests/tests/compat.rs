@@ -51,3 +51,4 @@ compat!(attrs: "attrs" [] => Expect::exit(0));
 compat!(procfs: "procfs" ["arg one", "two"] => Expect::exit(0));
 compat!(xattrs: "xattrs" [] => Expect::exit(0));
 compat!(transfer: "transfer" [] => Expect::exit(0));
+compat!(locks: "locks" [] => Expect::exit(0));

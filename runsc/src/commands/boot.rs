@@ -145,6 +145,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         host_auxv: HostAuxv::of_this_process(),
         started: Instant::now(),
         futexes: Default::default(),
+        locks: Default::default(),
         processes: Default::default(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get())

@@ -73,6 +73,19 @@ pub struct OpenFile {
     /// `O_ACCMODE`, `O_APPEND`, `O_NONBLOCK`...
     pub flags: Mutex<u32>,
     pub offset: Mutex<u64>,
+    /// The lock table this description holds flock/OFD locks in, released when
+    /// the description goes.
+    pub locks: Mutex<Option<Arc<crate::fs::locks::LockTable>>>,
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        if let Some(table) = self.locks.get_mut().take() {
+            table.release_owner(crate::fs::locks::Owner::File(
+                self as *const OpenFile as usize,
+            ));
+        }
+    }
 }
 
 impl OpenFile {
@@ -82,6 +95,7 @@ impl OpenFile {
             path: None,
             flags: Mutex::new(flags),
             offset: Mutex::new(0),
+            locks: Mutex::new(None),
         })
     }
 
@@ -92,6 +106,7 @@ impl OpenFile {
             path: Some(path),
             flags: Mutex::new(flags),
             offset: Mutex::new(0),
+            locks: Mutex::new(None),
         })
     }
 

@@ -3,6 +3,7 @@
 pub mod fd_table;
 pub mod file;
 pub mod host_fd;
+pub mod locks;
 pub mod path_only;
 
 pub use fd_table::FdTable;
