@@ -138,22 +138,24 @@ mod tests {
         let t = LockTable::default();
         let (a, b) = (Owner::Process(1), Owner::Process(2));
         t.acquire(KEY, lock(a, Kind::Write, 0, 10), false).unwrap();
+        // a's read lock replaces the overlapping part of its write lock: [0,5) W, [5,20) R.
         t.acquire(KEY, lock(a, Kind::Read, 5, 20), false).unwrap();
         assert_eq!(
-            t.acquire(KEY, lock(b, Kind::Read, 9, 10), false),
+            t.acquire(KEY, lock(b, Kind::Read, 4, 5), false),
             Err(Errno::EAGAIN)
         );
-        assert!(t.acquire(KEY, lock(b, Kind::Read, 5, 10), false).is_err());
-        t.acquire(KEY, lock(b, Kind::Read, 20, 30), false).unwrap();
-        t.release(KEY, a, false, 0, 5);
-        assert!(
-            t.acquire(KEY, lock(b, Kind::Write, 0, 5), false).is_ok(),
-            "released part is free"
+        assert_eq!(
+            t.acquire(KEY, lock(b, Kind::Write, 9, 10), false),
+            Err(Errno::EAGAIN)
         );
+        t.acquire(KEY, lock(b, Kind::Read, 5, 10), false).unwrap();
+        t.release(KEY, a, false, 0, 5);
+        t.acquire(KEY, lock(b, Kind::Write, 0, 5), false).unwrap();
         t.release_owner(a);
-        assert!(
-            t.conflict(KEY, &lock(Owner::Process(3), Kind::Read, 0, 100))
-                .is_some(),
+        let other = lock(Owner::Process(3), Kind::Read, 0, 100);
+        assert_eq!(
+            t.conflict(KEY, &other).map(|l| (l.owner, l.start)),
+            Some((b, 0)),
             "b's write lock remains"
         );
     }
