@@ -128,6 +128,7 @@ fn a_path_held_open_sees_later_copy_ups() {
         ns: &ns,
         root: top.clone(),
         creds: Arc::new(c.clone()),
+        limits: Default::default(),
     };
     let cwd = r.resolve(&top, b"/etc", true).unwrap();
     // Copy /etc up through a different path, then use the old one.

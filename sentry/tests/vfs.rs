@@ -31,6 +31,7 @@ impl World {
             ns: &self.ns,
             root: self.root.clone(),
             creds: Arc::new(self.creds.clone()),
+            limits: Default::default(),
         }
     }
     fn get(&self, path: &str) -> Result<VfsPath, Errno> {

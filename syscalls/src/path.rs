@@ -11,7 +11,7 @@ use sentry::fs::path_only::PathOnly;
 use sentry::task::Task;
 use sentry::vfs::inode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use sentry::vfs::perm::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, may_access_as};
-use sentry::vfs::{ParentAndName, SetAttr, VfsPath};
+use sentry::vfs::{ParentAndName, ResolveLimits, SetAttr, VfsPath};
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
@@ -24,6 +24,13 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_open, Some(open), Partial(RO_ROOT)),
         (l::__NR_openat, Some(openat), Partial(RO_ROOT)),
         (l::__NR_creat, Some(creat), Partial(RO_ROOT)),
+        (
+            l::__NR_openat2,
+            Some(openat2),
+            Partial(
+                "RESOLVE_NO_MAGICLINKS has nothing to refuse (no magic links yet); RESOLVE_CACHED resolves normally",
+            ),
+        ),
         (l::__NR_stat, Some(stat), Full),
         (l::__NR_lstat, Some(lstat), Full),
         (l::__NR_newfstatat, Some(newfstatat), Full),
@@ -128,11 +135,47 @@ fn is_dot(name: &[u8]) -> bool {
 
 // ---- open
 
+/// How `openat2` restricts the resolution; `open`/`openat` use the default.
+#[derive(Clone, Copy, Default)]
+struct OpenResolve {
+    limits: ResolveLimits,
+    /// RESOLVE_IN_ROOT: `dirfd` is the root for this resolution.
+    in_root: bool,
+}
+
 fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SysResult {
+    do_open_with(t, dirfd, path_addr, flags, mode, OpenResolve::default())
+}
+
+fn do_open_with(
+    t: &mut Task,
+    dirfd: i32,
+    path_addr: u64,
+    flags: u32,
+    mode: u32,
+    how: OpenResolve,
+) -> SysResult {
     let path = read_path(t, path_addr)?;
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
+    let start = start_at(t, dirfd, &path)?;
+    let mut resolver = t.resolver();
+    resolver.limits = how.limits;
+    if how.in_root || how.limits.beneath {
+        // Resolution is confined to the directory it starts from.
+        let dir = if dirfd == l::AT_FDCWD {
+            t.cwd()
+        } else {
+            t.fds.get(dirfd)?.path.clone().ok_or(Errno::ENOTDIR)?
+        };
+        resolver.root = dir;
+    }
+    let start = if how.in_root && path.first() == Some(&b'/') {
+        resolver.root.clone()
+    } else {
+        start
+    };
     let acc = flags & l::O_ACCMODE;
     let writing = acc == l::O_WRONLY || acc == l::O_RDWR;
     let mut created = false;
@@ -140,15 +183,13 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
         if flags & l::O_DIRECTORY != 0 {
             return Err(Errno::EINVAL);
         }
-        let pn = parent_at(t, dirfd, &path)?;
+        let pn = resolver.resolve_parent(&start, &path)?;
         if pn.trailing_slash || is_dot(&pn.name) {
             return Err(Errno::EISDIR);
         }
         match pn.parent.inode().lookup(&pn.name) {
             Ok(_) if flags & l::O_EXCL != 0 => return Err(Errno::EEXIST),
-            Ok(_) => t
-                .resolver()
-                .resolve(&pn.parent, &pn.name, flags & l::O_NOFOLLOW == 0)?,
+            Ok(_) => resolver.resolve(&pn.parent, &pn.name, flags & l::O_NOFOLLOW == 0)?,
             Err(Errno::ENOENT) => {
                 may_modify_dir(t, &pn.parent)?;
                 let perm = mode & 0o7777 & !t.umask();
@@ -156,13 +197,14 @@ fn do_open(t: &mut Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> S
                     .inode()
                     .mknod(&pn.name, S_IFREG | perm, &t.creds())?;
                 created = true;
-                t.resolver().resolve(&pn.parent, &pn.name, false)?
+                resolver.resolve(&pn.parent, &pn.name, false)?
             }
             Err(e) => return Err(e),
         }
     } else {
-        resolve_at(t, dirfd, &path, flags & l::O_NOFOLLOW == 0)?
+        resolver.resolve(&start, &path, flags & l::O_NOFOLLOW == 0)?
     };
+    drop(resolver);
     let st = found.inode().stat()?;
     let kind = st.mode & S_IFMT;
     let limit = t.limit(l::RLIMIT_NOFILE);
@@ -220,6 +262,73 @@ fn open(t: &mut Task, a: &Args) -> SysResult {
 
 fn openat(t: &mut Task, a: &Args) -> SysResult {
     do_open(t, a.i32(0), a.ptr(1), a.u32(2), a.u32(3))
+}
+
+fn openat2(t: &mut Task, a: &Args) -> SysResult {
+    const RESOLVE_NO_XDEV: u64 = 0x01;
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    const RESOLVE_BENEATH: u64 = 0x08;
+    const RESOLVE_IN_ROOT: u64 = 0x10;
+    const RESOLVE_CACHED: u64 = 0x20;
+    const OPEN_HOW_SIZE: usize = 24;
+    let size = a.usize(3);
+    if size < OPEN_HOW_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = vec![0u8; size];
+    t.mm.copy_in(a.ptr(2), &mut raw)?;
+    // A larger struct from a newer libc is fine if the unknown part is zero.
+    if raw[OPEN_HOW_SIZE..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    let known_flags = (l::O_ACCMODE
+        | l::O_CREAT
+        | l::O_EXCL
+        | l::O_NOCTTY
+        | l::O_TRUNC
+        | l::O_APPEND
+        | l::O_NONBLOCK
+        | l::O_DSYNC
+        | l::FASYNC
+        | l::O_DIRECT
+        | l::O_LARGEFILE
+        | l::O_DIRECTORY
+        | l::O_NOFOLLOW
+        | l::O_NOATIME
+        | l::O_CLOEXEC
+        | l::O_PATH
+        | l::__O_TMPFILE
+        | l::__O_SYNC) as u64;
+    let known_resolve = RESOLVE_NO_XDEV
+        | RESOLVE_NO_MAGICLINKS
+        | RESOLVE_NO_SYMLINKS
+        | RESOLVE_BENEATH
+        | RESOLVE_IN_ROOT
+        | RESOLVE_CACHED;
+    if flags & !known_flags != 0 || resolve & !known_resolve != 0 || mode & !0o7777 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode != 0 && flags & (l::O_CREAT | l::__O_TMPFILE) as u64 == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & RESOLVE_BENEATH != 0 && resolve & RESOLVE_IN_ROOT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let how = OpenResolve {
+        limits: ResolveLimits {
+            no_symlinks: resolve & RESOLVE_NO_SYMLINKS != 0,
+            beneath: resolve & RESOLVE_BENEATH != 0,
+            no_xdev: resolve & RESOLVE_NO_XDEV != 0,
+        },
+        in_root: resolve & RESOLVE_IN_ROOT != 0,
+    };
+    do_open_with(t, a.i32(0), a.ptr(1), flags as u32, mode as u32, how)
 }
 
 fn creat(t: &mut Task, a: &Args) -> SysResult {

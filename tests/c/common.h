@@ -48,6 +48,7 @@ static inline const char *errname(int e) {
     case EXDEV: return "EXDEV";
     case ENOSPC: return "ENOSPC";
     case ENODATA: return "ENODATA";
+    case E2BIG: return "E2BIG";
     default: return "E(unknown)";
     }
 }

@@ -52,3 +52,4 @@ compat!(procfs: "procfs" ["arg one", "two"] => Expect::exit(0));
 compat!(xattrs: "xattrs" [] => Expect::exit(0));
 compat!(transfer: "transfer" [] => Expect::exit(0));
 compat!(locks: "locks" [] => Expect::exit(0));
+compat!(openat2: "openat2" [] => Expect::exit(0));

@@ -88,6 +88,7 @@ fn build_mounts(
         ns: &ns,
         root: top.clone(),
         creds: Arc::new(creds.clone()),
+        limits: Default::default(),
     };
     match resolver.resolve(&top, b"/dev", true) {
         Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top)
@@ -109,6 +110,7 @@ fn mount_point(
         ns,
         root: top.clone(),
         creds: Arc::new(creds.clone()),
+        limits: Default::default(),
     };
     let mut at = top.clone();
     for name in dest.split('/').filter(|n| !n.is_empty()) {

@@ -181,6 +181,7 @@ pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<
         ns,
         root: top.clone(),
         creds: std::sync::Arc::new(root_creds.clone()),
+        limits: Default::default(),
     };
     let devdir = resolver.resolve(top, &dev.to_bytes(), true)?;
     debug_assert_eq!(devdir.mount().id, dev_mount.id);

@@ -108,6 +108,7 @@ impl Task {
             ns: &kernel.mounts,
             root: root.clone(),
             creds: creds.clone(),
+            limits: Default::default(),
         };
         let cwd = resolver
             .resolve(&root, spec.cwd.as_bytes(), true)
@@ -193,6 +194,7 @@ impl Task {
             ns: &self.kernel.mounts,
             root: self.process.fs.root(),
             creds: self.process.creds(),
+            limits: Default::default(),
         }
     }
 

@@ -11,4 +11,4 @@ pub mod perm;
 
 pub use inode::{DirEntry, Inode, InodeKey, SetAttr, TimeSet};
 pub use mount::{Mount, MountNamespace};
-pub use path::{ParentAndName, Resolver, VfsPath};
+pub use path::{ParentAndName, ResolveLimits, Resolver, VfsPath};

@@ -100,6 +100,19 @@ pub struct Resolver<'a> {
     pub ns: &'a MountNamespace,
     pub root: VfsPath,
     pub creds: std::sync::Arc<Credentials>,
+    /// `openat2`'s RESOLVE_* restrictions (none by default).
+    pub limits: ResolveLimits,
+}
+
+/// Restrictions `openat2` may put on a resolution.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResolveLimits {
+    /// RESOLVE_NO_SYMLINKS: any symlink is ELOOP.
+    pub no_symlinks: bool,
+    /// RESOLVE_BENEATH: absolute paths and `..` above the root are EXDEV.
+    pub beneath: bool,
+    /// RESOLVE_NO_XDEV: crossing a mount is EXDEV.
+    pub no_xdev: bool,
 }
 
 /// A path split into its parent and final component.
@@ -155,6 +168,9 @@ impl Resolver<'_> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
+        if path[0] == b'/' && self.limits.beneath {
+            return Err(Errno::EXDEV);
+        }
         let mut cur = if path[0] == b'/' {
             self.root.clone()
         } else {
@@ -176,8 +192,16 @@ impl Resolver<'_> {
             match name {
                 b"." => continue,
                 b".." => {
-                    if !cur.same(&self.root) {
-                        cur = cur.parent().cloned().unwrap_or(cur);
+                    if cur.same(&self.root) {
+                        if self.limits.beneath {
+                            return Err(Errno::EXDEV);
+                        }
+                    } else {
+                        let up = cur.parent().cloned().unwrap_or(cur.clone());
+                        if self.limits.no_xdev && up.mount().id != cur.mount().id {
+                            return Err(Errno::EXDEV);
+                        }
+                        cur = up;
                     }
                     continue;
                 }
@@ -187,9 +211,15 @@ impl Resolver<'_> {
             let inode = cur.inode().lookup(name)?;
             let mut next = cur.child(name, cur.mount().clone(), inode);
             while let Some(m) = self.ns.mounted_at(next.mount().id, next.inode().key()) {
+                if self.limits.no_xdev {
+                    return Err(Errno::EXDEV);
+                }
                 next = cur.child(name, m.clone(), m.root.clone());
             }
             let is_link = next.inode().mode() & S_IFMT == S_IFLNK;
+            if is_link && self.limits.no_symlinks && (!last || follow || trailing_slash) {
+                return Err(Errno::ELOOP);
+            }
             if is_link && (!last || follow || trailing_slash) {
                 *links += 1;
                 if *links > MAX_SYMLINKS {
