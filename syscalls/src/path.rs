@@ -56,6 +56,21 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_readlink, Some(readlink), Full),
         (l::__NR_readlinkat, Some(readlinkat), Full),
         (l::__NR_chdir, Some(chdir), Full),
+        (l::__NR_chroot, Some(chroot), Full),
+        (
+            l::__NR_mknod,
+            Some(mknod),
+            Partial(
+                "regular files, FIFOs and sockets; device nodes are EPERM (no CAP_MKNOD in the sandbox)",
+            ),
+        ),
+        (
+            l::__NR_mknodat,
+            Some(mknodat),
+            Partial(
+                "regular files, FIFOs and sockets; device nodes are EPERM (no CAP_MKNOD in the sandbox)",
+            ),
+        ),
         (l::__NR_fchdir, Some(fchdir), Full),
         (l::__NR_getcwd, Some(getcwd), Full),
         (l::__NR_chmod, Some(chmod), Partial(RO_ROOT)),
@@ -667,7 +682,7 @@ fn fchdir(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn getcwd(t: &mut Task, a: &Args) -> SysResult {
-    let mut path = t.cwd().to_bytes();
+    let mut path = t.cwd().to_bytes_within(&t.process.fs.root());
     path.push(0);
     if a.usize(1) < path.len() {
         return Err(Errno::ERANGE);
@@ -723,4 +738,50 @@ fn truncate(t: &mut Task, a: &Args) -> SysResult {
             ..Default::default()
         })
         .map(|_| 0)
+}
+
+fn chroot(t: &mut Task, a: &Args) -> SysResult {
+    let path = read_path(t, a.ptr(0))?;
+    let dir = resolve_at(t, l::AT_FDCWD, &path, true)?;
+    if !dir.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if !may_access(&t.creds(), &dir.inode().stat()?, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    // CAP_SYS_CHROOT: root's.
+    if t.creds().euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    t.process.fs.set_root(dir);
+    Ok(0)
+}
+
+fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
+    let kind = mode & S_IFMT;
+    let kind = if kind == 0 { S_IFREG } else { kind };
+    match kind {
+        S_IFREG | libc::S_IFIFO | libc::S_IFSOCK => {}
+        libc::S_IFCHR | libc::S_IFBLK => return Err(Errno::EPERM),
+        S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    }
+    let path = read_path(t, path_addr)?;
+    let pn = parent_at(t, dirfd, &path)?;
+    if is_dot(&pn.name) || pn.parent.inode().lookup(&pn.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    may_modify_dir(t, &pn.parent)?;
+    pn.parent
+        .inode()
+        .mknod(&pn.name, kind | (mode & 0o7777 & !t.umask()), &t.creds())
+        .map(|_| 0)
+}
+
+fn mknod(t: &mut Task, a: &Args) -> SysResult {
+    do_mknod(t, l::AT_FDCWD, a.ptr(0), a.u32(1))
+}
+
+fn mknodat(t: &mut Task, a: &Args) -> SysResult {
+    do_mknod(t, a.i32(0), a.ptr(1), a.u32(2))
 }

@@ -49,6 +49,7 @@ static inline const char *errname(int e) {
     case ENOSPC: return "ENOSPC";
     case ENODATA: return "ENODATA";
     case E2BIG: return "E2BIG";
+    case ENXIO: return "ENXIO";
     default: return "E(unknown)";
     }
 }

@@ -53,3 +53,4 @@ compat!(xattrs: "xattrs" [] => Expect::exit(0));
 compat!(transfer: "transfer" [] => Expect::exit(0));
 compat!(locks: "locks" [] => Expect::exit(0));
 compat!(openat2: "openat2" [] => Expect::exit(0));
+compat!(fifo: "fifo" [] => Expect::exit(0));

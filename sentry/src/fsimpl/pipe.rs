@@ -54,6 +54,58 @@ impl Pipe {
         (Arc::new(ReadEnd(pipe.clone())), Arc::new(WriteEnd(pipe)))
     }
 
+    /// A named pipe (FIFO): no ends yet; `open_fifo` makes them.
+    pub fn fifo() -> Arc<Pipe> {
+        Arc::new(Pipe {
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(State {
+                data: VecDeque::new(),
+                capacity: DEFAULT_CAPACITY,
+                readers: 0,
+                writers: 0,
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Opens an end of a FIFO with Linux's rules: a reader (unless O_NONBLOCK)
+    /// waits for a writer, a writer waits for a reader (with O_NONBLOCK: ENXIO),
+    /// O_RDWR is both ends at once and never waits.
+    pub fn open_fifo(self: &Arc<Pipe>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        let nonblock = flags & libc::O_NONBLOCK as u32 != 0;
+        let mut s = self.state.lock();
+        match flags & libc::O_ACCMODE as u32 {
+            a if a == libc::O_RDONLY as u32 => {
+                s.readers += 1;
+                self.changed.notify_all();
+                while !nonblock && s.writers == 0 {
+                    self.changed.wait(&mut s);
+                }
+                drop(s);
+                Ok(Arc::new(ReadEnd(self.clone())))
+            }
+            a if a == libc::O_WRONLY as u32 => {
+                if s.readers == 0 && nonblock {
+                    return Err(Errno::ENXIO);
+                }
+                s.writers += 1;
+                self.changed.notify_all();
+                while s.readers == 0 {
+                    self.changed.wait(&mut s);
+                }
+                drop(s);
+                Ok(Arc::new(WriteEnd(self.clone())))
+            }
+            _ => {
+                s.readers += 1;
+                s.writers += 1;
+                self.changed.notify_all();
+                drop(s);
+                Ok(Arc::new(BothEnds(self.clone())))
+            }
+        }
+    }
+
     fn stat(&self) -> Stat {
         Stat {
             dev: PIPEFS_DEV,
@@ -211,6 +263,42 @@ impl FileOps for ReadEnd {
 impl FileOps for WriteEnd {
     fn read(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::EBADF)
+    }
+    fn write(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.0.write(buf, false)
+    }
+    fn write_flags(&self, _offset: u64, buf: &[u8], flags: u32) -> Result<usize, Errno> {
+        self.0.write(buf, flags & libc::O_NONBLOCK as u32 != 0)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.0.stat())
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn pipe(&self) -> Option<&Pipe> {
+        Some(&self.0)
+    }
+}
+
+/// A FIFO opened O_RDWR: reads and writes, counts as a reader and a writer.
+pub struct BothEnds(pub Arc<Pipe>);
+
+impl Drop for BothEnds {
+    fn drop(&mut self) {
+        let mut s = self.0.state.lock();
+        s.readers -= 1;
+        s.writers -= 1;
+        self.0.changed.notify_all();
+    }
+}
+
+impl FileOps for BothEnds {
+    fn read(&self, _offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.0.read(buf, false)
+    }
+    fn read_flags(&self, _offset: u64, buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
+        self.0.read(buf, flags & libc::O_NONBLOCK as u32 != 0)
     }
     fn write(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
         self.0.write(buf, false)

@@ -85,7 +85,9 @@ enum Kind {
     Symlink {
         target: Vec<u8>,
     },
-    /// FIFOs and sockets: the node only.
+    /// A named pipe.
+    Fifo(Arc<crate::fsimpl::pipe::Pipe>),
+    /// Sockets: the node only.
     Special,
 }
 
@@ -208,7 +210,7 @@ impl TmpInode {
             Kind::File { data } => data.lock().len() as i64,
             Kind::Symlink { target } => target.len() as i64,
             Kind::Dir { entries, .. } => (entries.lock().len() as i64 + 2) * BOGO_DIRENT_SIZE,
-            Kind::Special => 0,
+            Kind::Special | Kind::Fifo(_) => 0,
         }
     }
 }
@@ -255,7 +257,8 @@ impl Inode for TmpInode {
             S_IFREG | 0 => Kind::File {
                 data: Mutex::default(),
             },
-            S_IFIFO | S_IFSOCK => Kind::Special,
+            S_IFIFO => Kind::Fifo(crate::fsimpl::pipe::Pipe::fifo()),
+            S_IFSOCK => Kind::Special,
             // Device nodes take CAP_MKNOD, which the sandbox does not grant.
             _ => return Err(Errno::EPERM),
         };
@@ -499,11 +502,17 @@ impl Inode for TmpInode {
         Ok(())
     }
 
-    fn open(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         match &self.kind {
             Kind::File { .. } | Kind::Dir { .. } => Ok(Arc::new(TmpFile { inode: self.arc() })),
             Kind::Symlink { .. } => Err(Errno::ELOOP),
-            // Sockets cannot be opened; FIFOs need pipes, which come later.
+            Kind::Fifo(pipe) => pipe.open_fifo(flags).map(|end| {
+                Arc::new(FifoFile {
+                    end,
+                    inode: self.arc(),
+                }) as Arc<dyn FileOps>
+            }),
+            // Sockets cannot be opened.
             Kind::Special => Err(Errno::ENXIO),
         }
     }
@@ -637,5 +646,35 @@ impl Mappable for TmpInode {
     }
     fn name(&self) -> String {
         format!("tmpfs:{}", self.ino)
+    }
+}
+
+/// An open FIFO: the pipe end, with the node's identity for fstat.
+struct FifoFile {
+    end: Arc<dyn FileOps>,
+    inode: Arc<TmpInode>,
+}
+
+impl FileOps for FifoFile {
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.end.read(offset, buf)
+    }
+    fn read_flags(&self, offset: u64, buf: &mut [u8], flags: u32) -> Result<usize, Errno> {
+        self.end.read_flags(offset, buf, flags)
+    }
+    fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.end.write(offset, buf)
+    }
+    fn write_flags(&self, offset: u64, buf: &[u8], flags: u32) -> Result<usize, Errno> {
+        self.end.write_flags(offset, buf, flags)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.inode.stat()
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
+        self.end.pipe()
     }
 }

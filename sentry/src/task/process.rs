@@ -29,6 +29,9 @@ impl FsContext {
     pub fn root(&self) -> VfsPath {
         self.root.lock().clone()
     }
+    pub fn set_root(&self, root: VfsPath) {
+        *self.root.lock() = root;
+    }
     pub fn cwd(&self) -> VfsPath {
         self.cwd.lock().clone()
     }

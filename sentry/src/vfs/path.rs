@@ -90,6 +90,32 @@ impl VfsPath {
             .collect()
     }
 
+    /// The path as seen from `root` (a chroot), as `getcwd` reports it; Linux
+    /// prefixes "(unreachable)" when `root` is not an ancestor.
+    pub fn to_bytes_within(&self, root: &VfsPath) -> Vec<u8> {
+        let mut names = Vec::new();
+        let mut at = Some(self);
+        while let Some(p) = at {
+            if p.same(root) {
+                if names.is_empty() {
+                    return b"/".to_vec();
+                }
+                return names
+                    .iter()
+                    .rev()
+                    .flat_map(|n: &Vec<u8>| [b"/".as_slice(), n].concat())
+                    .collect();
+            }
+            if p.0.parent.is_some() {
+                names.push(p.0.name.clone());
+            }
+            at = p.0.parent.as_ref();
+        }
+        let mut out = b"(unreachable)".to_vec();
+        out.extend(self.to_bytes());
+        out
+    }
+
     pub fn is_dir(&self) -> bool {
         self.0.inode.mode() & S_IFMT == S_IFDIR
     }
