@@ -17,6 +17,7 @@ mod identity;
 mod limits;
 mod locks;
 mod mm;
+mod mount;
 mod path;
 mod process;
 mod random;

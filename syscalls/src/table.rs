@@ -55,6 +55,7 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::xattr::entries());
     v.extend(crate::transfer::entries());
     v.extend(crate::locks::entries());
+    v.extend(crate::mount::entries());
     v.extend(crate::sleep::entries());
     v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());

@@ -54,3 +54,4 @@ compat!(transfer: "transfer" [] => Expect::exit(0));
 compat!(locks: "locks" [] => Expect::exit(0));
 compat!(openat2: "openat2" [] => Expect::exit(0));
 compat!(fifo: "fifo" [] => Expect::exit(0));
+compat!(mounts: "mounts" [] => Expect::exit(0));

@@ -87,6 +87,33 @@ impl MountNamespace {
         Ok(mount)
     }
 
+    /// Detaches mount `id` and every mount below it (`umount2`).
+    pub fn unmount(&self, id: u64) -> Result<(), Errno> {
+        if id == self.root.id {
+            return Err(Errno::EINVAL);
+        }
+        let mut mounts = self.mounts.write();
+        let mut doomed = vec![id];
+        let mut i = 0;
+        while i < doomed.len() {
+            let parent = doomed[i];
+            doomed.extend(
+                mounts
+                    .iter()
+                    .filter(|(k, _)| k.0 == parent)
+                    .map(|(_, m)| m.id),
+            );
+            i += 1;
+        }
+        let before = mounts.len();
+        mounts.retain(|_, m| !doomed.contains(&m.id));
+        if mounts.len() == before {
+            Err(Errno::EINVAL)
+        } else {
+            Ok(())
+        }
+    }
+
     /// The mount covering inode `key` of mount `parent`, if any.
     pub fn mounted_at(&self, parent: u64, key: InodeKey) -> Option<Arc<Mount>> {
         self.mounts.read().get(&(parent, key)).cloned()
