@@ -263,21 +263,7 @@ fn read_iovecs(t: &Task, addr: u64, count: i32) -> Result<Vec<Iovec>, Errno> {
 }
 
 fn readv(t: &mut Task, a: &Args) -> SysResult {
-    let f = readable_file(t, a.i32(0))?;
-    let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
-    let mut total = 0u64;
-    for iov in iovs.iter().filter(|i| i.len > 0) {
-        let n = match do_read(t, &f, iov.base, iov.len as usize, None) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        if n < iov.len || !f.ops.seekable() {
-            break;
-        }
-    }
-    Ok(total)
+    vectored(t, a, false, -1, 0)
 }
 
 fn writev(t: &mut Task, a: &Args) -> SysResult {
@@ -294,19 +280,7 @@ fn writev(t: &mut Task, a: &Args) -> SysResult {
         }
         return do_write(t, &f, &data, None);
     }
-    let mut done = 0u64;
-    for iov in iovs.iter().filter(|i| i.len > 0) {
-        let n = match write_from(t, &f, iov.base, iov.len as usize, None) {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        done += n;
-        if n < iov.len {
-            break;
-        }
-    }
-    Ok(done)
+    vectored(t, a, true, -1, 0)
 }
 
 fn close(t: &mut Task, a: &Args) -> SysResult {
@@ -499,7 +473,8 @@ fn vectored(t: &mut Task, a: &Args, write: bool, pos: i64, rwf: u32) -> SysResul
             Err(_) => break,
         };
         done += n;
-        if n < iov.len {
+        // A stream hands over what it has: reads stop after one buffer there.
+        if n < iov.len || (!write && !f.ops.seekable()) {
             break;
         }
     }

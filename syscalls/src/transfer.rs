@@ -136,10 +136,15 @@ fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
         len,
         false,
     )?;
-    if let Some(v) = ni {
+    finish(t, a, n, ni, no)
+}
+
+/// Stores the advanced offsets (arguments 1 and 3) of copy_file_range and splice.
+fn finish(t: &Task, a: &Args, n: usize, in_off: Option<u64>, out_off: Option<u64>) -> SysResult {
+    if let Some(v) = in_off {
         t.mm.write_obj(a.ptr(1), &(v as i64))?;
     }
-    if let Some(v) = no {
+    if let Some(v) = out_off {
         t.mm.write_obj(a.ptr(3), &(v as i64))?;
     }
     Ok(n as u64)
@@ -170,13 +175,7 @@ fn splice(t: &mut Task, a: &Args) -> SysResult {
         len,
         nonblock,
     )?;
-    if let Some(v) = ni {
-        t.mm.write_obj(a.ptr(1), &(v as i64))?;
-    }
-    if let Some(v) = no {
-        t.mm.write_obj(a.ptr(3), &(v as i64))?;
-    }
-    Ok(n as u64)
+    finish(t, a, n, ni, no)
 }
 
 fn tee(t: &mut Task, a: &Args) -> SysResult {
