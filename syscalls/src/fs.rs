@@ -95,6 +95,32 @@ fn writable_file(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
     }
 }
 
+thread_local! {
+    /// Each task thread's staging buffer for moving data between files and
+    /// application memory (a fresh megabyte per call would be mapped and
+    /// unmapped by the allocator every time).
+    static IO_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The thread's staging buffer, at least `len` bytes long, given back on drop.
+struct IoBuffer(Vec<u8>);
+
+fn io_buffer(len: usize) -> IoBuffer {
+    let mut buf = IO_BUFFER.with(|b| b.take());
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    buf.truncate(len);
+    IoBuffer(buf)
+}
+
+impl Drop for IoBuffer {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.0);
+        IO_BUFFER.with(|b| b.set(buf));
+    }
+}
+
 /// Reads up to `count` bytes into `addr`: at `pos`, or at the file offset (advanced)
 /// when `pos` is `None`.
 fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
@@ -109,7 +135,8 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
         None => 0,
     };
     let mut done = 0;
-    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut guard = io_buffer(count.min(CHUNK));
+    let buf = &mut guard.0;
     while done < count {
         let want = (count - done).min(buf.len());
         let flags = *f.flags.lock();
@@ -161,7 +188,8 @@ pub(crate) fn read_file(f: &OpenFile, buf: &mut [u8], pos: Option<u64>) -> Resul
 fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
     let count = count.min(MAX_RW_COUNT);
     let mut done = 0usize;
-    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut guard = io_buffer(count.min(CHUNK));
+    let buf = &mut guard.0;
     while done < count {
         let len = (count - done).min(buf.len());
         if let Err(e) = t.mm.copy_in(addr + done as u64, &mut buf[..len]) {
