@@ -154,6 +154,37 @@ impl MemoryFile {
         }
     }
 
+    /// Reads up to `len` bytes of host file `fd` at `file_offset` straight into
+    /// the memory file at `off` (no staging copy).
+    pub fn pread_into(
+        &self,
+        off: u64,
+        len: usize,
+        fd: std::os::fd::RawFd,
+        file_offset: u64,
+    ) -> Result<usize, Errno> {
+        self.check(off, len);
+        loop {
+            // SAFETY: the destination lies inside the reserved view (checked) and in
+            // allocated pages of the file; the kernel writes at most `len` bytes there.
+            let n = unsafe {
+                libc::pread(
+                    fd,
+                    self.view.as_mut_ptr().add(off as usize).cast(),
+                    len,
+                    file_offset as libc::off_t,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = nix::errno::Errno::last();
+            if e != nix::errno::Errno::EINTR {
+                return Err(Errno(e as i32 as u16));
+            }
+        }
+    }
+
     /// Zeroes `len` bytes at `off`.
     pub fn zero(&self, off: u64, len: u64) {
         self.check(off, len as usize);

@@ -129,6 +129,27 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
         return Ok(0);
     }
     let seekable = f.ops.seekable();
+    if let (Some(fd), true) = (f.ops.host_fd(), seekable) {
+        // Straight from the host file into the application's pages.
+        let start = pos.unwrap_or_else(|| *f.offset.lock());
+        let mut offset = start;
+        let direct = t.mm.fill_user(addr, count, |memfile, moff, len, _| {
+            let n = memfile.pread_into(moff, len, fd, offset)?;
+            offset += n as u64;
+            Ok(n)
+        });
+        match direct {
+            Ok(n) => {
+                if pos.is_none() {
+                    *f.offset.lock() = start + n as u64;
+                }
+                return Ok(n as u64);
+            }
+            // A bad buffer: the staging path below tells EOF (0) from EFAULT.
+            Err(Errno::EFAULT) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let mut offset = match pos {
         Some(p) => p,
         None if seekable => *f.offset.lock(),

@@ -30,6 +30,11 @@ pub trait FileOps: Send + Sync {
     fn fsync(&self) -> Result<(), Errno> {
         Ok(())
     }
+    /// A host descriptor holding the file's data, for reading straight into
+    /// application memory (regular files of the gofer).
+    fn host_fd(&self) -> Option<std::os::fd::RawFd> {
+        None
+    }
     /// `ftruncate` of a file that is not in the VFS (memfd); others go through
     /// their inode.
     fn set_size(&self, _size: u64) -> Result<(), Errno> {

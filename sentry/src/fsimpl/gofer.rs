@@ -444,6 +444,10 @@ impl FileOps for GoferFile {
         (self.inode.kind() == S_IFREG).then(|| self.source.clone() as Arc<dyn Mappable>)
     }
 
+    fn host_fd(&self) -> Option<std::os::fd::RawFd> {
+        (self.inode.kind() == S_IFREG).then(|| self.source.fd.as_raw_fd())
+    }
+
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
         self.inode.mark_stale();
         let flags = nix::fcntl::FallocateFlags::from_bits(mode as i32).ok_or(Errno::EOPNOTSUPP)?;

@@ -582,6 +582,9 @@ impl FileOps for OverlayFile {
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
         self.inner.fallocate(mode, offset, len)
     }
+    fn host_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.inner.host_fd()
+    }
     fn mappable(&self) -> Option<Arc<dyn crate::mm::Mappable>> {
         self.inner.mappable()
     }

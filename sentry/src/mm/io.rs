@@ -6,6 +6,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use super::MemoryManager;
 use super::pma::Pma;
+use crate::memfile::MemoryFile;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Need {
@@ -97,6 +98,59 @@ impl MemoryManager {
         self.for_each_piece(addr, data.len(), need, |off, p| {
             memfile.write(p.offset, &data[off..off + (p.end - p.start) as usize])
         })
+    }
+
+    /// Fills application memory at `[addr, addr+len)` piece by piece with
+    /// `fill(memory_file, memfile_offset, piece_len, offset_in_range)`, which
+    /// returns how much it wrote; stops at the first short piece. The pages stay
+    /// put while `fill` runs (the MM lock is held). Returns the bytes filled.
+    pub fn fill_user(
+        &self,
+        addr: u64,
+        len: usize,
+        mut fill: impl FnMut(&MemoryFile, u64, usize, usize) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr
+            .checked_add(len as u64)
+            .filter(|&e| e <= self.layout.max_addr)
+            .ok_or(Errno::EFAULT)?;
+        let mut inner = self.inner.lock();
+        let mut at = addr;
+        let mut done = 0;
+        while at < end {
+            // A fault after some data is a short read, as on Linux.
+            let fault = |done: usize| {
+                if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EFAULT)
+                }
+            };
+            let Some(vma) = inner.find_or_grow(at).filter(|v| v.prot.write) else {
+                return fault(done);
+            };
+            let piece_end = end.min(vma.end);
+            if self.populate(&mut inner, &vma, at, piece_end).is_err() {
+                return fault(done);
+            }
+            for p in inner.pmas.pieces(at, piece_end) {
+                let want = (p.end - p.start) as usize;
+                let n = match fill(&self.memfile, p.offset, want, done) {
+                    Ok(n) => n,
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => return Ok(done),
+                };
+                done += n;
+                if n < want {
+                    return Ok(done);
+                }
+            }
+            at = piece_end;
+        }
+        Ok(done)
     }
 
     /// Reads a plain-data object.
