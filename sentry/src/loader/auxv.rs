@@ -18,8 +18,7 @@ pub struct HostAuxv {
 
 impl HostAuxv {
     pub fn of_this_process() -> HostAuxv {
-        // SAFETY: getauxval only reads the process's auxiliary vector.
-        let get = |t: u32| unsafe { libc::getauxval(t as libc::c_ulong) };
+        let get = crate::host::auxval;
         HostAuxv {
             hwcap: get(l::AT_HWCAP),
             hwcap2: get(l::AT_HWCAP2),

@@ -20,16 +20,8 @@ impl Limits {
             max: RLIM_INFINITY,
         }; RLIM_NLIMITS];
         for (r, v) in values.iter_mut().enumerate() {
-            let mut l = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            // SAFETY: getrlimit writes one struct rlimit into `l`.
-            if unsafe { libc::getrlimit(r as libc::__rlimit_resource_t, &mut l) } == 0 {
-                *v = Rlimit {
-                    cur: l.rlim_cur,
-                    max: l.rlim_max,
-                };
+            if let Some((cur, max)) = crate::host::rlimit(r as u32) {
+                *v = Rlimit { cur, max };
             }
         }
         Limits { values }

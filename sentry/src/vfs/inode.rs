@@ -192,14 +192,7 @@ pub const OVERLAYFS_MAGIC: i64 = 0x794c_7630;
 
 /// Statistics of a filesystem that lives in memory: sized by the host's memory.
 pub fn memory_statfs(magic: i64) -> Statfs {
-    // SAFETY: sysconf only reads system configuration.
-    let (pages, avail) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_AVPHYS_PAGES),
-        )
-    };
-    let (pages, avail) = (pages.max(0) as u64, avail.max(0) as u64);
+    let (pages, avail) = crate::host::memory_pages();
     Statfs {
         f_type: magic,
         f_bsize: 4096,

@@ -8,16 +8,8 @@ use super::node::ProcNode;
 use crate::kernel::{KERNEL_RELEASE, KERNEL_VERSION, Kernel};
 use crate::vfs::Inode;
 
-fn sysinfo() -> libc::sysinfo {
-    // SAFETY: sysinfo fills the struct it is given.
-    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
-    // SAFETY: `si` is a valid, writable sysinfo struct.
-    unsafe { libc::sysinfo(&mut si) };
-    si
-}
-
 fn meminfo() -> Result<Vec<u8>, Errno> {
-    let si = sysinfo();
+    let si = crate::host::sysinfo();
     let kb = |v: libc::c_ulong| v * si.mem_unit as u64 / 1024;
     let text = format!(
         "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nBuffers:               0 kB\n\
