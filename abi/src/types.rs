@@ -25,6 +25,17 @@ pub struct Timeval {
     pub tv_usec: i64,
 }
 
+/// `struct rusage`: CPU times, then fourteen counters (zero in the sandbox).
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Rusage {
+    pub utime: Timeval,
+    pub stime: Timeval,
+    pub counters: [i64; 14],
+}
+
 /// `struct timezone` (obsolete, still filled by `gettimeofday`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]

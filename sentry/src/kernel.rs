@@ -37,8 +37,17 @@ pub struct Kernel {
     pub locks: std::sync::Arc<crate::fs::locks::LockTable>,
     /// CPUs the sandbox offers (taken at boot: task threads are pinned to one).
     pub cpus: usize,
-    /// Live processes by pid (for /proc).
+    /// Live processes by pid (for /proc and signals).
     pub processes: parking_lot::Mutex<
         std::collections::BTreeMap<i32, std::sync::Weak<crate::task::ProcessInfo>>,
     >,
+    /// Parents, children, groups, sessions and zombies.
+    pub tree: crate::task::tree::ProcessTree,
+}
+
+impl Kernel {
+    /// The live process `pid`.
+    pub fn process(&self, pid: i32) -> Option<Arc<crate::task::ProcessInfo>> {
+        self.processes.lock().get(&pid).and_then(|w| w.upgrade())
+    }
 }

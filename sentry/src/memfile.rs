@@ -7,7 +7,7 @@
 //!
 //! This module and `mm::io` are where the sentry touches raw memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
@@ -35,6 +35,9 @@ struct Allocator {
     size: u64,
     /// Free ranges below `top`: offset -> length.
     free: BTreeMap<u64, u64>,
+    /// Pages with more than one owner (address spaces sharing them after fork):
+    /// page offset -> owners beyond the first. Absent means one owner.
+    extra_owners: HashMap<u64, u32>,
 }
 
 impl MemoryFile {
@@ -87,12 +90,65 @@ impl MemoryFile {
         Ok(off)
     }
 
-    /// Returns a range to the pool and its memory to the host; it reads as zeroes
-    /// when handed out again.
+    /// Gives every page of `[off, off+len)` one more owner: `free` then releases a
+    /// page only when its last owner frees it.
+    pub fn share(&self, off: u64, len: u64) {
+        let mut a = self.alloc.lock();
+        for page in (off..off + len).step_by(PAGE_SIZE as usize) {
+            *a.extra_owners.entry(page).or_insert(0) += 1;
+        }
+    }
+
+    /// Whether any page of `[off, off+len)` has more than one owner.
+    pub fn is_shared(&self, off: u64, len: u64) -> bool {
+        let a = self.alloc.lock();
+        !a.extra_owners.is_empty()
+            && (off..off + len)
+                .step_by(PAGE_SIZE as usize)
+                .any(|page| a.extra_owners.contains_key(&page))
+    }
+
+    /// Drops one owner of each page of the range; pages left without an owner go
+    /// back to the pool and their memory to the host (they read as zeroes when
+    /// handed out again).
     pub fn free(&self, off: u64, len: u64) {
         if len == 0 {
             return;
         }
+        let mut a = self.alloc.lock();
+        if a.extra_owners.is_empty() {
+            self.release(&mut a, off, len);
+            return;
+        }
+        // Release the runs of pages whose last owner this was.
+        let mut run: Option<(u64, u64)> = None;
+        for page in (off..off + len).step_by(PAGE_SIZE as usize) {
+            let last_owner = match a.extra_owners.get_mut(&page) {
+                Some(extra) => {
+                    *extra -= 1;
+                    if *extra == 0 {
+                        a.extra_owners.remove(&page);
+                    }
+                    false
+                }
+                None => true,
+            };
+            run = match (run, last_owner) {
+                (Some((s, e)), true) if e == page => Some((s, page + PAGE_SIZE)),
+                (Some((s, e)), _) => {
+                    self.release(&mut a, s, e - s);
+                    last_owner.then_some((page, page + PAGE_SIZE))
+                }
+                (None, true) => Some((page, page + PAGE_SIZE)),
+                (None, false) => None,
+            };
+        }
+        if let Some((s, e)) = run {
+            self.release(&mut a, s, e - s);
+        }
+    }
+
+    fn release(&self, a: &mut Allocator, off: u64, len: u64) {
         let _ = nix::fcntl::fallocate(
             self.file.as_raw_fd(),
             nix::fcntl::FallocateFlags::FALLOC_FL_PUNCH_HOLE
@@ -100,7 +156,6 @@ impl MemoryFile {
             off as i64,
             len as i64,
         );
-        let mut a = self.alloc.lock();
         let (mut start, mut end) = (off, off + len);
         if let Some((&poff, &plen)) = a.free.range(..start).next_back()
             && poff + plen == start
@@ -185,6 +240,22 @@ impl MemoryFile {
         }
     }
 
+    /// Copies `len` bytes from `src` to `dst` (ranges that do not overlap).
+    pub fn copy(&self, src: u64, dst: u64, len: u64) {
+        self.check(src, len as usize);
+        self.check(dst, len as usize);
+        debug_assert!(src + len <= dst || dst + len <= src);
+        // SAFETY: both ranges lie inside the view (checked) and in allocated pages;
+        // callers pass distinct allocations, so they do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.view.as_ptr().add(src as usize),
+                self.view.as_mut_ptr().add(dst as usize),
+                len as usize,
+            )
+        }
+    }
+
     /// Zeroes `len` bytes at `off`.
     pub fn zero(&self, off: u64, len: u64) {
         self.check(off, len as usize);
@@ -235,5 +306,27 @@ mod tests {
         assert_eq!(c, a, "freed range is reused");
         m.read(c, &mut buf);
         assert_eq!(buf, [0; 5], "reused memory reads as zeroes");
+    }
+
+    #[test]
+    fn shared_pages_are_released_by_their_last_owner() {
+        let m = MemoryFile::new().unwrap();
+        let a = m.allocate(3 * PAGE_SIZE).unwrap();
+        m.share(a + PAGE_SIZE, PAGE_SIZE);
+        assert!(m.is_shared(a, 3 * PAGE_SIZE));
+        assert!(!m.is_shared(a, PAGE_SIZE));
+        m.write(a + PAGE_SIZE, b"kept");
+        m.free(a, 3 * PAGE_SIZE);
+        // The middle page still has an owner: it is neither reused nor zeroed.
+        assert!(!m.is_shared(a + PAGE_SIZE, PAGE_SIZE));
+        let mut buf = [0u8; 4];
+        m.read(a + PAGE_SIZE, &mut buf);
+        assert_eq!(&buf, b"kept");
+        let b = m.allocate(PAGE_SIZE).unwrap();
+        assert_eq!(b, a, "the first page was released");
+        let c = m.allocate(PAGE_SIZE).unwrap();
+        assert_ne!(c, a + PAGE_SIZE, "the shared page was not");
+        m.free(a + PAGE_SIZE, PAGE_SIZE);
+        assert_eq!(m.allocate(PAGE_SIZE).unwrap(), a + PAGE_SIZE);
     }
 }

@@ -25,7 +25,7 @@ fn gettid(t: &mut Task, _: &Args) -> SysResult {
     Ok(t.tid as u64)
 }
 fn getppid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.ppid as u64)
+    Ok(t.ppid() as u64)
 }
 fn getuid(t: &mut Task, _: &Args) -> SysResult {
     Ok(t.creds().uid as u64)

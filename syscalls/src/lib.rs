@@ -9,7 +9,9 @@
 
 mod args;
 mod attr;
+mod clone;
 mod compat_doc;
+mod exec;
 mod fd;
 mod fs;
 mod futex;
@@ -22,11 +24,13 @@ mod path;
 mod process;
 mod random;
 mod sched;
+mod session;
 mod signal;
 mod sleep;
 mod table;
 mod time;
 mod transfer;
+mod wait;
 mod xattr;
 
 pub use compat_doc::{render_json, render_markdown, render_table};

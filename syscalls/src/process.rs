@@ -16,7 +16,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (
             l::__NR_exit,
             Some(exit),
-            Partial("ends the whole (single-threaded) process until threads exist"),
+            Partial("ends the whole process: every process has one thread until threads exist"),
         ),
         (l::__NR_exit_group, Some(exit_group), Full),
         (l::__NR_set_tid_address, Some(set_tid_address), Full),

@@ -1,17 +1,19 @@
-//! Signal dispositions and masks (bookkeeping: delivery comes with signal frames).
+//! Sending signals, dispositions and masks (handlers are not invoked yet).
 
 use abi::linux as l;
 use abi::signal::{SIGKILL, SIGPIPE, SIGRTMAX, SIGSTOP};
 use abi::types::{KERNEL_SIGSET_SIZE, KernelSigaction};
 use sentry::Errno;
-use sentry::task::{ExitStatus, Task, UNBLOCKABLE};
+use sentry::task::{
+    Credentials, DefaultAction, SIG_DFL, SIG_IGN, Task, UNBLOCKABLE, signal_process, tree,
+};
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     const NOTE: &str = "recorded; handlers are not invoked yet (faults terminate)";
-    const KILL: &str = "only to the sandbox's own process, with default or ignored dispositions; handlers, blocked and stop signals are ENOSYS until signal delivery exists";
+    const KILL: &str = "terminating, ignored and blocked signals; a signal that would run a handler or stop the process is ENOSYS until signal delivery and job control exist";
     vec![
         (l::__NR_rt_sigaction, Some(rt_sigaction), Partial(NOTE)),
         (l::__NR_rt_sigprocmask, Some(rt_sigprocmask), Partial(NOTE)),
@@ -21,85 +23,98 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     ]
 }
 
-/// Signals whose default action is to do nothing.
-const DEFAULT_IGNORED: [i32; 4] = [
-    abi::signal::SIGCHLD,
-    abi::signal::SIGCONT,
-    23, /* SIGURG */
-    28, /* SIGWINCH */
-];
-/// Signals whose default action is to stop.
-const DEFAULT_STOP: [i32; 4] = [
-    SIGSTOP, 20, /* SIGTSTP */
-    21, /* SIGTTIN */
-    22, /* SIGTTOU */
-];
+/// Raises SIGPIPE for a write to a pipe without readers (a handler cannot run
+/// yet: if one is set, the signal is discarded and the write just fails with EPIPE).
+pub fn raise_sigpipe(t: &Task) {
+    let _ = signal_process(&t.kernel, t.pid, SIGPIPE);
+}
 
-/// Sends `signo` to the calling process, which is the only one there is.
-fn signal_self(t: &mut Task, signo: i32) -> SysResult {
-    if !(0..=SIGRTMAX).contains(&signo) {
-        return Err(Errno::EINVAL);
+/// Whether the caller may signal `target` (kill(2)'s permission rule).
+fn may_signal(sender: &Credentials, target: &Credentials) -> bool {
+    sender.euid == 0
+        || [sender.uid, sender.euid].contains(&target.uid)
+        || [sender.uid, sender.euid].contains(&target.suid)
+}
+
+/// Sends `signo` to process `pid` on behalf of `t`.
+fn send(t: &Task, pid: i32, signo: i32) -> Result<(), Errno> {
+    let Some(target) = t.kernel.process(pid) else {
+        // A zombie accepts signals and ignores them; a missing pid is ESRCH.
+        return signal_process(&t.kernel, pid, 0);
+    };
+    if !may_signal(&t.creds(), &target.creds()) {
+        return Err(Errno::EPERM);
     }
     if signo == 0 {
-        return Ok(0);
+        return Ok(());
     }
-    let handler = t.signals.action(signo).handler;
-    let blocked = t.signals.mask & (1 << (signo - 1)) != 0;
-    if signo == SIGKILL
-        || (!blocked
-            && handler == SIG_DFL
-            && !DEFAULT_IGNORED.contains(&signo)
-            && !DEFAULT_STOP.contains(&signo))
-    {
-        t.exit_group(ExitStatus::Signaled(signo));
-        return Ok(0);
+    let handler = target.signals.action(signo).handler;
+    let stops = handler == SIG_DFL && DefaultAction::of(signo) == DefaultAction::Stop;
+    if signo != SIGKILL && (handler > SIG_IGN || stops) {
+        tracing::warn!(
+            "signal {signo} to {pid} needs a handler or a stop, which are not implemented yet"
+        );
+        return Err(Errno::ENOSYS);
     }
-    if handler == SIG_IGN || (handler == SIG_DFL && DEFAULT_IGNORED.contains(&signo)) {
-        return Ok(0);
-    }
-    tracing::warn!(
-        "signal {signo} needs delivery (handler, mask or stop), which is not implemented yet"
-    );
-    Err(Errno::ENOSYS)
+    signal_process(&t.kernel, pid, signo)
 }
 
-/// Raises SIGPIPE for a write to a pipe without readers (with the limits of
-/// `signal_self`: a handler cannot run yet, so the write just fails with EPIPE).
-pub fn raise_sigpipe(t: &Task) {
-    let handler = t.signals.action(SIGPIPE).handler;
-    let blocked = t.signals.mask & (1 << (SIGPIPE - 1)) != 0;
-    if handler == SIG_DFL && !blocked {
-        t.request_exit(ExitStatus::Signaled(SIGPIPE));
+fn check_signo(signo: i32) -> Result<(), Errno> {
+    if (0..=SIGRTMAX).contains(&signo) {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
     }
 }
-
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
 
 fn kill(t: &mut Task, a: &Args) -> SysResult {
-    let pid = a.i32(0);
-    // Our pid, our process group (0 or -pgid), or every process (-1): all mean us.
-    if pid == t.pid || pid == 0 || pid == -1 || pid == -t.pid {
-        signal_self(t, a.i32(1))
-    } else {
-        Err(Errno::ESRCH)
+    let (pid, signo) = (a.i32(0), a.i32(1));
+    check_signo(signo)?;
+    let targets = match pid {
+        p if p > 0 => return send(t, p, signo).map(|()| 0),
+        i32::MIN => return Err(Errno::ESRCH),
+        0 => t.kernel.tree.group_members(t.kernel.tree.pgid(t.pid)?),
+        -1 => t
+            .kernel
+            .tree
+            .live_pids()
+            .into_iter()
+            .filter(|&p| p != tree::INIT_PID && p != t.pid)
+            .collect(),
+        p => t.kernel.tree.group_members(-p),
+    };
+    // A group send succeeds if any member got the signal.
+    let mut result = Err(Errno::ESRCH);
+    for p in targets {
+        match send(t, p, signo) {
+            Ok(()) => result = Ok(0),
+            Err(e) if result.is_err() => result = Err(e),
+            Err(_) => {}
+        }
     }
+    result
 }
 
 fn tkill(t: &mut Task, a: &Args) -> SysResult {
-    match a.i32(0) {
-        tid if tid <= 0 => Err(Errno::EINVAL),
-        tid if tid == t.tid => signal_self(t, a.i32(1)),
-        _ => Err(Errno::ESRCH),
+    let (tid, signo) = (a.i32(0), a.i32(1));
+    check_signo(signo)?;
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
     }
+    // Every process has one thread, whose tid is its pid.
+    send(t, tid, signo).map(|()| 0)
 }
 
 fn tgkill(t: &mut Task, a: &Args) -> SysResult {
-    match (a.i32(0), a.i32(1)) {
-        (tgid, tid) if tgid <= 0 || tid <= 0 => Err(Errno::EINVAL),
-        (tgid, tid) if tgid == t.pid && tid == t.tid => signal_self(t, a.i32(2)),
-        _ => Err(Errno::ESRCH),
+    let (tgid, tid, signo) = (a.i32(0), a.i32(1), a.i32(2));
+    check_signo(signo)?;
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
     }
+    if tgid != tid {
+        return Err(Errno::ESRCH);
+    }
+    send(t, tid, signo).map(|()| 0)
 }
 
 fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
@@ -115,10 +130,10 @@ fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
     if new.is_some() && (signo == SIGKILL || signo == SIGSTOP) {
         return Err(Errno::EINVAL);
     }
-    let old = *t.signals.action(signo);
+    let old = t.process.signals.action(signo);
     if let Some(mut new) = new {
         new.mask &= !UNBLOCKABLE;
-        t.signals.set_action(signo, new);
+        t.process.signals.set_action(signo, new);
     }
     if oact != 0 {
         t.mm.write_obj(oact, &old)?;

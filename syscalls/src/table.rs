@@ -60,6 +60,10 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());
     v.extend(crate::process::entries());
+    v.extend(crate::clone::entries());
+    v.extend(crate::exec::entries());
+    v.extend(crate::wait::entries());
+    v.extend(crate::session::entries());
     v.extend(crate::identity::entries());
     v.extend(crate::time::entries());
     v.extend(crate::random::entries());

@@ -50,6 +50,9 @@ static inline const char *errname(int e) {
     case ENODATA: return "ENODATA";
     case E2BIG: return "E2BIG";
     case ENXIO: return "ENXIO";
+    case ECHILD: return "ECHILD";
+    case ENOEXEC: return "ENOEXEC";
+    case EPIPE: return "EPIPE";
     default: return "E(unknown)";
     }
 }

@@ -149,6 +149,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         futexes: Default::default(),
         locks: Default::default(),
         processes: Default::default(),
+        tree: Default::default(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),

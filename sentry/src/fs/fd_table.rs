@@ -89,6 +89,28 @@ impl FdTable {
             .collect()
     }
 
+    /// A forked child's table: the same open files at the same numbers.
+    pub fn fork_copy(&self) -> FdTable {
+        FdTable {
+            fds: Mutex::new(self.fds.lock().clone()),
+        }
+    }
+
+    /// execve: closes the descriptors marked close-on-exec.
+    pub fn close_on_exec(&self) {
+        let closed: Vec<FdEntry> = {
+            let mut fds = self.fds.lock();
+            let doomed: Vec<i32> = fds
+                .iter()
+                .filter(|(_, e)| e.cloexec)
+                .map(|(&fd, _)| fd)
+                .collect();
+            doomed.iter().filter_map(|fd| fds.remove(fd)).collect()
+        };
+        // Released outside the lock (closing may wake others).
+        drop(closed);
+    }
+
     /// Every open descriptor and its file, in order (for /proc/PID/fd).
     pub fn entries(&self) -> Vec<(i32, Arc<OpenFile>)> {
         self.fds

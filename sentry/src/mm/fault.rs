@@ -8,15 +8,20 @@ use super::MemoryManager;
 /// Pages populated and mapped around a faulting address at once: fewer traps, and
 /// untouched memory-file pages cost the host nothing.
 const FAULT_WINDOW: u64 = 32 * PAGE_SIZE;
+/// Pages copied at once on a write to copy-on-write memory: a child that execs soon
+/// after fork touches few of them.
+const COW_WINDOW: u64 = 4 * PAGE_SIZE;
 
 impl MemoryManager {
     /// Handles a fault at `addr`; `host_code` is the platform's `si_code`. On success
     /// the access can be retried; otherwise the `si_code` of the SIGSEGV to deliver.
     pub fn handle_fault(&self, addr: u64, host_code: i32) -> Result<(), i32> {
-        // Pages are mapped with exactly their area's protection: if the host says the
-        // protection forbade the access, so does the area.
+        // Pages are mapped with exactly their area's protection, but for
+        // copy-on-write pages, mapped without write: if the host says the
+        // protection forbade the access, so does the area, unless the page is
+        // copy-on-write in a writable area.
         if host_code == SEGV_ACCERR {
-            return Err(SEGV_ACCERR);
+            return self.copy_on_write_fault(addr);
         }
         if addr >= self.layout.max_addr {
             return Err(SEGV_MAPERR);
@@ -33,5 +38,24 @@ impl MemoryManager {
             .map_err(|_| SEGV_MAPERR)?;
         self.platform_map(&inner, start, end, vma.prot)
             .map_err(|_| SEGV_MAPERR)
+    }
+
+    /// A write (or, as far as the host tells, any access) to a copy-on-write page.
+    /// The page gets a copy of its own; an access that still faults after that is a
+    /// real protection violation, which the next fault reports.
+    fn copy_on_write_fault(&self, addr: u64) -> Result<(), i32> {
+        let mut inner = self.inner.lock();
+        let vma = inner.vmas.find(addr).cloned().ok_or(SEGV_ACCERR)?;
+        let cow = inner.pmas.find(addr).is_some_and(|p| p.cow);
+        if !cow || !vma.prot.write {
+            return Err(SEGV_ACCERR);
+        }
+        let base = page_down(addr) & !(COW_WINDOW - 1);
+        let start = base.max(vma.start);
+        let end = (base + COW_WINDOW).min(vma.end);
+        self.break_cow(&mut inner, start, end)
+            .map_err(|_| SEGV_ACCERR)?;
+        self.platform_map(&inner, start, end, vma.prot)
+            .map_err(|_| SEGV_ACCERR)
     }
 }

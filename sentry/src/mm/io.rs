@@ -16,6 +16,11 @@ enum Need {
     Force,
 }
 
+/// `[start, end)` widened to whole pages (inside the area, which is page aligned).
+fn whole_pages(start: u64, end: u64) -> (u64, u64) {
+    (abi::page_down(start), abi::page_up(end).unwrap_or(end))
+}
+
 impl MemoryManager {
     /// Calls `f(offset_in_range, piece)` for each populated piece of `[addr, addr+len)`,
     /// populating as needed.
@@ -48,6 +53,11 @@ impl MemoryManager {
             let piece_end = end.min(vma.end);
             self.populate(&mut inner, &vma, at, piece_end)
                 .map_err(|_| Errno::EFAULT)?;
+            if need != Need::Read && self.break_cow(&mut inner, at, piece_end)? {
+                // The application must see the copies the sentry writes into.
+                let (s, e) = whole_pages(at, piece_end);
+                self.platform_map(&inner, s, e, vma.prot)?;
+            }
             for p in inner.pmas.pieces(at, piece_end) {
                 f((p.start - addr) as usize, p);
             }
@@ -135,6 +145,16 @@ impl MemoryManager {
             let piece_end = end.min(vma.end);
             if self.populate(&mut inner, &vma, at, piece_end).is_err() {
                 return fault(done);
+            }
+            match self.break_cow(&mut inner, at, piece_end) {
+                Ok(false) => {}
+                Ok(true) => {
+                    let (s, e) = whole_pages(at, piece_end);
+                    if self.platform_map(&inner, s, e, vma.prot).is_err() {
+                        return fault(done);
+                    }
+                }
+                Err(_) => return fault(done),
             }
             for p in inner.pmas.pieces(at, piece_end) {
                 let want = (p.end - p.start) as usize;

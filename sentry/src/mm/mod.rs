@@ -13,6 +13,7 @@
 mod advice;
 mod brk;
 mod fault;
+mod fork;
 mod io;
 mod mmap;
 mod mremap;
@@ -25,6 +26,7 @@ use abi::{Errno, PAGE_SIZE, page_down};
 use parking_lot::Mutex;
 use platform::{AddressSpace, Prot};
 
+pub use fork::MmSnapshot;
 pub use mmap::{MmapArgs, MmapFile};
 pub use vma::{Backing, Mappable, Vma};
 
@@ -214,18 +216,28 @@ impl MemoryManager {
                 start: hs,
                 end: he,
                 offset,
+                cow: false,
             });
         }
         Ok(())
     }
 
-    /// Maps the populated pieces of `[start, end)` into the platform with `prot`.
+    /// Maps the populated pieces of `[start, end)` into the platform with `prot`
+    /// (without write permission where pages are copy-on-write).
     fn platform_map(&self, inner: &Inner, start: u64, end: u64, prot: Prot) -> Result<(), Errno> {
         if prot.is_none() {
             self.platform_unmap(start, end);
             return Ok(());
         }
         for p in inner.pmas.pieces(start, end) {
+            let prot = if p.cow {
+                Prot {
+                    write: false,
+                    ..prot
+                }
+            } else {
+                prot
+            };
             self.space
                 .map(p.start, p.end - p.start, p.offset, prot)
                 .map_err(|e| {

@@ -8,6 +8,9 @@ pub struct Pma {
     pub start: u64,
     pub end: u64,
     pub offset: u64,
+    /// Private pages that may still be shared with another address space (after
+    /// fork): mapped without write permission, copied on the first write.
+    pub cow: bool,
 }
 
 #[derive(Default, Clone)]
@@ -46,6 +49,7 @@ impl PmaSet {
                     start: s,
                     end: p.end.min(end),
                     offset: p.offset + (s - p.start),
+                    cow: p.cow,
                 }
             })
             .collect()
@@ -75,16 +79,15 @@ impl PmaSet {
             self.map.remove(&whole.start);
             if whole.start < p.start {
                 self.insert(Pma {
-                    start: whole.start,
                     end: p.start,
-                    offset: whole.offset,
+                    ..whole
                 });
             }
             if p.end < whole.end {
                 self.insert(Pma {
                     start: p.end,
-                    end: whole.end,
                     offset: whole.offset + (p.end - whole.start),
+                    ..whole
                 });
             }
         }
@@ -97,8 +100,15 @@ impl PmaSet {
             self.insert(Pma {
                 start: p.start - start + new_start,
                 end: p.end - start + new_start,
-                offset: p.offset,
+                ..p
             });
+        }
+    }
+
+    /// Sets the copy-on-write mark of every piece of `[start, end)`.
+    pub fn set_cow(&mut self, start: u64, end: u64, cow: bool) {
+        for p in self.remove_range(start, end) {
+            self.insert(Pma { cow, ..p });
         }
     }
 }
@@ -114,11 +124,13 @@ mod tests {
             start: 0x1000,
             end: 0x4000,
             offset: 0x10000,
+            cow: false,
         });
         s.insert(Pma {
             start: 0x6000,
             end: 0x7000,
             offset: 0x20000,
+            cow: false,
         });
         assert_eq!(
             s.holes(0x0, 0x8000),
@@ -130,7 +142,8 @@ mod tests {
             vec![Pma {
                 start: 0x2000,
                 end: 0x3000,
-                offset: 0x11000
+                offset: 0x11000,
+                cow: false,
             }]
         );
         assert_eq!(
@@ -138,7 +151,8 @@ mod tests {
             Some(Pma {
                 start: 0x3000,
                 end: 0x4000,
-                offset: 0x12000
+                offset: 0x12000,
+                cow: false,
             })
         );
         assert_eq!(
@@ -146,9 +160,21 @@ mod tests {
             Some(Pma {
                 start: 0x1000,
                 end: 0x2000,
-                offset: 0x10000
+                offset: 0x10000,
+                cow: false,
             })
         );
+        s.set_cow(0x1800, 0x3800, true);
+        assert_eq!(s.find(0x1000).map(|p| p.cow), Some(false));
+        assert_eq!(
+            s.find(0x1800).map(|p| (p.cow, p.offset)),
+            Some((true, 0x10800))
+        );
+        assert_eq!(
+            s.find(0x3000).map(|p| (p.cow, p.offset)),
+            Some((true, 0x12000))
+        );
+        assert_eq!(s.find(0x3800).map(|p| p.cow), Some(false));
         s.relocate(0x6000, 0x7000, 0x9000);
         assert_eq!(s.find(0x9000).map(|p| p.offset), Some(0x20000));
         assert!(s.find(0x6000).is_none());

@@ -1,21 +1,30 @@
 //! Tasks: one application thread each, run by one sentry thread.
 
+mod completion;
 mod creds;
+mod exec;
 mod exec_opener;
+mod exit;
+mod fork;
+mod kill;
 mod limits;
 mod process;
 mod run;
 mod signals;
+pub mod tree;
 
 use std::sync::Arc;
 
 use abi::Errno;
 use platform::{Context, CpuState};
 
+pub use completion::Completion;
 pub use creds::Credentials;
+pub use fork::CloneRequest;
+pub use kill::signal_process;
 pub use limits::{Limits, RLIM_INFINITY, RLIM_NLIMITS};
 pub use process::{ArgRanges, FsContext, ProcessInfo};
-pub use signals::{SignalState, UNBLOCKABLE};
+pub use signals::{DefaultAction, ProcessSignals, SIG_DFL, SIG_IGN, SignalState, UNBLOCKABLE};
 
 use crate::fs::FdTable;
 use crate::kernel::Kernel;
@@ -73,35 +82,82 @@ pub struct Task {
     pub fds: Arc<FdTable>,
     pub pid: i32,
     pub tid: i32,
-    pub ppid: i32,
     /// What the process's tasks share and /proc shows.
     pub process: Arc<ProcessInfo>,
     pub signals: SignalState,
     pub clear_child_tid: u64,
     /// `(head, len)` from `set_robust_list`.
     pub robust_list: (u64, u64),
+    /// Set for the child of a vfork until it execs or exits: its parent waits.
+    vfork_done: Option<Arc<Completion>>,
     exit: std::cell::Cell<Option<ExitStatus>>,
+}
+
+/// A program loaded into a new address space.
+struct Loaded {
+    mm: Arc<MemoryManager>,
+    image: loader::LoadedImage,
+}
+
+/// Why loading a program failed.
+enum LoadError {
+    Exec(Errno),
+    Platform(platform::Error),
+}
+
+/// Makes an address space (the calling thread's platform context will run it)
+/// and loads `path` into it.
+fn load_program(
+    kernel: &Kernel,
+    opener: &TaskOpener<'_>,
+    req: ExecRequest,
+    creds: &Credentials,
+    stack_limit: u64,
+) -> Result<Loaded, LoadError> {
+    let space = kernel
+        .platform
+        .new_address_space()
+        .map_err(LoadError::Platform)?;
+    let layout = Layout::randomized(kernel.platform.max_user_address(), stack_limit);
+    let mm = Arc::new(MemoryManager::new(
+        space,
+        kernel.memfile.clone(),
+        layout,
+        stack_limit,
+    ));
+    let ids = AuxIds {
+        uid: creds.uid,
+        euid: creds.euid,
+        gid: creds.gid,
+        egid: creds.egid,
+    };
+    let image = loader::load(&mm, opener, req, ids, &kernel.host_auxv).map_err(LoadError::Exec)?;
+    Ok(Loaded { mm, image })
+}
+
+/// Registers for a program that is about to start.
+fn initial_cpu(image: &loader::LoadedImage) -> CpuState {
+    let mut cpu = CpuState::new(platform::cpu_state::xsave_size());
+    cpu.regs.rip = image.entry;
+    cpu.regs.rsp = image.stack_pointer;
+    cpu.fp.reset_to_init();
+    cpu
+}
+
+/// The command name of an executable (`comm`): its base name, 15 bytes at most.
+fn comm_of(exe_path: &str) -> [u8; 16] {
+    let mut comm = [0u8; 16];
+    let base = exe_path.rsplit('/').next().unwrap_or("").as_bytes();
+    let n = base.len().min(15);
+    comm[..n].copy_from_slice(&base[..n]);
+    comm
 }
 
 impl Task {
     /// Creates the sandbox's init process on the calling thread, which will run it.
     pub fn new_init(kernel: Arc<Kernel>, spec: ProcessSpec) -> Result<Task, StartError> {
         let ctx = kernel.platform.new_context()?;
-        let space = kernel.platform.new_address_space()?;
         let stack_limit = spec.limits.cur(abi::linux::RLIMIT_STACK);
-        let layout = Layout::randomized(kernel.platform.max_user_address(), stack_limit);
-        let mm = Arc::new(MemoryManager::new(
-            space,
-            kernel.memfile.clone(),
-            layout,
-            stack_limit,
-        ));
-        let ids = AuxIds {
-            uid: spec.creds.uid,
-            euid: spec.creds.euid,
-            gid: spec.creds.gid,
-            egid: spec.creds.egid,
-        };
         let creds = Arc::new(spec.creds);
         let root = VfsPath::root_of(&kernel.mounts);
         let resolver = Resolver {
@@ -138,13 +194,12 @@ impl Task {
             argv: spec.argv,
             envp: spec.envp,
         };
-        let image = loader::load(&mm, &opener, req, ids, &kernel.host_auxv)
-            .map_err(|errno| StartError::Exec { path, errno })?;
-
-        let mut cpu = CpuState::new(platform::cpu_state::xsave_size());
-        cpu.regs.rip = image.entry;
-        cpu.regs.rsp = image.stack_pointer;
-        cpu.fp.reset_to_init();
+        let Loaded { mm, image } = load_program(&kernel, &opener, req, &creds, stack_limit)
+            .map_err(|e| match e {
+                LoadError::Exec(errno) => StartError::Exec { path, errno },
+                LoadError::Platform(e) => StartError::Platform(e),
+            })?;
+        let cpu = initial_cpu(&image);
 
         let fds = Arc::new(FdTable::default());
         for (fd, host) in spec.stdio.into_iter().enumerate() {
@@ -153,37 +208,37 @@ impl Task {
                 crate::fs::OpenFile::new(Arc::new(crate::fs::host_fd::HostFd::new(host)), flags);
             fds.install_at(fd as i32, file, false);
         }
-        let mut comm = [0u8; 16];
-        let base = image.exe_path.rsplit('/').next().unwrap_or("").as_bytes();
-        let n = base.len().min(15);
-        comm[..n].copy_from_slice(&base[..n]);
         let process = Arc::new(ProcessInfo {
-            pid: 1,
-            ppid: 0,
+            pid: tree::INIT_PID,
             started: std::time::Instant::now(),
             fds: fds.clone(),
             fs: Arc::new(FsContext::new(root, cwd, 0o022)),
             mm: parking_lot::Mutex::new(mm.clone()),
-            comm: parking_lot::Mutex::new(comm),
+            comm: parking_lot::Mutex::new(comm_of(&image.exe_path)),
             exe: parking_lot::Mutex::new(image.exe_path),
             creds: parking_lot::Mutex::new(creds),
             limits: parking_lot::Mutex::new(spec.limits),
             args: parking_lot::Mutex::new(image.args),
+            signals: ProcessSignals::default(),
+            interrupter: ctx.clone(),
         });
-        kernel.processes.lock().insert(1, Arc::downgrade(&process));
+        kernel
+            .processes
+            .lock()
+            .insert(tree::INIT_PID, Arc::downgrade(&process));
         Ok(Task {
             kernel,
             ctx,
             cpu,
             mm,
             fds,
-            pid: 1,
-            tid: 1,
-            ppid: 0,
+            pid: tree::INIT_PID,
+            tid: tree::INIT_PID,
             process,
             signals: SignalState::default(),
             clear_child_tid: 0,
             robust_list: (0, 0),
+            vfork_done: None,
             exit: std::cell::Cell::new(None),
         })
     }
@@ -214,6 +269,11 @@ impl Task {
     /// The soft limit of `resource`.
     pub fn limit(&self, resource: u32) -> u64 {
         self.process.limits.lock().cur(resource)
+    }
+
+    /// The parent process's pid (0 for init).
+    pub fn ppid(&self) -> i32 {
+        self.kernel.tree.parent(self.pid)
     }
 
     /// Ends the task group with `status` once the current syscall returns.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::{Credentials, Limits};
+use super::{Credentials, Limits, ProcessSignals};
 use crate::fs::FdTable;
 use crate::mm::MemoryManager;
 use crate::vfs::VfsPath;
@@ -25,6 +25,10 @@ impl FsContext {
             cwd: Mutex::new(cwd),
             umask: AtomicU32::new(umask),
         }
+    }
+    /// A forked child's copy (without CLONE_FS).
+    pub fn fork_copy(&self) -> FsContext {
+        FsContext::new(self.root(), self.cwd(), self.umask())
     }
     pub fn root(&self) -> VfsPath {
         self.root.lock().clone()
@@ -58,7 +62,6 @@ pub struct ArgRanges {
 
 pub struct ProcessInfo {
     pub pid: i32,
-    pub ppid: i32,
     pub started: Instant,
     pub fds: Arc<FdTable>,
     pub fs: Arc<FsContext>,
@@ -69,6 +72,10 @@ pub struct ProcessInfo {
     pub creds: Mutex<Arc<Credentials>>,
     pub limits: Mutex<Limits>,
     pub args: Mutex<ArgRanges>,
+    /// Dispositions and pending signals.
+    pub signals: ProcessSignals,
+    /// Makes the process's task come back from application code (a signal for it).
+    pub interrupter: Arc<dyn platform::Context>,
 }
 
 impl ProcessInfo {

@@ -123,7 +123,8 @@ fn vm_kb(p: &ProcessInfo) -> (u64, u64) {
     (size / 1024, mm.populated_bytes() / 1024)
 }
 
-fn status(p: &ProcessInfo, cpus: usize) -> Result<Vec<u8>, Errno> {
+fn status(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
+    let cpus = kernel.cpus;
     let c = p.creds();
     let (vm, rss) = vm_kb(p);
     let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
@@ -140,7 +141,7 @@ fn status(p: &ProcessInfo, cpus: usize) -> Result<Vec<u8>, Errno> {
          NoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
         p.comm_string(),
         p.fs.umask(),
-        p.ppid,
+        kernel.tree.parent(p.pid),
         c.uid,
         c.euid,
         c.suid,
@@ -172,11 +173,13 @@ fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
         / 1000;
     // Fields 1-52 of proc(5); those the sandbox does not track are 0.
     let text = format!(
-        "{pid} ({comm}) R {ppid} {pid} {pid} 0 -1 4194560 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} {vsize} {rss} {rlim} \
+        "{pid} ({comm}) R {ppid} {pgid} {sid} 0 -1 4194560 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} {vsize} {rss} {rlim} \
          0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
         pid = p.pid,
         comm = p.comm_string(),
-        ppid = p.ppid,
+        ppid = kernel.tree.parent(p.pid),
+        pgid = kernel.tree.pgid(p.pid).unwrap_or(0),
+        sid = kernel.tree.sid(p.pid).unwrap_or(0),
         utime = cpu_ticks(p),
         vsize = vm * 1024,
         rss = rss / 4,
@@ -295,7 +298,7 @@ pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
         ("maps", pfile(&w, maps)),
         ("status", {
             let (w, k) = (w.clone(), kernel.clone());
-            ProcNode::file(move || status(&*alive(&w)?, k.upgrade().map_or(1, |k| k.cpus)))
+            ProcNode::file(move || status(&*alive(&w)?, &*k.upgrade().ok_or(Errno::ESRCH)?))
         }),
         (
             "stat",

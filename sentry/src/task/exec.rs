@@ -1,0 +1,58 @@
+//! execve: a new program replaces the process's old one.
+
+use abi::Errno;
+
+use super::exec_opener::TaskOpener;
+use super::{LoadError, Loaded, Task, comm_of, initial_cpu, load_program};
+use crate::loader::ExecRequest;
+use crate::vfs::VfsPath;
+
+impl Task {
+    /// Loads `path` (relative to `dir` unless absolute) with `argv` and `envp`. On
+    /// failure the old program is untouched; on success the task runs the new one
+    /// from its first instruction once the syscall returns.
+    pub fn execve(
+        &mut self,
+        dir: &VfsPath,
+        path: &str,
+        argv: Vec<Vec<u8>>,
+        envp: Vec<Vec<u8>>,
+    ) -> Result<(), Errno> {
+        let creds = self.creds();
+        let opener = TaskOpener {
+            resolver: self.resolver(),
+            cwd: dir,
+        };
+        let req = ExecRequest {
+            path: path.to_string(),
+            argv,
+            envp,
+        };
+        let stack_limit = self.limit(abi::linux::RLIMIT_STACK);
+        let Loaded { mm, image } = load_program(&self.kernel, &opener, req, &creds, stack_limit)
+            .map_err(|e| match e {
+                LoadError::Exec(errno) => errno,
+                LoadError::Platform(e) => {
+                    tracing::error!("execve: no address space: {e}");
+                    Errno::ENOMEM
+                }
+            })?;
+
+        // Past the point of no return: the old image is dropped with its memory.
+        self.mm = mm.clone();
+        *self.process.mm.lock() = mm;
+        self.cpu = initial_cpu(&image);
+        self.fds.close_on_exec();
+        self.process.signals.reset_handlers();
+        *self.process.comm.lock() = comm_of(&image.exe_path);
+        *self.process.exe.lock() = image.exe_path;
+        *self.process.args.lock() = image.args;
+        self.clear_child_tid = 0;
+        self.robust_list = (0, 0);
+        self.kernel.tree.mark_execed(self.pid);
+        if let Some(done) = self.vfork_done.take() {
+            done.complete();
+        }
+        Ok(())
+    }
+}

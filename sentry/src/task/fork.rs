@@ -1,0 +1,239 @@
+//! fork, vfork and clone of processes: a child task on a sentry thread of its
+//! own, with a copy-on-write copy of the parent's memory.
+//!
+//! Threads (CLONE_VM without CLONE_VFORK, CLONE_THREAD) are not made yet: each
+//! would need a stub thread of its own in the parent's address space.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use abi::Errno;
+use abi::linux as l;
+
+use super::{Completion, FsContext, ProcessInfo, SignalState, Task, tree};
+use crate::fs::FdTable;
+use crate::mm::{MemoryManager, MmSnapshot};
+
+/// What clone, clone3, fork and vfork ask for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneRequest {
+    pub flags: u64,
+    /// Signal sent to the parent when the child exits (SIGCHLD for fork).
+    pub exit_signal: i32,
+    /// New stack pointer for the child (0: the parent's).
+    pub stack: u64,
+    pub tls: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+}
+
+const fn bits(flags: &[u32]) -> u64 {
+    let mut b = 0;
+    let mut i = 0;
+    while i < flags.len() {
+        b |= flags[i] as u64;
+        i += 1;
+    }
+    b
+}
+
+/// Flags a process clone may carry.
+const PROCESS_FLAGS: u64 = bits(&[
+    l::CLONE_VM,
+    l::CLONE_FS,
+    l::CLONE_FILES,
+    l::CLONE_VFORK,
+    l::CLONE_PARENT,
+    l::CLONE_SETTLS,
+    l::CLONE_PARENT_SETTID,
+    l::CLONE_CHILD_SETTID,
+    l::CLONE_CHILD_CLEARTID,
+    l::CLONE_SYSVSEM,
+    l::CLONE_DETACHED,
+    l::CLONE_UNTRACED,
+    l::CLONE_IO,
+]);
+
+impl Task {
+    /// Makes a child process; returns its pid. CLONE_VM|CLONE_VFORK (vfork,
+    /// posix_spawn) gives the child a copy of the memory rather than the same
+    /// memory, and the parent waits until the child execs or exits as vfork does.
+    pub fn clone_process(&mut self, req: CloneRequest) -> Result<i32, Errno> {
+        let has = |f: u32| req.flags & f as u64 != 0;
+        if has(l::CLONE_THREAD) && !has(l::CLONE_SIGHAND)
+            || has(l::CLONE_SIGHAND) && !has(l::CLONE_VM)
+        {
+            return Err(Errno::EINVAL);
+        }
+        if has(l::CLONE_THREAD) || has(l::CLONE_SIGHAND) || has(l::CLONE_VM) && !has(l::CLONE_VFORK)
+        {
+            tracing::warn!("clone({:#x}): threads are not implemented yet", req.flags);
+            return Err(Errno::ENOSYS);
+        }
+        if req.flags & !PROCESS_FLAGS != 0 {
+            tracing::warn!("clone({:#x}): unsupported flags", req.flags);
+            return Err(Errno::EINVAL);
+        }
+        if has(l::CLONE_PARENT) && self.pid == tree::INIT_PID {
+            return Err(Errno::EINVAL);
+        }
+
+        let pid = self.kernel.tree.add_child(self.pid, has(l::CLONE_PARENT))?;
+        let snapshot = match self.mm.fork() {
+            Ok(s) => s,
+            Err(e) => {
+                self.kernel.tree.remove(pid);
+                return Err(e);
+            }
+        };
+        // The child starts with the parent's registers, FP state included.
+        if self
+            .ctx
+            .load_fp(self.mm.address_space(), &mut self.cpu)
+            .is_err()
+        {
+            self.kernel.tree.remove(pid);
+            return Err(Errno::EAGAIN);
+        }
+        let mut cpu = self.cpu.clone();
+        cpu.fp.bytes_mut();
+        cpu.regs.rax = 0;
+        if req.stack != 0 {
+            cpu.regs.rsp = req.stack;
+        }
+        if has(l::CLONE_SETTLS) {
+            cpu.regs.fs_base = req.tls;
+        }
+        let vfork_done = has(l::CLONE_VFORK).then(|| Arc::new(Completion::default()));
+        let parent = &self.process;
+        let seed = ChildSeed {
+            kernel: self.kernel.clone(),
+            pid,
+            snapshot,
+            cpu,
+            fds: if has(l::CLONE_FILES) {
+                self.fds.clone()
+            } else {
+                Arc::new(self.fds.fork_copy())
+            },
+            fs: if has(l::CLONE_FS) {
+                parent.fs.clone()
+            } else {
+                Arc::new(parent.fs.fork_copy())
+            },
+            process: parent.clone(),
+            signals: self.signals.clone(),
+            child_tid: req.child_tid,
+            set_child_tid: has(l::CLONE_CHILD_SETTID),
+            clear_child_tid: if has(l::CLONE_CHILD_CLEARTID) {
+                req.child_tid
+            } else {
+                0
+            },
+            vfork_done: vfork_done.clone(),
+        };
+        if let Err(e) = seed.start() {
+            tracing::error!("starting process {pid}: {e}");
+            self.kernel.tree.remove(pid);
+            return Err(Errno::EAGAIN);
+        }
+        if has(l::CLONE_PARENT_SETTID) {
+            // Linux writes it before the child runs; a bad pointer is ignored.
+            let _ = self.mm.write_obj(req.parent_tid, &pid);
+        }
+        if let Some(done) = vfork_done {
+            done.wait();
+        }
+        Ok(pid)
+    }
+}
+
+/// Everything a child task is made from, moved to its thread.
+struct ChildSeed {
+    kernel: Arc<crate::kernel::Kernel>,
+    pid: i32,
+    snapshot: MmSnapshot,
+    cpu: platform::CpuState,
+    fds: Arc<FdTable>,
+    fs: Arc<FsContext>,
+    /// The parent's process, to copy from.
+    process: Arc<ProcessInfo>,
+    signals: SignalState,
+    child_tid: u64,
+    set_child_tid: bool,
+    clear_child_tid: u64,
+    vfork_done: Option<Arc<Completion>>,
+}
+
+impl ChildSeed {
+    /// Starts the child's thread and waits until its task exists.
+    fn start(self) -> Result<(), String> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("task-{}", self.pid))
+            .spawn(move || match self.into_task() {
+                Ok(mut task) => {
+                    let _ = ready_tx.send(Ok(()));
+                    let status = task.run_to_exit();
+                    task.finish(status);
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        ready_rx
+            .recv()
+            .map_err(|_| "the task thread ended early".to_string())?
+    }
+
+    /// Runs on the child's thread: its platform context and address space are made
+    /// here, because the thread that makes them is the one that runs them.
+    fn into_task(self) -> Result<Task, String> {
+        let kernel = self.kernel;
+        let ctx = kernel.platform.new_context().map_err(|e| e.to_string())?;
+        let space = kernel
+            .platform
+            .new_address_space()
+            .map_err(|e| e.to_string())?;
+        let mm = Arc::new(MemoryManager::from_fork(space, self.snapshot));
+        if self.set_child_tid {
+            // As on Linux, a bad pointer is ignored.
+            let _ = mm.write_obj(self.child_tid, &self.pid);
+        }
+        let parent = &self.process;
+        let process = Arc::new(ProcessInfo {
+            pid: self.pid,
+            started: std::time::Instant::now(),
+            fds: self.fds.clone(),
+            fs: self.fs,
+            mm: parking_lot::Mutex::new(mm.clone()),
+            comm: parking_lot::Mutex::new(*parent.comm.lock()),
+            exe: parking_lot::Mutex::new(parent.exe.lock().clone()),
+            creds: parking_lot::Mutex::new(parent.creds()),
+            limits: parking_lot::Mutex::new(parent.limits.lock().clone()),
+            args: parking_lot::Mutex::new(*parent.args.lock()),
+            signals: parent.signals.fork(),
+            interrupter: ctx.clone(),
+        });
+        kernel
+            .processes
+            .lock()
+            .insert(self.pid, Arc::downgrade(&process));
+        Ok(Task {
+            kernel,
+            ctx,
+            cpu: self.cpu,
+            mm,
+            fds: self.fds,
+            pid: self.pid,
+            tid: self.pid,
+            process,
+            signals: self.signals,
+            clear_child_tid: self.clear_child_tid,
+            robust_list: (0, 0),
+            vfork_done: self.vfork_done,
+            exit: std::cell::Cell::new(None),
+        })
+    }
+}

@@ -1,0 +1,394 @@
+//! The process tree: pids, parents and children, process groups and sessions,
+//! and the zombies that parents wait for.
+//!
+//! One mutex guards the whole tree; `changed` is signalled whenever a process
+//! exits or a signal arrives, so that `wait` can look again.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use abi::Errno;
+use parking_lot::{Condvar, Mutex};
+
+use super::ExitStatus;
+
+/// Linux's default `kernel.pid_max` on 64-bit machines.
+pub const PID_MAX: i32 = 4_194_304;
+/// The sandbox's init: orphans are reparented to it.
+pub const INIT_PID: i32 = 1;
+
+/// How a process ended, kept until its parent waits for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exited {
+    pub status: ExitStatus,
+    /// Its real user ID (waitid's `si_uid`).
+    pub uid: u32,
+    /// CPU time the process used (its rusage).
+    pub cpu: Duration,
+}
+
+struct Node {
+    parent: i32,
+    pgid: i32,
+    sid: i32,
+    /// Has called execve since it was forked (its parent may no longer move it
+    /// to another process group).
+    execed: bool,
+    exited: Option<Exited>,
+}
+
+/// Which children `wait` looks at (wait4's `pid` argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    Pid(i32),
+    Group(i32),
+    Any,
+}
+
+/// How `wait` looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Report exited children (WEXITED; wait4 always does).
+    pub exited: bool,
+    /// Return at once when none is ready (WNOHANG).
+    pub nohang: bool,
+    /// Leave the child waitable (WNOWAIT).
+    pub keep: bool,
+}
+
+impl WaitOptions {
+    pub const BLOCK: WaitOptions = WaitOptions {
+        exited: true,
+        nohang: false,
+        keep: false,
+    };
+}
+
+/// A child `wait` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Waited {
+    pub pid: i32,
+    pub exited: Exited,
+}
+
+pub struct ProcessTree {
+    inner: Mutex<Tree>,
+    changed: Condvar,
+}
+
+struct Tree {
+    last_pid: i32,
+    nodes: BTreeMap<i32, Node>,
+}
+
+impl Default for ProcessTree {
+    fn default() -> Self {
+        let init = Node {
+            parent: 0,
+            pgid: INIT_PID,
+            sid: INIT_PID,
+            execed: true,
+            exited: None,
+        };
+        ProcessTree {
+            inner: Mutex::new(Tree {
+                last_pid: INIT_PID,
+                nodes: BTreeMap::from([(INIT_PID, init)]),
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+impl ProcessTree {
+    /// Gives a new child of `parent` a pid (in its parent's group and session).
+    /// With `sibling` (CLONE_PARENT) the child gets `parent`'s parent instead.
+    pub fn add_child(&self, parent: i32, sibling: bool) -> Result<i32, Errno> {
+        let mut tree = self.inner.lock();
+        let p = tree.nodes.get(&parent).ok_or(Errno::ESRCH)?;
+        let (pgid, sid) = (p.pgid, p.sid);
+        let real_parent = if sibling { p.parent } else { parent };
+        let mut pid = tree.last_pid;
+        for _ in 0..PID_MAX {
+            pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
+            if !tree.nodes.contains_key(&pid) && !tree.nodes.values().any(|n| n.pgid == pid) {
+                tree.last_pid = pid;
+                tree.nodes.insert(
+                    pid,
+                    Node {
+                        parent: real_parent,
+                        pgid,
+                        sid,
+                        execed: false,
+                        exited: None,
+                    },
+                );
+                return Ok(pid);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// Forgets a process that never ran (a fork that failed half-way).
+    pub fn remove(&self, pid: i32) {
+        self.inner.lock().nodes.remove(&pid);
+    }
+
+    pub fn exists(&self, pid: i32) -> bool {
+        self.inner.lock().nodes.contains_key(&pid)
+    }
+
+    /// The parent of `pid` (0 for init or an unknown pid).
+    pub fn parent(&self, pid: i32) -> i32 {
+        self.inner.lock().nodes.get(&pid).map_or(0, |n| n.parent)
+    }
+
+    pub fn pgid(&self, pid: i32) -> Result<i32, Errno> {
+        self.inner
+            .lock()
+            .nodes
+            .get(&pid)
+            .map(|n| n.pgid)
+            .ok_or(Errno::ESRCH)
+    }
+
+    pub fn sid(&self, pid: i32) -> Result<i32, Errno> {
+        self.inner
+            .lock()
+            .nodes
+            .get(&pid)
+            .map(|n| n.sid)
+            .ok_or(Errno::ESRCH)
+    }
+
+    /// Live (not yet exited) members of process group `pgid`.
+    pub fn group_members(&self, pgid: i32) -> Vec<i32> {
+        let tree = self.inner.lock();
+        tree.nodes
+            .iter()
+            .filter(|(_, n)| n.pgid == pgid && n.exited.is_none())
+            .map(|(&pid, _)| pid)
+            .collect()
+    }
+
+    /// Every live process.
+    pub fn live_pids(&self) -> Vec<i32> {
+        let tree = self.inner.lock();
+        tree.nodes
+            .iter()
+            .filter(|(_, n)| n.exited.is_none())
+            .map(|(&pid, _)| pid)
+            .collect()
+    }
+
+    /// Records that `pid` ran execve.
+    pub fn mark_execed(&self, pid: i32) {
+        if let Some(n) = self.inner.lock().nodes.get_mut(&pid) {
+            n.execed = true;
+        }
+    }
+
+    /// setpgid(pid, pgid) called by `caller`, with Linux's rules: a process may move
+    /// itself or a child that has not exec'd, within its session, to an existing
+    /// group of that session or to a new group named after itself.
+    pub fn setpgid(&self, caller: i32, pid: i32, pgid: i32) -> Result<(), Errno> {
+        if pgid < 0 || pid < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut tree = self.inner.lock();
+        let pid = if pid == 0 { caller } else { pid };
+        let pgid = if pgid == 0 { pid } else { pgid };
+        let caller_sid = tree.nodes.get(&caller).ok_or(Errno::ESRCH)?.sid;
+        let target = tree.nodes.get(&pid).ok_or(Errno::ESRCH)?;
+        if pid != caller {
+            if target.parent != caller || target.exited.is_some() {
+                return Err(Errno::ESRCH);
+            }
+            if target.sid != caller_sid {
+                return Err(Errno::EPERM);
+            }
+            if target.execed {
+                return Err(Errno::EACCES);
+            }
+        }
+        if target.sid == pid {
+            // A session leader stays in its group.
+            return Err(Errno::EPERM);
+        }
+        if pgid != pid
+            && !tree
+                .nodes
+                .values()
+                .any(|n| n.pgid == pgid && n.sid == caller_sid && n.exited.is_none())
+        {
+            return Err(Errno::EPERM);
+        }
+        tree.nodes.get_mut(&pid).expect("looked up above").pgid = pgid;
+        Ok(())
+    }
+
+    /// setsid: `pid` leads a new session and group, unless it leads a group already.
+    pub fn setsid(&self, pid: i32) -> Result<i32, Errno> {
+        let mut tree = self.inner.lock();
+        if tree
+            .nodes
+            .iter()
+            .any(|(&other, n)| n.pgid == pid && (other == pid || n.exited.is_none()))
+        {
+            return Err(Errno::EPERM);
+        }
+        let n = tree.nodes.get_mut(&pid).ok_or(Errno::ESRCH)?;
+        n.pgid = pid;
+        n.sid = pid;
+        Ok(pid)
+    }
+
+    /// `pid` has exited: it becomes a zombie for its parent to wait for (or is
+    /// forgotten at once when `autoreap`, the parent ignoring SIGCHLD), and its
+    /// children are reparented to init. Returns the parent to notify.
+    pub fn exit(&self, pid: i32, exited: Exited, autoreap: impl FnOnce(i32) -> bool) -> i32 {
+        let mut tree = self.inner.lock();
+        let Some(node) = tree.nodes.get_mut(&pid) else {
+            return 0;
+        };
+        node.exited = Some(exited);
+        let parent = node.parent;
+        if autoreap(parent) {
+            tree.nodes.remove(&pid);
+        }
+        let adopter = if pid == INIT_PID { 0 } else { INIT_PID };
+        for n in tree.nodes.values_mut() {
+            if n.parent == pid {
+                n.parent = adopter;
+            }
+        }
+        drop(tree);
+        self.changed.notify_all();
+        parent
+    }
+
+    /// Wakes every `wait` so it looks again (a signal arrived).
+    pub fn wake_all(&self) {
+        self.changed.notify_all();
+    }
+
+    /// wait4/waitid for `waiter`: the first exited child matching `which`, reaped
+    /// unless `opts.keep` (WNOWAIT). `Ok(None)` when children match but none
+    /// exited and `opts.nohang`; `ECHILD` when none match; `EINTR` when
+    /// `interrupted()` says so.
+    pub fn wait(
+        &self,
+        waiter: i32,
+        which: WaitFor,
+        opts: WaitOptions,
+        interrupted: impl Fn() -> bool,
+    ) -> Result<Option<Waited>, Errno> {
+        let mut tree = self.inner.lock();
+        loop {
+            let mut matched = false;
+            let mut found = None;
+            for (&pid, n) in tree.nodes.iter() {
+                let wanted = n.parent == waiter
+                    && match which {
+                        WaitFor::Pid(p) => p == pid,
+                        WaitFor::Group(g) => n.pgid == g,
+                        WaitFor::Any => true,
+                    };
+                if !wanted {
+                    continue;
+                }
+                matched = true;
+                if let Some(exited) = n.exited.filter(|_| opts.exited) {
+                    found = Some(Waited { pid, exited });
+                    break;
+                }
+            }
+            if let Some(w) = found {
+                if !opts.keep {
+                    tree.nodes.remove(&w.pid);
+                }
+                return Ok(Some(w));
+            }
+            if !matched {
+                return Err(Errno::ECHILD);
+            }
+            if opts.nohang {
+                return Ok(None);
+            }
+            if interrupted() {
+                return Err(Errno::EINTR);
+            }
+            self.changed.wait(&mut tree);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exited(code: i32) -> Exited {
+        Exited {
+            status: ExitStatus::Exited(code),
+            uid: 0,
+            cpu: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn zombies_are_reaped_once_and_orphans_go_to_init() {
+        let t = ProcessTree::default();
+        let a = t.add_child(INIT_PID, false).unwrap();
+        let b = t.add_child(a, false).unwrap();
+        assert_eq!(t.parent(b), a);
+        let nohang = WaitOptions {
+            nohang: true,
+            ..WaitOptions::BLOCK
+        };
+        let keep = WaitOptions {
+            keep: true,
+            ..WaitOptions::BLOCK
+        };
+        assert_eq!(t.wait(a, WaitFor::Any, nohang, || false), Ok(None));
+        assert_eq!(t.exit(a, exited(3), |_| false), INIT_PID);
+        assert_eq!(t.parent(b), INIT_PID, "orphan adopted by init");
+        let w = t.wait(INIT_PID, WaitFor::Pid(a), keep, || false);
+        assert_eq!(
+            w,
+            Ok(Some(Waited {
+                pid: a,
+                exited: exited(3)
+            }))
+        );
+        let w = t.wait(INIT_PID, WaitFor::Pid(a), WaitOptions::BLOCK, || false);
+        assert_eq!(w.unwrap().unwrap().pid, a, "WNOWAIT left it waitable");
+        assert_eq!(
+            t.wait(INIT_PID, WaitFor::Pid(a), nohang, || false),
+            Err(Errno::ECHILD)
+        );
+        assert_eq!(
+            t.wait(INIT_PID, WaitFor::Any, WaitOptions::BLOCK, || true),
+            Err(Errno::EINTR)
+        );
+    }
+
+    #[test]
+    fn groups_and_sessions() {
+        let t = ProcessTree::default();
+        let a = t.add_child(INIT_PID, false).unwrap();
+        let b = t.add_child(INIT_PID, false).unwrap();
+        assert_eq!(t.pgid(a), Ok(INIT_PID));
+        t.setpgid(INIT_PID, a, 0).unwrap();
+        assert_eq!(t.pgid(a), Ok(a));
+        t.setpgid(INIT_PID, b, a).unwrap();
+        assert_eq!(t.group_members(a), vec![a, b]);
+        assert_eq!(t.setsid(a), Err(Errno::EPERM), "a group leader");
+        let c = t.add_child(b, false).unwrap();
+        assert_eq!(t.setsid(c), Ok(c));
+        assert_eq!(t.sid(c), Ok(c));
+        assert_eq!(t.setpgid(b, c, 0), Err(Errno::EPERM), "another session");
+        assert_eq!(t.setpgid(a, c, 0), Err(Errno::ESRCH), "not a child");
+        t.mark_execed(b);
+        assert_eq!(t.setpgid(INIT_PID, b, 0), Err(Errno::EACCES));
+    }
+}

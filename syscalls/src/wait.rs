@@ -1,0 +1,124 @@
+//! wait4 and waitid: collecting children that exited.
+
+use abi::linux as l;
+use abi::signal::SIGCHLD;
+use abi::types::{Rusage, SigInfo, Timeval};
+use sentry::Errno;
+use sentry::task::tree::{WaitFor, WaitOptions, Waited};
+use sentry::task::{ExitStatus, Task};
+
+use crate::args::{Args, Handler, SysResult};
+use crate::table::Support::{self, *};
+
+pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
+    const NOTE: &str = "exited children only: stopped and continued children are never reported (no job control yet)";
+    vec![
+        (l::__NR_wait4, Some(wait4), Partial(NOTE)),
+        (l::__NR_waitid, Some(waitid), Partial(NOTE)),
+    ]
+}
+
+/// Options both calls accept whatever the child kind.
+const THREAD_KIND: u32 = l::__WNOTHREAD | l::__WCLONE | l::__WALL;
+
+/// The status word wait4 reports.
+fn status_word(status: ExitStatus) -> i32 {
+    match status {
+        ExitStatus::Exited(code) => (code & 0xff) << 8,
+        ExitStatus::Signaled(signo) => signo & 0x7f,
+    }
+}
+
+fn rusage_of(w: &Waited) -> Rusage {
+    Rusage {
+        utime: Timeval {
+            tv_sec: w.exited.cpu.as_secs() as i64,
+            tv_usec: w.exited.cpu.subsec_micros() as i64,
+        },
+        ..Default::default()
+    }
+}
+
+fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>, Errno> {
+    t.kernel
+        .tree
+        .wait(t.pid, which, opts, || t.fatal_signal_pending())
+}
+
+fn wait4(t: &mut Task, a: &Args) -> SysResult {
+    let (pid, status_addr, options, rusage_addr) = (a.i32(0), a.ptr(1), a.u32(2), a.ptr(3));
+    if options & !(l::WNOHANG | l::WUNTRACED | l::WCONTINUED | THREAD_KIND) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match pid {
+        i32::MIN => return Err(Errno::ESRCH),
+        -1 => WaitFor::Any,
+        0 => WaitFor::Group(t.kernel.tree.pgid(t.pid)?),
+        p if p < 0 => WaitFor::Group(-p),
+        p => WaitFor::Pid(p),
+    };
+    let opts = WaitOptions {
+        nohang: options & l::WNOHANG != 0,
+        ..WaitOptions::BLOCK
+    };
+    let Some(w) = do_wait(t, which, opts)? else {
+        return Ok(0);
+    };
+    if status_addr != 0 {
+        t.mm.write_obj(status_addr, &status_word(w.exited.status))?;
+    }
+    if rusage_addr != 0 {
+        t.mm.write_obj(rusage_addr, &rusage_of(&w))?;
+    }
+    Ok(w.pid as u64)
+}
+
+/// The SIGCHLD siginfo waitid fills: pid, uid, status after code.
+fn child_siginfo(w: &Waited) -> SigInfo {
+    let (code, status) = match w.exited.status {
+        ExitStatus::Exited(c) => (l::CLD_EXITED, c & 0xff),
+        ExitStatus::Signaled(s) => (l::CLD_KILLED, s),
+    };
+    let mut info = SigInfo::new(SIGCHLD, code as i32);
+    info.words[2] = (w.pid as u32 as u64) | ((w.exited.uid as u64) << 32);
+    info.words[3] = status as u32 as u64;
+    info
+}
+
+fn waitid(t: &mut Task, a: &Args) -> SysResult {
+    let (idtype, id, info_addr, options, rusage_addr) =
+        (a.u32(0), a.i32(1), a.ptr(2), a.u32(3), a.ptr(4));
+    let events = l::WEXITED | l::WSTOPPED | l::WCONTINUED;
+    if options & !(events | l::WNOHANG | l::WNOWAIT | THREAD_KIND) != 0 || options & events == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match idtype {
+        l::P_ALL => WaitFor::Any,
+        l::P_PID if id > 0 => WaitFor::Pid(id),
+        l::P_PGID if id == 0 => WaitFor::Group(t.kernel.tree.pgid(t.pid)?),
+        l::P_PGID if id > 0 => WaitFor::Group(id),
+        // No descriptor can be a pidfd yet (pidfd_open is not implemented).
+        l::P_PIDFD => {
+            t.fds.get(id)?;
+            return Err(Errno::EINVAL);
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    let opts = WaitOptions {
+        exited: options & l::WEXITED != 0,
+        nohang: options & l::WNOHANG != 0,
+        keep: options & l::WNOWAIT != 0,
+    };
+    let found = do_wait(t, which, opts)?;
+    if info_addr != 0 {
+        let info = found
+            .as_ref()
+            .map_or(SigInfo { words: [0; 16] }, child_siginfo);
+        t.mm.write_obj(info_addr, &info)?;
+    }
+    if rusage_addr != 0 {
+        let usage = found.as_ref().map(rusage_of).unwrap_or_default();
+        t.mm.write_obj(rusage_addr, &usage)?;
+    }
+    Ok(0)
+}
