@@ -59,6 +59,21 @@ errnos!(
     ETIMEDOUT,
 );
 
+/// Kernel-internal values a syscall returns when a signal interrupted it; the
+/// application never sees them: the call is restarted or fails with EINTR,
+/// depending on whether a handler runs and on its SA_RESTART.
+impl Errno {
+    /// Restart unless a handler without SA_RESTART runs.
+    pub const ERESTARTSYS: Errno = Errno(512);
+    /// Restart only if no handler runs.
+    pub const ERESTARTNOHAND: Errno = Errno(514);
+
+    /// Whether this is one of the restart values.
+    pub fn is_restart(self) -> bool {
+        self == Errno::ERESTARTSYS || self == Errno::ERESTARTNOHAND
+    }
+}
+
 impl Errno {
     /// The symbolic name (`"ENOENT"`), or `None` for a number Linux does not define.
     pub fn name(self) -> Option<&'static str> {

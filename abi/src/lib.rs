@@ -59,6 +59,10 @@ pub mod signal {
     pub const SEGV_ACCERR: i32 = 2;
     /// `si_code` of a signal the kernel raised itself (e.g. a general protection fault).
     pub const SI_KERNEL: i32 = 0x80;
+    /// `si_code` of a signal sent by kill(2).
+    pub const SI_USER: i32 = 0;
+    /// `si_code` of a signal sent by tkill(2)/tgkill(2).
+    pub const SI_TKILL: i32 = -6;
 }
 
 /// `arch_prctl(2)` codes.

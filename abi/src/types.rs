@@ -109,6 +109,78 @@ pub struct KernelSigaction {
     pub mask: u64,
 }
 
+/// `stack_t` (sigaltstack).
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct StackT {
+    pub sp: u64,
+    pub flags: i32,
+    pub pad: u32,
+    pub size: u64,
+}
+
+/// x86-64 `struct sigcontext`: the registers a signal frame saves.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct SigContext {
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rbp: u64,
+    pub rbx: u64,
+    pub rdx: u64,
+    pub rax: u64,
+    pub rcx: u64,
+    pub rsp: u64,
+    pub rip: u64,
+    pub eflags: u64,
+    pub cs: u16,
+    pub gs: u16,
+    pub fs: u16,
+    pub ss: u16,
+    pub err: u64,
+    pub trapno: u64,
+    pub oldmask: u64,
+    pub cr2: u64,
+    /// Where the FP/XSAVE state was saved (0: none).
+    pub fpstate: u64,
+    pub reserved: [u64; 8],
+}
+
+/// x86-64 `struct ucontext` as signal frames hold it.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct UContext {
+    pub flags: u64,
+    pub link: u64,
+    pub stack: StackT,
+    pub mcontext: SigContext,
+    pub sigmask: u64,
+}
+
+/// `struct rt_sigframe` on x86-64: the handler's return address (`sa_restorer`),
+/// the context, the siginfo. The FP state follows, 64-byte aligned.
+#[repr(C)]
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct RtSigframe {
+    pub restorer: u64,
+    pub uc: UContext,
+    pub info: SigInfo,
+}
+
 /// `struct robust_list_head`: only its size is checked by `set_robust_list`.
 pub const ROBUST_LIST_HEAD_SIZE: usize = 24;
 
@@ -124,6 +196,10 @@ mod tests {
     fn sizes_match_the_kernel() {
         assert_eq!(size_of::<Stat>(), 144);
         assert_eq!(size_of::<Utsname>(), 390);
+        assert_eq!(size_of::<SigContext>(), 256);
+        assert_eq!(size_of::<UContext>(), 304);
+        assert_eq!(size_of::<RtSigframe>(), 440);
+        assert_eq!(size_of::<Rusage>(), 144);
         assert_eq!(size_of::<KernelSigaction>(), 32);
         assert_eq!(size_of::<Timespec>(), 16);
         assert_eq!(size_of::<Rlimit>(), 16);
@@ -165,6 +241,16 @@ impl SigInfo {
     /// `si_pid` for signals sent by a process.
     pub fn pid(&self) -> i32 {
         self.words[2] as u32 as i32
+    }
+    /// Sets `si_pid` and `si_uid` (a signal sent by a process, or SIGCHLD).
+    pub fn with_sender(mut self, pid: i32, uid: u32) -> SigInfo {
+        self.words[2] = (pid as u32 as u64) | ((uid as u64) << 32);
+        self
+    }
+    /// Sets SIGCHLD's `si_status`.
+    pub fn with_status(mut self, status: i32) -> SigInfo {
+        self.words[3] = status as u32 as u64;
+        self
     }
 }
 

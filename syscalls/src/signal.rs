@@ -1,32 +1,56 @@
-//! Sending signals, dispositions and masks (handlers are not invoked yet).
+//! Signals: sending them, dispositions, masks, waiting for them, returning
+//! from handlers.
+
+use std::time::{Duration, Instant};
 
 use abi::linux as l;
-use abi::signal::{SIGKILL, SIGPIPE, SIGRTMAX, SIGSTOP};
-use abi::types::{KERNEL_SIGSET_SIZE, KernelSigaction};
+use abi::signal::{SI_TKILL, SI_USER, SIGKILL, SIGPIPE, SIGRTMAX, SIGSEGV, SIGSTOP};
+use abi::types::{KERNEL_SIGSET_SIZE, KernelSigaction, SigInfo, StackT, Timespec};
 use sentry::Errno;
 use sentry::task::{
-    Credentials, DefaultAction, SIG_DFL, SIG_IGN, Task, UNBLOCKABLE, signal_process, tree,
+    Credentials, DefaultAction, SIG_DFL, SS_DISABLE, SS_ONSTACK, Task, UNBLOCKABLE, bit,
+    signal_process, signals_in, tree,
 };
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "recorded; handlers are not invoked yet (faults terminate)";
-    const KILL: &str = "terminating, ignored and blocked signals; a signal that would run a handler or stop the process is ENOSYS until signal delivery and job control exist";
+    const KILL: &str = "a signal that would stop the process is ENOSYS until job control exists";
+    const QUEUE: &str = "real-time signals do not queue: one pending instance per signal";
     vec![
-        (l::__NR_rt_sigaction, Some(rt_sigaction), Partial(NOTE)),
-        (l::__NR_rt_sigprocmask, Some(rt_sigprocmask), Partial(NOTE)),
+        (l::__NR_rt_sigaction, Some(rt_sigaction), Full),
+        (l::__NR_rt_sigprocmask, Some(rt_sigprocmask), Full),
+        (l::__NR_rt_sigreturn, Some(rt_sigreturn), Full),
+        (l::__NR_sigaltstack, Some(sigaltstack), Full),
+        (l::__NR_rt_sigpending, Some(rt_sigpending), Full),
+        (l::__NR_rt_sigsuspend, Some(rt_sigsuspend), Full),
+        (l::__NR_pause, Some(pause), Full),
+        (
+            l::__NR_rt_sigtimedwait,
+            Some(rt_sigtimedwait),
+            Partial(QUEUE),
+        ),
         (l::__NR_kill, Some(kill), Partial(KILL)),
         (l::__NR_tkill, Some(tkill), Partial(KILL)),
         (l::__NR_tgkill, Some(tgkill), Partial(KILL)),
+        (
+            l::__NR_rt_sigqueueinfo,
+            Some(rt_sigqueueinfo),
+            Partial(QUEUE),
+        ),
+        (
+            l::__NR_rt_tgsigqueueinfo,
+            Some(rt_tgsigqueueinfo),
+            Partial(QUEUE),
+        ),
     ]
 }
 
-/// Raises SIGPIPE for a write to a pipe without readers (a handler cannot run
-/// yet: if one is set, the signal is discarded and the write just fails with EPIPE).
+/// Raises SIGPIPE for a write to a pipe without readers.
 pub fn raise_sigpipe(t: &Task) {
-    let _ = signal_process(&t.kernel, t.pid, SIGPIPE);
+    let info = SigInfo::new(SIGPIPE, SI_USER).with_sender(t.pid, t.creds().uid);
+    let _ = signal_process(&t.kernel, t.pid, SIGPIPE, info);
 }
 
 /// Whether the caller may signal `target` (kill(2)'s permission rule).
@@ -36,11 +60,12 @@ fn may_signal(sender: &Credentials, target: &Credentials) -> bool {
         || [sender.uid, sender.euid].contains(&target.suid)
 }
 
-/// Sends `signo` to process `pid` on behalf of `t`.
-fn send(t: &Task, pid: i32, signo: i32) -> Result<(), Errno> {
+/// Sends `info`'s signal to process `pid` on behalf of `t`.
+fn send(t: &Task, pid: i32, info: SigInfo) -> Result<(), Errno> {
+    let signo = info.signo();
     let Some(target) = t.kernel.process(pid) else {
         // A zombie accepts signals and ignores them; a missing pid is ESRCH.
-        return signal_process(&t.kernel, pid, 0);
+        return signal_process(&t.kernel, pid, 0, info);
     };
     if !may_signal(&t.creds(), &target.creds()) {
         return Err(Errno::EPERM);
@@ -48,15 +73,15 @@ fn send(t: &Task, pid: i32, signo: i32) -> Result<(), Errno> {
     if signo == 0 {
         return Ok(());
     }
-    let handler = target.signals.action(signo).handler;
-    let stops = handler == SIG_DFL && DefaultAction::of(signo) == DefaultAction::Stop;
-    if signo != SIGKILL && (handler > SIG_IGN || stops) {
-        tracing::warn!(
-            "signal {signo} to {pid} needs a handler or a stop, which are not implemented yet"
-        );
+    let action = target.signals.action(signo);
+    if signo != SIGKILL
+        && action.handler == SIG_DFL
+        && DefaultAction::of(signo) == DefaultAction::Stop
+    {
+        tracing::warn!("signal {signo} to {pid} would stop it; job control is not implemented");
         return Err(Errno::ENOSYS);
     }
-    signal_process(&t.kernel, pid, signo)
+    signal_process(&t.kernel, pid, signo, info)
 }
 
 fn check_signo(signo: i32) -> Result<(), Errno> {
@@ -67,11 +92,17 @@ fn check_signo(signo: i32) -> Result<(), Errno> {
     }
 }
 
+/// The siginfo of a signal sent by the calling process with `code`.
+fn from_caller(t: &Task, signo: i32, code: i32) -> SigInfo {
+    SigInfo::new(signo, code).with_sender(t.pid, t.creds().uid)
+}
+
 fn kill(t: &mut Task, a: &Args) -> SysResult {
     let (pid, signo) = (a.i32(0), a.i32(1));
     check_signo(signo)?;
+    let info = from_caller(t, signo, SI_USER);
     let targets = match pid {
-        p if p > 0 => return send(t, p, signo).map(|()| 0),
+        p if p > 0 => return send(t, p, info).map(|()| 0),
         i32::MIN => return Err(Errno::ESRCH),
         0 => t.kernel.tree.group_members(t.kernel.tree.pgid(t.pid)?),
         -1 => t
@@ -86,7 +117,7 @@ fn kill(t: &mut Task, a: &Args) -> SysResult {
     // A group send succeeds if any member got the signal.
     let mut result = Err(Errno::ESRCH);
     for p in targets {
-        match send(t, p, signo) {
+        match send(t, p, info) {
             Ok(()) => result = Ok(0),
             Err(e) if result.is_err() => result = Err(e),
             Err(_) => {}
@@ -102,7 +133,7 @@ fn tkill(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     // Every process has one thread, whose tid is its pid.
-    send(t, tid, signo).map(|()| 0)
+    send(t, tid, from_caller(t, signo, SI_TKILL)).map(|()| 0)
 }
 
 fn tgkill(t: &mut Task, a: &Args) -> SysResult {
@@ -114,9 +145,149 @@ fn tgkill(t: &mut Task, a: &Args) -> SysResult {
     if tgid != tid {
         return Err(Errno::ESRCH);
     }
-    send(t, tid, signo).map(|()| 0)
+    send(t, tid, from_caller(t, signo, SI_TKILL)).map(|()| 0)
 }
 
+/// The siginfo given to rt_sigqueueinfo: a process may not pretend to be the
+/// kernel or kill(2) when signalling another process.
+fn queued_info(t: &Task, pid: i32, signo: i32, addr: u64) -> Result<SigInfo, Errno> {
+    let mut info: SigInfo = t.mm.read_obj(addr)?;
+    if (info.code() >= 0 || info.code() == SI_TKILL) && pid != t.pid {
+        return Err(Errno::EPERM);
+    }
+    info.words[0] = (info.words[0] & !0xffff_ffff) | signo as u32 as u64;
+    Ok(info)
+}
+
+fn rt_sigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
+    let (pid, signo) = (a.i32(0), a.i32(1));
+    check_signo(signo)?;
+    let info = queued_info(t, pid, signo, a.ptr(2))?;
+    send(t, pid, info).map(|()| 0)
+}
+
+fn rt_tgsigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
+    let (tgid, tid, signo) = (a.i32(0), a.i32(1), a.i32(2));
+    check_signo(signo)?;
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if tgid != tid {
+        return Err(Errno::ESRCH);
+    }
+    let info = queued_info(t, tgid, signo, a.ptr(3))?;
+    send(t, tid, info).map(|()| 0)
+}
+
+fn rt_sigreturn(t: &mut Task, _: &Args) -> SysResult {
+    if t.sigreturn().is_err() {
+        // A bad frame: Linux kills the process with SIGSEGV.
+        let info = SigInfo::new(SIGSEGV, abi::signal::SI_KERNEL);
+        t.process
+            .signals
+            .set_action(SIGSEGV, KernelSigaction::default());
+        let _ = signal_process(&t.kernel, t.pid, SIGSEGV, info);
+        t.signals.mask &= !bit(SIGSEGV);
+        return Ok(0);
+    }
+    t.keep_registers();
+    Ok(0)
+}
+
+fn sigaltstack(t: &mut Task, a: &Args) -> SysResult {
+    let (new, old) = (a.ptr(0), a.ptr(1));
+    let current = t.signals.altstack;
+    let on = t.signals.on_altstack(t.cpu.regs.rsp);
+    if new != 0 {
+        let stack: StackT = t.mm.read_obj(new)?;
+        t.set_altstack(stack)?;
+    }
+    if old != 0 {
+        let mut report = current;
+        if on {
+            report.flags |= SS_ONSTACK;
+        }
+        if report.flags & SS_DISABLE != 0 {
+            report = StackT {
+                flags: SS_DISABLE,
+                ..Default::default()
+            };
+        }
+        t.mm.write_obj(old, &report)?;
+    }
+    Ok(0)
+}
+
+fn read_sigset(t: &Task, addr: u64, size: usize) -> Result<u64, Errno> {
+    if size != KERNEL_SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.read_obj(addr)
+}
+
+fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
+    if a.usize(1) > KERNEL_SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let pending = t.process.signals.pending() & t.signals.mask;
+    t.mm.copy_out(a.ptr(0), &pending.to_le_bytes()[..a.usize(1)])
+        .map(|_| 0)
+}
+
+/// Waits with `mask` as the signal mask until a signal runs a handler (EINTR)
+/// or ends the process; the old mask comes back after the handler.
+fn suspend_with(t: &mut Task, mask: u64) -> SysResult {
+    let old = t.signals.mask;
+    t.signals.mask = mask & !UNBLOCKABLE;
+    while !t.signal_pending() {
+        let wanted = !t.signals.mask | UNBLOCKABLE;
+        t.process.signals.wait_for(wanted, None);
+    }
+    t.signals.saved_mask = Some(old);
+    Err(Errno::ERESTARTNOHAND)
+}
+
+fn rt_sigsuspend(t: &mut Task, a: &Args) -> SysResult {
+    let mask = read_sigset(t, a.ptr(0), a.usize(1))?;
+    suspend_with(t, mask)
+}
+
+fn pause(t: &mut Task, _: &Args) -> SysResult {
+    let mask = t.signals.mask;
+    suspend_with(t, mask)
+}
+
+fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
+    let (set_addr, info_addr, timeout_addr) = (a.ptr(0), a.ptr(1), a.ptr(2));
+    let set = read_sigset(t, set_addr, a.usize(3))? & !UNBLOCKABLE;
+    let deadline = if timeout_addr != 0 {
+        let ts: Timespec = t.mm.read_obj(timeout_addr)?;
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    } else {
+        None
+    };
+    loop {
+        if let Some(signo) = signals_in(t.process.signals.pending() & set).next()
+            && let Some(info) = t.process.signals.take(signo)
+        {
+            if info_addr != 0 {
+                t.mm.write_obj(info_addr, &info)?;
+            }
+            return Ok(signo as u64);
+        }
+        if t.signal_pending() {
+            return Err(Errno::EINTR);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        let wanted = set | (!t.signals.mask | UNBLOCKABLE);
+        t.process.signals.wait_for(wanted, deadline);
+    }
+}
 fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
     let (signo, act, oact) = (a.i32(0), a.ptr(1), a.ptr(2));
     if a.usize(3) != KERNEL_SIGSET_SIZE || !(1..=SIGRTMAX).contains(&signo) {

@@ -42,7 +42,15 @@ fn rusage_of(w: &Waited) -> Rusage {
 fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>, Errno> {
     t.kernel
         .tree
-        .wait(t.pid, which, opts, || t.fatal_signal_pending())
+        .wait(t.pid, which, opts, || t.signal_pending())
+        .map_err(|e| {
+            // Interrupted: restarted unless a handler without SA_RESTART runs.
+            if e == Errno::EINTR {
+                Errno::ERESTARTSYS
+            } else {
+                e
+            }
+        })
 }
 
 fn wait4(t: &mut Task, a: &Args) -> SysResult {

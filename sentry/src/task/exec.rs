@@ -44,6 +44,10 @@ impl Task {
         self.cpu = initial_cpu(&image);
         self.fds.close_on_exec();
         self.process.signals.reset_handlers();
+        self.signals.altstack = abi::types::StackT {
+            flags: super::SS_DISABLE,
+            ..Default::default()
+        };
         *self.process.comm.lock() = comm_of(&image.exe_path);
         *self.process.exe.lock() = image.exe_path;
         *self.process.args.lock() = image.args;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use abi::signal::SIGCHLD;
+use abi::types::SigInfo;
 
 use super::tree::Exited;
 use super::{ExitStatus, Task, signal_process};
@@ -40,7 +41,14 @@ impl Task {
         };
         let parent = kernel.tree.exit(pid, Exited { status, uid, cpu }, reaps);
         if parent > 0 {
-            let _ = signal_process(&kernel, parent, SIGCHLD);
+            let (code, value) = match status {
+                ExitStatus::Exited(c) => (abi::linux::CLD_EXITED, c & 0xff),
+                ExitStatus::Signaled(s) => (abi::linux::CLD_KILLED, s),
+            };
+            let info = SigInfo::new(SIGCHLD, code as i32)
+                .with_sender(pid, uid)
+                .with_status(value);
+            let _ = signal_process(&kernel, parent, SIGCHLD, info);
         }
     }
 }

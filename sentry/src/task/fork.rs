@@ -122,7 +122,10 @@ impl Task {
                 Arc::new(parent.fs.fork_copy())
             },
             process: parent.clone(),
-            signals: self.signals.clone(),
+            signals: SignalState {
+                saved_mask: None,
+                ..self.signals.clone()
+            },
             child_tid: req.child_tid,
             set_child_tid: has(l::CLONE_CHILD_SETTID),
             clear_child_tid: if has(l::CLONE_CHILD_CLEARTID) {
@@ -233,6 +236,9 @@ impl ChildSeed {
             clear_child_tid: self.clear_child_tid,
             robust_list: (0, 0),
             vfork_done: self.vfork_done,
+            forced: None,
+            syscall_restart: None,
+            registers_replaced: false,
             exit: std::cell::Cell::new(None),
         })
     }

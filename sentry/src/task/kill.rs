@@ -1,14 +1,15 @@
 //! Sending a signal to a process.
 
 use abi::Errno;
+use abi::types::SigInfo;
 
-use super::signals::bit;
 use crate::kernel::Kernel;
 
-/// Makes `signo` pending for process `pid` and interrupts it so that it acts on
-/// the signal (0 only checks that the process exists). A zombie accepts and
-/// discards signals; an unknown pid is `ESRCH`.
-pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32) -> Result<(), Errno> {
+/// Makes `signo` pending for process `pid` with `info` and interrupts the
+/// process so that it acts on the signal (0 only checks that the process
+/// exists). Ignored signals are discarded; a zombie accepts and discards
+/// signals; an unknown pid is `ESRCH`.
+pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32, info: SigInfo) -> Result<(), Errno> {
     if !kernel.tree.exists(pid) {
         return Err(Errno::ESRCH);
     }
@@ -18,9 +19,7 @@ pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32) -> Result<(), Errno
     if signo == 0 || process.signals.ignores(signo) {
         return Ok(());
     }
-    let before = process.signals.pending();
-    process.signals.raise(signo);
-    if before & bit(signo) == 0 {
+    if process.signals.raise(signo, info) {
         process.interrupter.interrupt();
         kernel.tree.wake_all();
     }

@@ -10,6 +10,7 @@ mod kill;
 mod limits;
 mod process;
 mod run;
+mod signal_frame;
 mod signals;
 pub mod tree;
 
@@ -24,7 +25,10 @@ pub use fork::CloneRequest;
 pub use kill::signal_process;
 pub use limits::{Limits, RLIM_INFINITY, RLIM_NLIMITS};
 pub use process::{ArgRanges, FsContext, ProcessInfo};
-pub use signals::{DefaultAction, ProcessSignals, SIG_DFL, SIG_IGN, SignalState, UNBLOCKABLE};
+pub use signals::{
+    DefaultAction, ProcessSignals, SIG_DFL, SIG_IGN, SS_DISABLE, SS_ONSTACK, SignalState,
+    UNBLOCKABLE, bit, signals_in,
+};
 
 use crate::fs::FdTable;
 use crate::kernel::Kernel;
@@ -90,6 +94,12 @@ pub struct Task {
     pub robust_list: (u64, u64),
     /// Set for the child of a vfork until it execs or exits: its parent waits.
     vfork_done: Option<Arc<Completion>>,
+    /// A synchronous signal (a fault) to act on before anything else.
+    forced: Option<abi::types::SigInfo>,
+    /// The last syscall was interrupted and returned this restart value.
+    syscall_restart: Option<Errno>,
+    /// The last syscall replaced the registers (its return value is not written).
+    registers_replaced: bool,
     exit: std::cell::Cell<Option<ExitStatus>>,
 }
 
@@ -239,6 +249,9 @@ impl Task {
             clear_child_tid: 0,
             robust_list: (0, 0),
             vfork_done: None,
+            forced: None,
+            syscall_restart: None,
+            registers_replaced: false,
             exit: std::cell::Cell::new(None),
         })
     }

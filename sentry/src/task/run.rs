@@ -1,10 +1,27 @@
-//! The task loop: run application code until it traps, serve the trap, repeat.
+//! The task loop: run application code until it traps, serve the trap, act on
+//! signals, repeat.
 
-use abi::signal::{SIGKILL, SIGRTMAX};
+use abi::Errno;
+use abi::signal::{SIGKILL, SIGSEGV};
+use abi::types::{KernelSigaction, SigInfo};
 use platform::Exit;
 
-use super::signals::{DefaultAction, SIG_DFL, SIG_IGN, UNBLOCKABLE, bit};
+use super::signals::{
+    DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, UNBLOCKABLE, bit,
+    signals_in,
+};
 use super::{ExitStatus, Task};
+
+/// Length of the `syscall` instruction: a restarted call re-executes it.
+const SYSCALL_INSN_LEN: u64 = 2;
+
+/// What a signal does to the process, given its current action.
+enum Disposition {
+    Terminate,
+    Ignore,
+    Stop,
+    Handle(KernelSigaction),
+}
 
 impl Task {
     /// Runs the task until its thread group exits. An `Err` means the sandbox itself
@@ -23,6 +40,13 @@ impl Task {
                     if let Some(status) = self.exit.take() {
                         return Ok(status);
                     }
+                    if std::mem::take(&mut self.registers_replaced) {
+                        continue;
+                    }
+                    let errno = Errno((ret as i64).wrapping_neg() as u16);
+                    if (ret as i64) < 0 && errno.is_restart() {
+                        self.syscall_restart = Some(errno);
+                    }
                     self.cpu.set_return(ret);
                 }
                 Exit::Fault { signo, addr, code } => {
@@ -35,16 +59,22 @@ impl Task {
                             "fault at {addr:#x} (rip {:#x}): signal {signo} code {si_code}",
                             self.cpu.regs.rip
                         );
-                        return Ok(self.fatal_signal(signo));
+                        self.forced = Some(SigInfo::new(signo, si_code).with_addr(addr));
                     }
                 }
                 Exit::Signal(info) => {
                     tracing::debug!("signal {info:?} at rip {:#x}", self.cpu.regs.rip);
-                    return Ok(self.fatal_signal(info.signo()));
+                    self.forced = Some(info);
                 }
                 Exit::Interrupted => {}
             }
         }
+    }
+
+    /// The registers were replaced by the syscall (execve, rt_sigreturn): its
+    /// return value must not be written over them.
+    pub fn keep_registers(&mut self) {
+        self.registers_replaced = true;
     }
 
     /// Pending signals the thread does not block, with the mask's unblockable bits.
@@ -52,58 +82,125 @@ impl Task {
         self.process.signals.pending() & !(self.signals.mask & !UNBLOCKABLE)
     }
 
-    /// Whether a pending signal will end the process (a blocking call should give
-    /// up with EINTR so that it can).
-    pub fn fatal_signal_pending(&self) -> bool {
-        let deliverable = self.deliverable();
-        (1..=SIGRTMAX)
-            .filter(|&s| deliverable & bit(s) != 0)
-            .any(|s| self.terminates(s))
+    /// Whether a pending signal should interrupt a blocking call: one that ends the
+    /// process or runs a handler.
+    pub fn signal_pending(&self) -> bool {
+        signals_in(self.deliverable()).any(|s| {
+            matches!(
+                self.disposition(s),
+                Disposition::Terminate | Disposition::Handle(_)
+            )
+        })
     }
 
-    fn terminates(&self, signo: i32) -> bool {
+    fn disposition(&self, signo: i32) -> Disposition {
         let action = self.process.signals.action(signo);
-        signo == SIGKILL
-            || (action.handler == SIG_DFL && DefaultAction::of(signo) == DefaultAction::Terminate)
+        match action.handler {
+            _ if signo == SIGKILL => Disposition::Terminate,
+            SIG_IGN => Disposition::Ignore,
+            SIG_DFL => match DefaultAction::of(signo) {
+                DefaultAction::Terminate => Disposition::Terminate,
+                DefaultAction::Ignore => Disposition::Ignore,
+                DefaultAction::Stop => Disposition::Stop,
+            },
+            _ => Disposition::Handle(action),
+        }
     }
 
-    /// Acts on the pending signals the thread does not block: one whose action is
-    /// to terminate ends the process; ignored ones are discarded. Handlers are not
-    /// invoked yet, and job-control stops are not implemented: those signals are
-    /// discarded with a warning.
+    /// Before returning to application code: a synchronous signal (a fault) first,
+    /// then pending signals the thread does not block, lowest first. A signal
+    /// whose action is to terminate ends the process; ignored ones are discarded;
+    /// a handler gets a signal frame (one per return, as nested handlers would
+    /// start on Linux). A syscall a signal interrupted is restarted or fails with
+    /// EINTR. Job-control stops are not implemented: those signals are discarded
+    /// with a warning.
     fn act_on_signals(&mut self) -> Option<ExitStatus> {
-        let deliverable = self.deliverable();
-        if deliverable == 0 {
-            return None;
+        let mut restart = self.syscall_restart.take();
+        let mut handled = false;
+        if let Some(info) = self.forced.take() {
+            let signo = info.signo();
+            let blocked = self.signals.mask & bit(signo) != 0;
+            match self.disposition(signo) {
+                Disposition::Handle(action) if !blocked => {
+                    if let Some(status) = self.handle(signo, info, &action, &mut restart) {
+                        return Some(status);
+                    }
+                    handled = true;
+                }
+                // A fault that cannot be handled kills, even if ignored or blocked.
+                _ => return Some(ExitStatus::Signaled(signo)),
+            }
         }
-        for signo in (1..=SIGRTMAX).filter(|&s| deliverable & bit(s) != 0) {
-            if !self.process.signals.take(signo) {
+        let deliverable = if handled { 0 } else { self.deliverable() };
+        for signo in signals_in(deliverable) {
+            let Some(info) = self.process.signals.take(signo) else {
                 continue;
-            }
-            if self.terminates(signo) {
-                return Some(ExitStatus::Signaled(signo));
-            }
-            let handler = self.process.signals.action(signo).handler;
-            if handler != SIG_IGN
-                && !(handler == SIG_DFL && DefaultAction::of(signo) == DefaultAction::Ignore)
-            {
-                tracing::warn!(
-                    "process {}: signal {signo} needs a handler or a stop, which are not implemented yet: discarded",
+            };
+            match self.disposition(signo) {
+                Disposition::Terminate => return Some(ExitStatus::Signaled(signo)),
+                Disposition::Ignore => {}
+                Disposition::Stop => tracing::warn!(
+                    "process {}: signal {signo} would stop it; job control is not implemented: discarded",
                     self.pid
-                );
+                ),
+                Disposition::Handle(action) => {
+                    if let Some(status) = self.handle(signo, info, &action, &mut restart) {
+                        return Some(status);
+                    }
+                    handled = true;
+                    break;
+                }
             }
+        }
+        if restart.is_some() {
+            // No handler ran: the interrupted call starts again.
+            self.restart_syscall();
+        }
+        if !handled && let Some(mask) = self.signals.saved_mask.take() {
+            self.signals.mask = mask;
         }
         None
     }
 
-    /// A synchronous signal the application cannot handle yet: the default action
-    /// (terminate) applies. Handlers are delivered once signal frames exist.
-    fn fatal_signal(&self, signo: i32) -> ExitStatus {
-        if self.process.signals.action(signo).handler > 1 {
-            tracing::warn!(
-                "signal {signo} has a handler, but signal delivery is not implemented yet: terminating"
-            );
+    /// Runs `action`'s handler for `signo` next.
+    fn handle(
+        &mut self,
+        signo: i32,
+        info: SigInfo,
+        action: &KernelSigaction,
+        restart: &mut Option<Errno>,
+    ) -> Option<ExitStatus> {
+        if let Some(r) = restart.take() {
+            if r == Errno::ERESTARTSYS && action.flags & SA_RESTART != 0 {
+                self.restart_syscall();
+            } else {
+                self.cpu.set_return(Errno::EINTR.as_return());
+            }
         }
-        ExitStatus::Signaled(signo)
+        let old_mask = self.signals.saved_mask.take().unwrap_or(self.signals.mask);
+        if let Err(e) = self.push_signal_frame(signo, info, action, old_mask) {
+            tracing::debug!(
+                "process {}: no room for a frame for signal {signo}: {e}",
+                self.pid
+            );
+            return Some(ExitStatus::Signaled(SIGSEGV));
+        }
+        let mut mask = self.signals.mask | action.mask;
+        if action.flags & SA_NODEFER == 0 {
+            mask |= bit(signo);
+        }
+        self.signals.mask = mask & !UNBLOCKABLE;
+        if action.flags & SA_RESETHAND != 0 {
+            self.process
+                .signals
+                .set_action(signo, KernelSigaction::default());
+        }
+        None
+    }
+
+    fn restart_syscall(&mut self) {
+        let r = &mut self.cpu.regs;
+        r.rip = r.rip.wrapping_sub(SYSCALL_INSN_LEN);
+        r.rax = r.orig_rax;
     }
 }
