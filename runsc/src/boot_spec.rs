@@ -17,9 +17,10 @@ pub struct Rlimit {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct MountSpec {
     pub destination: String,
-    /// `tmpfs` or `bind` (a host directory served by a gofer of its own).
+    /// `tmpfs` or `bind` (a host directory or regular file served by a gofer of
+    /// its own).
     pub fs_type: String,
-    /// The host directory of a bind mount.
+    /// The host directory or file of a bind mount (canonical).
     pub source: Option<PathBuf>,
     pub readonly: bool,
 }

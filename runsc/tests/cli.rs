@@ -300,3 +300,81 @@ fn bind_mounts_reach_the_host_directory_as_configured() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bind_mounts_of_single_files_reach_only_that_file() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    let dir = scratch("bind-file");
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    std::fs::create_dir_all(dir.join("rootfs/etc")).unwrap();
+    std::fs::copy(busybox, dir.join("rootfs/bin/busybox")).unwrap();
+    std::fs::write(dir.join("rootfs/etc/hosts"), b"image\n").unwrap();
+    let host = dir.join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("rw"), b"before\n").unwrap();
+    std::fs::write(host.join("ro"), b"read only\n").unwrap();
+    std::fs::write(host.join("hosts"), b"from the host\n").unwrap();
+    std::fs::write(host.join("sibling"), b"secret\n").unwrap();
+    // /etc/hosts exists in the image and is covered; /mnt/new/rw is made as an
+    // empty file mount point (and its directory) first. Shell builtins only (no
+    // fork yet, and `read` needs poll); reading is a second run.
+    let script = "[ -f /mnt/new/rw ] && echo isfile; echo after >> /mnt/new/rw; \
+                  echo x > /ro; echo ro=$?";
+    let mut config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {"args": ["/bin/busybox", "sh", "-c", script], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}},
+        "root": {"path": "rootfs"},
+        "mounts": [
+            {"destination": "/etc/hosts", "type": "bind", "source": host.join("hosts"), "options": ["rbind", "rw"]},
+            {"destination": "/mnt/new/rw", "type": "bind", "source": host.join("rw"), "options": ["rbind", "rw"]},
+            {"destination": "/ro", "type": "none", "source": host.join("ro"), "options": ["bind", "ro"]}
+        ]
+    });
+    let write_config = |config: &serde_json::Value| {
+        std::fs::write(dir.join("config.json"), serde_json::to_vec(config).unwrap()).unwrap()
+    };
+    write_config(&config);
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "bind-file"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "isfile\nro=1\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("Read-only file system"));
+    assert_eq!(std::fs::read(host.join("rw")).unwrap(), b"before\nafter\n");
+    assert_eq!(std::fs::read(host.join("ro")).unwrap(), b"read only\n");
+
+    // A file mount point has no entries: `..` after it is ENOTDIR, as on Linux.
+    config["process"]["args"] = serde_json::json!([
+        "/bin/busybox",
+        "cat",
+        "/etc/hosts",
+        "/ro",
+        "/mnt/new/rw",
+        "/mnt/new/rw/../sibling"
+    ]);
+    write_config(&config);
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "bind-file2"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "from the host\nread only\nbefore\nafter\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Not a directory"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dir.join("rootfs/etc/hosts")).unwrap(),
+        b"image\n",
+        "the image's file is covered, not changed"
+    );
+    assert!(
+        !dir.join("rootfs/mnt").exists(),
+        "mount points are made in the overlay, not on the host"
+    );
+}
