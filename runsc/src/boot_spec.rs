@@ -41,6 +41,10 @@ pub struct BootSpec {
     pub rlimits: Vec<Rlimit>,
     pub hostname: String,
     pub mounts: Vec<MountSpec>,
+    /// The process has a terminal (`process.terminal`): /dev/console is made
+    /// even when stdin is not a terminal itself.
+    #[serde(default)]
+    pub terminal: bool,
 }
 
 /// RLIMIT_* names as OCI spells them, by Linux resource number.

@@ -122,6 +122,7 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
         rlimits,
         hostname: spec.hostname().clone().unwrap_or_default(),
         mounts,
+        terminal: process.terminal().unwrap_or(false),
     })
 }
 

@@ -378,3 +378,77 @@ fn bind_mounts_of_single_files_reach_only_that_file() {
         "mount points are made in the overlay, not on the host"
     );
 }
+
+/// /dev/console exists only when the container has a terminal, and then is the
+/// terminal stdio is on (5:1).
+#[test]
+fn dev_console_is_the_terminal_when_there_is_one() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    // Without a terminal (stdin is /dev/null here) there is no console.
+    let out = run(&["do", "/bin/busybox", "stat", "-c", "%F", "/dev/console"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("No such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Under a pseudo-terminal (util-linux `script`), it is that terminal.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP: script (util-linux) is not installed");
+        return;
+    }
+    let runsc = env!("CARGO_BIN_EXE_runsc");
+    let under_pty = |cmd: &str| {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{runsc} do {cmd}"), "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    assert_eq!(
+        under_pty("/bin/busybox stat -c '%F %t:%T' /dev/console"),
+        "character special file 5:1\n"
+    );
+    assert_eq!(
+        under_pty("/bin/busybox sh -c 'echo via-console > /dev/console; echo rc=$?'"),
+        "via-console\nrc=0\n"
+    );
+}
+
+/// `process.terminal: true` makes /dev/console even when stdin is no terminal.
+#[test]
+fn spec_terminal_makes_dev_console() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    let dir = scratch("terminal");
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    std::fs::create_dir_all(dir.join("rootfs/dev")).unwrap();
+    std::fs::copy(busybox, dir.join("rootfs/bin/busybox")).unwrap();
+    let config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {"terminal": true, "args": ["/bin/busybox", "stat", "-c", "%F %t:%T", "/dev/console"],
+                    "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}},
+        "root": {"path": "rootfs"}
+    });
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec(&config).unwrap(),
+    )
+    .unwrap();
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "terminal"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "character special file 5:1\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+}

@@ -10,6 +10,8 @@ use anyhow::Context;
 use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
+use sentry::fs::FileOps;
+use sentry::fs::host_fd::HostFd;
 use sentry::fsimpl::tmpfs::Tmpfs;
 use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc, sys};
 use sentry::kernel::Kernel;
@@ -94,11 +96,23 @@ fn build_mounts(
         limits: Default::default(),
     };
     match resolver.resolve(&top, b"/dev", true) {
-        Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top)
+        Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top, console(spec))
             .map_err(|e| anyhow::anyhow!("mounting /dev: {e}"))?,
         _ => tracing::warn!("the root has no /dev directory; no devices"),
     }
     Ok(ns)
+}
+
+/// The container's terminal, if it has one: when stdin is a terminal or the
+/// spec says so, the first of stdin, stdout and stderr that is a terminal
+/// (stdin if none is), shared with stdio.
+fn console(spec: &BootSpec) -> Option<Arc<dyn FileOps>> {
+    let is_tty = |fd: i32| nix::unistd::isatty(fd).unwrap_or(false);
+    if !spec.terminal && !is_tty(0) {
+        return None;
+    }
+    let fd = [0, 1, 2].into_iter().find(|&fd| is_tty(fd)).unwrap_or(0);
+    Some(Arc::new(HostFd::new(fd)))
 }
 
 /// What a mount point must be: Linux binds directories only over directories
