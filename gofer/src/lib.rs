@@ -34,5 +34,5 @@ mod test_util;
 pub use client::Client;
 pub use error::{DecodeError, Error};
 pub use scm::socket_pair;
-pub use server::serve;
+pub use server::{serve, serve_file};
 pub use types::{Attr, Dirent, Fid, SetAttr, StatFs, TimeSet, Timespec};

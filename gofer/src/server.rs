@@ -8,6 +8,7 @@ mod open;
 mod table;
 mod xattr;
 
+use std::ffi::CStr;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -15,11 +16,12 @@ use std::rc::Rc;
 
 use abi::Errno;
 
+use crate::confine;
 use crate::protocol::{MAX_MESSAGE, Request, Response};
 use crate::scm;
 use crate::sys;
 use crate::types::{Attr, Fid};
-use table::{Node, Table};
+use table::{Link, Node, Table};
 
 /// Serves the directory `root` over `conn` (a `SOCK_SEQPACKET` unix socket)
 /// until the peer closes it. With `readonly`, every change is refused with
@@ -29,7 +31,20 @@ use table::{Node, Table};
 /// host calls [`crate::seccomp`] allows.
 pub fn serve(root: File, readonly: bool, conn: OwnedFd) -> io::Result<()> {
     sys::clear_umask();
-    let mut server = Server::new(root, readonly)?;
+    let server = Server::new(root, readonly)?;
+    serve_with(server, conn)
+}
+
+/// Serves the one regular file `name` of the directory `parent` (a bind mount of
+/// a file): the mount root is the file itself, so no request can name another
+/// entry of `parent`. `name` is looked up without following a symlink.
+pub fn serve_file(parent: File, name: &CStr, readonly: bool, conn: OwnedFd) -> io::Result<()> {
+    sys::clear_umask();
+    let server = Server::new_file(parent, name, readonly)?;
+    serve_with(server, conn)
+}
+
+fn serve_with(mut server: Server, conn: OwnedFd) -> io::Result<()> {
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {
         let got = match scm::recv(conn.as_fd(), &mut buf, false) {
@@ -81,6 +96,9 @@ fn invalid() -> Reply {
 
 struct Server {
     root: Rc<OwnedFd>,
+    /// For a file root: its directory and name, used only to reopen the file
+    /// (no directory node is ever handed out, so nothing else is reachable).
+    root_link: Option<Link>,
     readonly: bool,
     nodes: Table,
 }
@@ -97,6 +115,33 @@ impl Server {
         }
         Ok(Server {
             root,
+            root_link: None,
+            readonly,
+            nodes: Table::default(),
+        })
+    }
+
+    fn new_file(parent: File, name: &CStr, readonly: bool) -> io::Result<Server> {
+        let errno = |e: Errno| io::Error::from_raw_os_error(e.0.into());
+        let name = confine::component(name.to_bytes()).map_err(errno)?;
+        let parent = Node::new(OwnedFd::from(parent), None).map_err(errno)?.0;
+        if !parent.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "gofer file root: the parent is not a directory",
+            ));
+        }
+        let fd = confine::lookup(parent.fd(), &name).map_err(errno)?;
+        let (root, _) = Node::new(fd, Some(parent.child_link(&name))).map_err(errno)?;
+        if root.kind != libc::S_IFREG {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "gofer file root is not a regular file",
+            ));
+        }
+        Ok(Server {
+            root: root.fd,
+            root_link: root.link,
             readonly,
             nodes: Table::default(),
         })

@@ -17,9 +17,10 @@ pub struct Rlimit {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct MountSpec {
     pub destination: String,
-    /// `tmpfs` or `bind` (a host directory served by a gofer of its own).
+    /// `tmpfs` or `bind` (a host directory or regular file served by a gofer of
+    /// its own).
     pub fs_type: String,
-    /// The host directory of a bind mount.
+    /// The host directory or file of a bind mount (canonical).
     pub source: Option<PathBuf>,
     pub readonly: bool,
 }
@@ -40,6 +41,10 @@ pub struct BootSpec {
     pub rlimits: Vec<Rlimit>,
     pub hostname: String,
     pub mounts: Vec<MountSpec>,
+    /// The process has a terminal (`process.terminal`): /dev/console is made
+    /// even when stdin is not a terminal itself.
+    #[serde(default)]
+    pub terminal: bool,
 }
 
 /// RLIMIT_* names as OCI spells them, by Linux resource number.

@@ -83,10 +83,15 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
             } else {
                 bundle.join(source)
             };
-            if !source.is_dir() {
-                tracing::warn!(source = %source.display(), "bind mounts of files are not supported yet; skipped");
-                continue;
-            }
+            // Symlinks in the source are the host's to follow (as runc does); the
+            // gofer then serves exactly what they lead to.
+            let source = match source.canonicalize() {
+                Ok(s) if s.is_dir() || s.is_file() => s,
+                _ => {
+                    tracing::warn!(source = %source.display(), "bind mount source is not a directory or regular file; skipped");
+                    continue;
+                }
+            };
             mounts.push(MountSpec {
                 destination,
                 fs_type: "bind".into(),
@@ -117,6 +122,7 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
         rlimits,
         hostname: spec.hostname().clone().unwrap_or_default(),
         mounts,
+        terminal: process.terminal().unwrap_or(false),
     })
 }
 

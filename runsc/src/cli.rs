@@ -157,7 +157,7 @@ pub struct BootArgs {
 
 #[derive(Args, Debug)]
 pub struct GoferArgs {
-    /// The directory to serve.
+    /// The directory to serve, or a regular file (served alone).
     #[arg(long)]
     pub root: PathBuf,
     /// Refuse every change (EROFS).

@@ -300,3 +300,155 @@ fn bind_mounts_reach_the_host_directory_as_configured() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bind_mounts_of_single_files_reach_only_that_file() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    let dir = scratch("bind-file");
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    std::fs::create_dir_all(dir.join("rootfs/etc")).unwrap();
+    std::fs::copy(busybox, dir.join("rootfs/bin/busybox")).unwrap();
+    std::fs::write(dir.join("rootfs/etc/hosts"), b"image\n").unwrap();
+    let host = dir.join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("rw"), b"before\n").unwrap();
+    std::fs::write(host.join("ro"), b"read only\n").unwrap();
+    std::fs::write(host.join("hosts"), b"from the host\n").unwrap();
+    std::fs::write(host.join("sibling"), b"secret\n").unwrap();
+    // /etc/hosts exists in the image and is covered; /mnt/new/rw is made as an
+    // empty file mount point (and its directory) first. Shell builtins only (no
+    // fork yet, and `read` needs poll); reading is a second run.
+    let script = "[ -f /mnt/new/rw ] && echo isfile; echo after >> /mnt/new/rw; \
+                  echo x > /ro; echo ro=$?";
+    let mut config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {"args": ["/bin/busybox", "sh", "-c", script], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}},
+        "root": {"path": "rootfs"},
+        "mounts": [
+            {"destination": "/etc/hosts", "type": "bind", "source": host.join("hosts"), "options": ["rbind", "rw"]},
+            {"destination": "/mnt/new/rw", "type": "bind", "source": host.join("rw"), "options": ["rbind", "rw"]},
+            {"destination": "/ro", "type": "none", "source": host.join("ro"), "options": ["bind", "ro"]}
+        ]
+    });
+    let write_config = |config: &serde_json::Value| {
+        std::fs::write(dir.join("config.json"), serde_json::to_vec(config).unwrap()).unwrap()
+    };
+    write_config(&config);
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "bind-file"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "isfile\nro=1\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("Read-only file system"));
+    assert_eq!(std::fs::read(host.join("rw")).unwrap(), b"before\nafter\n");
+    assert_eq!(std::fs::read(host.join("ro")).unwrap(), b"read only\n");
+
+    // A file mount point has no entries: `..` after it is ENOTDIR, as on Linux.
+    config["process"]["args"] = serde_json::json!([
+        "/bin/busybox",
+        "cat",
+        "/etc/hosts",
+        "/ro",
+        "/mnt/new/rw",
+        "/mnt/new/rw/../sibling"
+    ]);
+    write_config(&config);
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "bind-file2"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "from the host\nread only\nbefore\nafter\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Not a directory"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dir.join("rootfs/etc/hosts")).unwrap(),
+        b"image\n",
+        "the image's file is covered, not changed"
+    );
+    assert!(
+        !dir.join("rootfs/mnt").exists(),
+        "mount points are made in the overlay, not on the host"
+    );
+}
+
+/// /dev/console exists only when the container has a terminal, and then is the
+/// terminal stdio is on (5:1).
+#[test]
+fn dev_console_is_the_terminal_when_there_is_one() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    // Without a terminal (stdin is /dev/null here) there is no console.
+    let out = run(&["do", "/bin/busybox", "stat", "-c", "%F", "/dev/console"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("No such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Under a pseudo-terminal (util-linux `script`), it is that terminal.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP: script (util-linux) is not installed");
+        return;
+    }
+    let runsc = env!("CARGO_BIN_EXE_runsc");
+    let under_pty = |cmd: &str| {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{runsc} do {cmd}"), "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    assert_eq!(
+        under_pty("/bin/busybox stat -c '%F %t:%T' /dev/console"),
+        "character special file 5:1\n"
+    );
+    assert_eq!(
+        under_pty("/bin/busybox sh -c 'echo via-console > /dev/console; echo rc=$?'"),
+        "via-console\nrc=0\n"
+    );
+}
+
+/// `process.terminal: true` makes /dev/console even when stdin is no terminal.
+#[test]
+fn spec_terminal_makes_dev_console() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("SKIP: /bin/busybox (Debian busybox-static) is not installed");
+        return;
+    }
+    let dir = scratch("terminal");
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    std::fs::create_dir_all(dir.join("rootfs/dev")).unwrap();
+    std::fs::copy(busybox, dir.join("rootfs/bin/busybox")).unwrap();
+    let config = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {"terminal": true, "args": ["/bin/busybox", "stat", "-c", "%F %t:%T", "/dev/console"],
+                    "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}},
+        "root": {"path": "rootfs"}
+    });
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_vec(&config).unwrap(),
+    )
+    .unwrap();
+    let out = run(&["run", "--bundle", dir.to_str().unwrap(), "terminal"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "character special file 5:1\n",
+        "stderr: {}",
+        stderr(&out)
+    );
+}

@@ -13,7 +13,7 @@ use crate::types::{Dirent, Fid, StatFs};
 
 impl Server {
     pub(super) fn attach(&mut self) -> Result<Response, Errno> {
-        let (node, attr) = Node::with_shared(self.root.clone(), None)?;
+        let (node, attr) = Node::with_shared(self.root.clone(), self.root_link.clone())?;
         Ok(self.add(node, attr))
     }
 

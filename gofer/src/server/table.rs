@@ -16,6 +16,7 @@ pub(super) type InodeId = (u64, u64);
 /// Where a node was reached: its directory (held open) and its name there. The
 /// node is reopened for I/O through this link, so it must track renames the
 /// server performs.
+#[derive(Clone)]
 pub(super) struct Link {
     pub dir: Rc<OwnedFd>,
     pub dir_id: InodeId,
@@ -30,7 +31,7 @@ pub(super) struct Node {
     pub id: InodeId,
     /// `S_IFMT` bits: an inode never changes type.
     pub kind: u32,
-    /// `None` for the mount root, which is a directory and reopens through `fd`.
+    /// `None` for a directory mount root, which reopens through `fd`.
     pub link: Option<Link>,
 }
 

@@ -85,6 +85,34 @@ impl Gofer {
         }
     }
 
+    /// A gofer serving only the file `name` of the directory `dir`.
+    pub fn serve_file(dir: &Path, name: &str, readonly: bool) -> std::io::Result<Gofer> {
+        let (server_end, client_end) = gofer::socket_pair().unwrap();
+        let dir = File::open(dir).unwrap();
+        let name = std::ffi::CString::new(name).unwrap();
+        // Setting up fails before serving starts: try it here, then serve.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            let r = gofer::serve_file(dir, &name, readonly, server_end);
+            if let Err(e) = &r {
+                let _ = tx.send(e.kind());
+            }
+            r
+        });
+        let client = Client::new(client_end);
+        match client.attach() {
+            Ok(_) => Ok(Gofer {
+                client,
+                server: Some(server),
+            }),
+            Err(_) => {
+                let kind = rx.recv().unwrap();
+                let _ = server.join();
+                Err(kind.into())
+            }
+        }
+    }
+
     /// Hangs up and checks that the server then returned `Ok`.
     pub fn finish(mut self) {
         let server = self.server.take().unwrap();

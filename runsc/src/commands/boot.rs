@@ -10,12 +10,15 @@ use anyhow::Context;
 use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
+use sentry::fs::FileOps;
+use sentry::fs::host_fd::HostFd;
 use sentry::fsimpl::tmpfs::Tmpfs;
 use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc, sys};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
 use sentry::task::{Credentials, Limits, ProcessSpec, StartError, Task};
+use sentry::vfs::inode::{S_IFDIR, S_IFMT, S_IFREG};
 use sentry::vfs::{MountNamespace, Resolver, VfsPath};
 
 use crate::boot_spec::BootSpec;
@@ -55,16 +58,6 @@ fn build_mounts(
     let top = VfsPath::root_of(&ns);
     let creds = Credentials::new(0, 0, Vec::new());
     for m in &spec.mounts {
-        let point = match mount_point(&ns, &top, &creds, &m.destination) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(destination = %m.destination, "mount point unusable ({e}); skipped");
-                if m.fs_type == "bind" {
-                    bind_fds.next();
-                }
-                continue;
-            }
-        };
         let (fs, fs_type, source) = if m.fs_type == "bind" {
             let fd = *bind_fds.next().context("no gofer for a bind mount")?;
             let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(fd)?));
@@ -81,6 +74,18 @@ fn build_mounts(
         } else {
             (Tmpfs::new_root(0o1777, 0, 0), "tmpfs", "tmpfs".to_string())
         };
+        let kind = if fs.mode() & S_IFMT == S_IFDIR {
+            PointKind::Dir
+        } else {
+            PointKind::File
+        };
+        let point = match mount_point(&ns, &top, &creds, &m.destination, kind) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(destination = %m.destination, "mount point unusable ({e}); skipped");
+                continue;
+            }
+        };
         ns.mount(&point, fs, m.readonly, fs_type, source)
             .map_err(|e| anyhow::anyhow!("mounting {} on {}: {e}", m.fs_type, m.destination))?;
     }
@@ -91,20 +96,42 @@ fn build_mounts(
         limits: Default::default(),
     };
     match resolver.resolve(&top, b"/dev", true) {
-        Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top)
+        Ok(dev) if dev.is_dir() => devfs::mount_devfs(&ns, &dev, &top, console(spec))
             .map_err(|e| anyhow::anyhow!("mounting /dev: {e}"))?,
         _ => tracing::warn!("the root has no /dev directory; no devices"),
     }
     Ok(ns)
 }
 
-/// The directory `dest` names, made (with its parents) if missing and the root
-/// can take it, as runc makes mount points.
+/// The container's terminal, if it has one: when stdin is a terminal or the
+/// spec says so, the first of stdin, stdout and stderr that is a terminal
+/// (stdin if none is), shared with stdio.
+fn console(spec: &BootSpec) -> Option<Arc<dyn FileOps>> {
+    let is_tty = |fd: i32| nix::unistd::isatty(fd).unwrap_or(false);
+    if !spec.terminal && !is_tty(0) {
+        return None;
+    }
+    let fd = [0, 1, 2].into_iter().find(|&fd| is_tty(fd)).unwrap_or(0);
+    Some(Arc::new(HostFd::new(fd)))
+}
+
+/// What a mount point must be: Linux binds directories only over directories
+/// and anything else only over non-directories.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PointKind {
+    Dir,
+    File,
+}
+
+/// The file `dest` names, made (with its parents) if missing and the root can
+/// take it, as runc makes mount points: a directory, or an empty file for a bind
+/// mount of a file.
 fn mount_point(
     ns: &MountNamespace,
     top: &VfsPath,
     creds: &Credentials,
     dest: &str,
+    kind: PointKind,
 ) -> Result<VfsPath, Errno> {
     let resolver = Resolver {
         ns,
@@ -112,21 +139,27 @@ fn mount_point(
         creds: Arc::new(creds.clone()),
         limits: Default::default(),
     };
+    let names: Vec<&str> = dest.split('/').filter(|n| !n.is_empty()).collect();
     let mut at = top.clone();
-    for name in dest.split('/').filter(|n| !n.is_empty()) {
+    for (i, name) in names.iter().enumerate() {
+        let file = kind == PointKind::File && i + 1 == names.len();
         at = match resolver.resolve(&at, name.as_bytes(), true) {
             Ok(p) => p,
             Err(Errno::ENOENT) => {
-                at.inode().mkdir(name.as_bytes(), 0o755, creds)?;
+                if file {
+                    // runc makes file mount points with mode 0755 too.
+                    at.inode().mknod(name.as_bytes(), S_IFREG | 0o755, creds)?;
+                } else {
+                    at.inode().mkdir(name.as_bytes(), 0o755, creds)?;
+                }
                 resolver.resolve(&at, name.as_bytes(), true)?
             }
             Err(e) => return Err(e),
         };
     }
-    if at.is_dir() {
-        Ok(at)
-    } else {
-        Err(Errno::ENOTDIR)
+    match (kind, at.is_dir()) {
+        (PointKind::Dir, true) | (PointKind::File, false) => Ok(at),
+        _ => Err(Errno::ENOTDIR),
     }
 }
 
@@ -160,6 +193,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         &top,
         &Credentials::new(0, 0, Vec::new()),
         "/proc",
+        PointKind::Dir,
     ) {
         Ok(point) => {
             proc::mount(&kernel, &point).map_err(|e| anyhow::anyhow!("mounting /proc: {e}"))?
@@ -172,6 +206,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         &top,
         &Credentials::new(0, 0, Vec::new()),
         "/sys",
+        PointKind::Dir,
     ) {
         Ok(point) => kernel
             .mounts

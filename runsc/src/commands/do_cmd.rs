@@ -27,6 +27,8 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         rlimits: Vec::new(),
         hostname,
         mounts: Vec::new(),
+        // The sandbox sees for itself whether its stdio is a terminal.
+        terminal: false,
     };
     crate::sandbox::run(global, &spec)
 }

@@ -1,9 +1,13 @@
-//! `runsc gofer`: serves the container's root to the sandbox over a socket, from
-//! its own mount namespace and under its own seccomp filter.
+//! `runsc gofer`: serves the container's root or one bind mount (a directory or
+//! a single file) to the sandbox over a socket, from its own mount namespace and
+//! under its own seccomp filter.
 
+use std::ffi::CString;
 use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 use crate::cli::GoferArgs;
 
@@ -24,9 +28,40 @@ pub fn run(args: GoferArgs) -> anyhow::Result<i32> {
     if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
         let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
-    let root = std::fs::File::open(&args.root)
-        .with_context(|| format!("opening root {}", args.root.display()))?;
-    gofer::seccomp::install_filter().map_err(|e| anyhow::anyhow!("gofer seccomp filter: {e}"))?;
-    gofer::serve(root, args.readonly, conn).context("serving")?;
+    // A file (bind mount of one file) is served from its directory, confined to
+    // its name; anything else must be a directory.
+    let is_dir = std::fs::metadata(&args.root)
+        .with_context(|| format!("root {}", args.root.display()))?
+        .is_dir();
+    if is_dir {
+        let root = std::fs::File::open(&args.root)
+            .with_context(|| format!("opening root {}", args.root.display()))?;
+        install_filter()?;
+        gofer::serve(root, args.readonly, conn).context("serving")?;
+    } else {
+        let (parent, name) = split_file(&args.root)?;
+        let parent =
+            std::fs::File::open(parent).with_context(|| format!("opening {}", parent.display()))?;
+        install_filter()?;
+        gofer::serve_file(parent, &name, args.readonly, conn).context("serving")?;
+    }
     Ok(0)
+}
+
+fn install_filter() -> anyhow::Result<()> {
+    gofer::seccomp::install_filter().map_err(|e| anyhow::anyhow!("gofer seccomp filter: {e}"))
+}
+
+/// `/a/b/file` → (`/a/b`, `file`).
+fn split_file(path: &Path) -> anyhow::Result<(&Path, CString)> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        bail!("gofer root {} names no file", path.display());
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let name = CString::new(name.as_bytes()).context("a file name with NUL")?;
+    Ok((parent, name))
 }

@@ -1,5 +1,7 @@
 //! /dev: a tmpfs holding the standard device files, each covered by a device
 //! inode mounted over it, plus `shm` (a tmpfs), `pts`, and the `fd`/`std*` links.
+//! `console` exists only when the container has a terminal: it is the host
+//! terminal the sandbox's stdio is on.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +25,8 @@ pub enum Device {
     URandom,
     /// The controlling terminal: the sandbox's processes have none yet.
     Tty,
+    /// The container's terminal, when it has one (see [`mount_devfs`]).
+    Console,
 }
 
 impl Device {
@@ -44,6 +48,7 @@ impl Device {
             Device::Random => (1, 8),
             Device::URandom => (1, 9),
             Device::Tty => (5, 0),
+            Device::Console => (5, 1),
         }
     }
 }
@@ -55,14 +60,21 @@ const DEVFS_DEV: u64 = 0x06;
 pub struct DeviceInode {
     device: Device,
     ino: u64,
+    /// What a device backed by a host file (the console) reads and writes.
+    host: Option<Arc<dyn FileOps>>,
     me: std::sync::Weak<DeviceInode>,
 }
 
 impl DeviceInode {
     pub fn new(device: Device) -> Arc<DeviceInode> {
+        DeviceInode::with_host(device, None)
+    }
+
+    fn with_host(device: Device, host: Option<Arc<dyn FileOps>>) -> Arc<DeviceInode> {
         Arc::new_cyclic(|me| DeviceInode {
             device,
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            host,
             me: me.clone(),
         })
     }
@@ -91,12 +103,15 @@ impl Inode for DeviceInode {
     }
 
     fn open(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if self.device == Device::Tty {
-            return Err(Errno::ENXIO);
+        let inode = self.me.upgrade().ok_or(Errno::EIO)?;
+        match (self.device, &self.host) {
+            (Device::Tty, _) | (Device::Console, None) => Err(Errno::ENXIO),
+            (Device::Console, Some(host)) => Ok(Arc::new(ConsoleFile {
+                inode,
+                host: host.clone(),
+            })),
+            _ => Ok(Arc::new(DeviceFile { inode })),
         }
-        Ok(Arc::new(DeviceFile {
-            inode: self.me.upgrade().ok_or(Errno::EIO)?,
-        }))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -117,7 +132,7 @@ impl FileOps for DeviceFile {
                 Ok(buf.len())
             }
             Device::Random | Device::URandom => crate::host::random_bytes(buf, 0),
-            Device::Tty => Err(Errno::ENXIO),
+            Device::Tty | Device::Console => Err(Errno::ENXIO),
         }
     }
 
@@ -146,6 +161,34 @@ impl FileOps for DeviceFile {
     }
 }
 
+/// The open console: the host terminal's I/O under the device's identity.
+struct ConsoleFile {
+    inode: Arc<DeviceInode>,
+    host: Arc<dyn FileOps>,
+}
+
+impl FileOps for ConsoleFile {
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.host.read(offset, buf)
+    }
+
+    fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.host.write(offset, buf)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.inode.stat()
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+
+    fn ioctl(&self, request: u32, arg: &mut [u8]) -> Result<u64, Errno> {
+        self.host.ioctl(request, arg)
+    }
+}
+
 struct ZeroSource;
 
 impl Mappable for ZeroSource {
@@ -158,12 +201,29 @@ impl Mappable for ZeroSource {
     }
 }
 
-/// Mounts a fresh /dev over `dev` (a directory of the namespace).
-pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<(), Errno> {
+/// Mounts a fresh /dev over `dev` (a directory of the namespace). `console`,
+/// the container's terminal if it has one, becomes /dev/console; without it
+/// there is no /dev/console (as in gVisor without a console).
+pub fn mount_devfs(
+    ns: &MountNamespace,
+    dev: &VfsPath,
+    top: &VfsPath,
+    console: Option<Arc<dyn FileOps>>,
+) -> Result<(), Errno> {
     let root_creds = Credentials::new(0, 0, Vec::new());
     let devroot = Tmpfs::new_root(0o755, 0, 0);
+    let mut devices: Vec<(Arc<DeviceInode>, &str)> = Device::ALL
+        .iter()
+        .map(|&(device, name)| (DeviceInode::new(device), name))
+        .collect();
+    if let Some(host) = console {
+        devices.push((
+            DeviceInode::with_host(Device::Console, Some(host)),
+            "console",
+        ));
+    }
     // Placeholder files that the device inodes cover.
-    for (_, name) in Device::ALL {
+    for (_, name) in &devices {
         devroot.mknod(name.as_bytes(), S_IFREG | 0o666, &root_creds)?;
     }
     devroot.mkdir(b"pts", 0o755, &root_creds)?;
@@ -185,15 +245,9 @@ pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<
     };
     let devdir = resolver.resolve(top, &dev.to_bytes(), true)?;
     debug_assert_eq!(devdir.mount().id, dev_mount.id);
-    for (device, name) in Device::ALL {
+    for (inode, name) in devices {
         let file = resolver.resolve(&devdir, name.as_bytes(), false)?;
-        ns.mount(
-            &file,
-            DeviceInode::new(device),
-            false,
-            "devnode",
-            "devfs".into(),
-        )?;
+        ns.mount(&file, inode, false, "devnode", "devfs".into())?;
     }
     let shm = resolver.resolve(&devdir, b"shm", false)?;
     ns.mount(
@@ -204,4 +258,88 @@ pub fn mount_devfs(ns: &MountNamespace, dev: &VfsPath, top: &VfsPath) -> Result<
         "shm".into(),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vfs::inode::S_IFMT;
+    use parking_lot::Mutex;
+
+    /// A stand-in for the host terminal that keeps what is written to it.
+    #[derive(Default)]
+    struct Terminal {
+        written: Mutex<Vec<u8>>,
+    }
+
+    impl FileOps for Terminal {
+        fn read(&self, _offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+            buf[..3].copy_from_slice(b"in\n");
+            Ok(3)
+        }
+        fn write(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+            self.written.lock().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn stat(&self) -> Result<Stat, Errno> {
+            Err(Errno::EIO)
+        }
+        fn seekable(&self) -> bool {
+            false
+        }
+    }
+
+    fn dev_with(console: Option<Arc<dyn FileOps>>) -> (MountNamespace, VfsPath) {
+        let root = Tmpfs::new_root(0o755, 0, 0);
+        root.mkdir(b"dev", 0o755, &Credentials::new(0, 0, Vec::new()))
+            .unwrap();
+        let ns = MountNamespace::new(root, false, "tmpfs", "none".into());
+        let top = VfsPath::root_of(&ns);
+        let resolver = Resolver {
+            ns: &ns,
+            root: top.clone(),
+            creds: Arc::new(Credentials::new(0, 0, Vec::new())),
+            limits: Default::default(),
+        };
+        let dev = resolver.resolve(&top, b"/dev", true).unwrap();
+        mount_devfs(&ns, &dev, &top, console).unwrap();
+        (ns, top)
+    }
+
+    fn lookup(ns: &MountNamespace, top: &VfsPath, path: &str) -> Result<VfsPath, Errno> {
+        let resolver = Resolver {
+            ns,
+            root: top.clone(),
+            creds: Arc::new(Credentials::new(0, 0, Vec::new())),
+            limits: Default::default(),
+        };
+        resolver.resolve(top, path.as_bytes(), true)
+    }
+
+    #[test]
+    fn console_is_5_1_and_reaches_the_terminal() {
+        let term = Arc::new(Terminal::default());
+        let (ns, top) = dev_with(Some(term.clone()));
+        let console = lookup(&ns, &top, "/dev/console").unwrap();
+        let st = console.inode().stat().unwrap();
+        assert_eq!(st.mode & S_IFMT, S_IFCHR);
+        assert_eq!(st.rdev, (5 << 8) | 1);
+        let file = console.inode().open(libc::O_RDWR as u32).unwrap();
+        assert_eq!(file.write(0, b"hello").unwrap(), 5);
+        assert_eq!(&*term.written.lock(), b"hello");
+        let mut buf = [0u8; 8];
+        assert_eq!(file.read(0, &mut buf).unwrap(), 3);
+        assert_eq!(file.stat().unwrap().rdev, (5 << 8) | 1);
+        assert!(!file.seekable());
+        // The other devices are unchanged.
+        let tty = lookup(&ns, &top, "/dev/tty").unwrap();
+        assert_eq!(tty.inode().stat().unwrap().rdev, 5 << 8);
+    }
+
+    #[test]
+    fn no_terminal_no_console() {
+        let (ns, top) = dev_with(None);
+        assert_eq!(lookup(&ns, &top, "/dev/console").err(), Some(Errno::ENOENT));
+        assert!(lookup(&ns, &top, "/dev/null").is_ok());
+    }
 }

@@ -2,7 +2,7 @@
 //! the gofer holds; opening a file gets a host descriptor donated by the gofer,
 //! so reads and writes go straight to the host file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -44,6 +44,57 @@ struct MountState {
     /// Children cached over the whole mount; past the budget a directory's cache
     /// is dropped before it grows.
     cached: AtomicUsize,
+    /// Names known to be absent, by directory (only when exclusive). Kept per
+    /// mount, not per inode: two inodes of one directory can coexist (a cache
+    /// dropped while a path still holds the old one) and a change through either
+    /// must clear what both would answer. Every name appears in a directory
+    /// only through us, so an entry holds until we create or move something
+    /// there; a new directory reusing a removed one's number starts empty.
+    absent: Mutex<Absent>,
+}
+
+/// The negative cache of a mount.
+#[derive(Default)]
+struct Absent {
+    names: HashMap<InodeKey, HashSet<Vec<u8>>>,
+    count: usize,
+    /// Bumped whenever a name appears, so that an absence found by a request
+    /// that raced with a create is not recorded after it.
+    generation: u64,
+}
+
+impl Absent {
+    fn contains(&self, dir: InodeKey, name: &[u8]) -> bool {
+        self.names.get(&dir).is_some_and(|n| n.contains(name))
+    }
+
+    /// Records `name` as absent from `dir`, as found by a request started at
+    /// `since` (a generation), unless a name appeared meanwhile.
+    fn insert(&mut self, dir: InodeKey, name: &[u8], since: u64) {
+        if self.generation != since {
+            return;
+        }
+        if self.count >= CACHE_BUDGET {
+            self.names.clear();
+            self.count = 0;
+        }
+        if self.names.entry(dir).or_default().insert(name.to_vec()) {
+            self.count += 1;
+        }
+    }
+
+    fn appeared(&mut self, dir: InodeKey, name: &[u8]) {
+        self.generation += 1;
+        let Some(names) = self.names.get_mut(&dir) else {
+            return;
+        };
+        if names.remove(name) {
+            self.count -= 1;
+            if names.is_empty() {
+                self.names.remove(&dir);
+            }
+        }
+    }
 }
 
 /// Children cached per mount at most (each holds a descriptor in the gofer).
@@ -57,6 +108,7 @@ pub fn new_root(client: Arc<Client>, exclusive: bool) -> Result<Arc<dyn Inode>, 
         client,
         exclusive,
         cached: AtomicUsize::new(0),
+        absent: Mutex::default(),
     });
     Ok(GoferInode::new_inode(mount, fid, attr))
 }
@@ -114,6 +166,7 @@ impl GoferInode {
     /// A new child inode, remembered when the mount allows caching.
     fn adopt(&self, name: &[u8], fid: Fid, attr: Attr) -> Arc<dyn Inode> {
         let child = GoferInode::new_inode(self.mount.clone(), fid, attr);
+        self.appeared(name);
         if self.mount.exclusive {
             let mut children = self.children.lock();
             if self.mount.cached.load(Ordering::Relaxed) >= CACHE_BUDGET {
@@ -134,6 +187,37 @@ impl GoferInode {
         if self.children.lock().remove(name).is_some() {
             self.mount.cached.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+
+    /// `name` now exists here (or may: after a failure that says so).
+    fn appeared(&self, name: &[u8]) {
+        if self.mount.exclusive {
+            let dir = self.key();
+            self.mount.absent.lock().appeared(dir, name);
+        }
+    }
+
+    /// Where the negative cache stands, taken before a request whose answer
+    /// may be recorded with [`Self::gone`].
+    fn absent_generation(&self) -> u64 {
+        self.mount.absent.lock().generation
+    }
+
+    /// `name` was found not to exist here by a request started at `since`.
+    fn gone(&self, name: &[u8], since: u64) {
+        if self.mount.exclusive {
+            let dir = self.key();
+            self.mount.absent.lock().insert(dir, name, since);
+        }
+    }
+
+    /// Passes `r` through; an `EEXIST` means `name` is there whatever was cached.
+    fn exists_if_eexist<T>(&self, name: &[u8], r: Result<T, Errno>) -> Result<T, Errno> {
+        if r.as_ref().err() == Some(&Errno::EEXIST) {
+            self.forget(name);
+            self.appeared(name);
+        }
+        r
     }
 
     /// Called after writes through a descriptor of this file.
@@ -205,27 +289,48 @@ impl Inode for GoferInode {
         if let Some(child) = self.children.lock().get(name) {
             return Ok(child.clone());
         }
-        let (fid, attr) = self.client().walk(self.fid, name)?;
-        Ok(self.adopt(name, fid, attr))
+        let since = if self.mount.exclusive {
+            let dir = self.key();
+            let absent = self.mount.absent.lock();
+            if absent.contains(dir, name) {
+                return Err(Errno::ENOENT);
+            }
+            absent.generation
+        } else {
+            0
+        };
+        match self.client().walk(self.fid, name) {
+            Ok((fid, attr)) => Ok(self.adopt(name, fid, attr)),
+            Err(Errno::ENOENT) => {
+                self.gone(name, since);
+                Err(Errno::ENOENT)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn mknod(&self, name: &[u8], mode: u32, creds: &Credentials) -> Result<Arc<dyn Inode>, Errno> {
         let (fid, attr) = match mode & S_IFMT {
             S_IFREG | 0 => {
                 let flags = libc::O_RDONLY as u32;
-                let (fid, attr, _fd) = self.client().create(
-                    self.fid,
+                let (fid, attr, _fd) = self.exists_if_eexist(
                     name,
-                    flags,
-                    mode & 0o7777,
-                    creds.euid,
-                    creds.egid,
+                    self.client().create(
+                        self.fid,
+                        name,
+                        flags,
+                        mode & 0o7777,
+                        creds.euid,
+                        creds.egid,
+                    ),
                 )?;
                 (fid, attr)
             }
-            S_IFIFO | S_IFSOCK => self
-                .client()
-                .mknod(self.fid, name, mode, creds.euid, creds.egid)?,
+            S_IFIFO | S_IFSOCK => self.exists_if_eexist(
+                name,
+                self.client()
+                    .mknod(self.fid, name, mode, creds.euid, creds.egid),
+            )?,
             _ => return Err(Errno::EPERM),
         };
         self.changed();
@@ -233,9 +338,11 @@ impl Inode for GoferInode {
     }
 
     fn mkdir(&self, name: &[u8], mode: u32, creds: &Credentials) -> Result<Arc<dyn Inode>, Errno> {
-        let (fid, attr) =
+        let (fid, attr) = self.exists_if_eexist(
+            name,
             self.client()
-                .mkdir(self.fid, name, mode & 0o7777, creds.euid, creds.egid)?;
+                .mkdir(self.fid, name, mode & 0o7777, creds.euid, creds.egid),
+        )?;
         self.changed();
         Ok(self.adopt(name, fid, attr))
     }
@@ -246,16 +353,19 @@ impl Inode for GoferInode {
         target: &[u8],
         creds: &Credentials,
     ) -> Result<Arc<dyn Inode>, Errno> {
-        let (fid, attr) = self
-            .client()
-            .symlink(self.fid, name, target, creds.euid, creds.egid)?;
+        let (fid, attr) = self.exists_if_eexist(
+            name,
+            self.client()
+                .symlink(self.fid, name, target, creds.euid, creds.egid),
+        )?;
         self.changed();
         Ok(self.adopt(name, fid, attr))
     }
 
     fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
         let target = self.same_gofer(target)?;
-        let (fid, attr) = self.client().link(self.fid, name, target.fid)?;
+        let (fid, attr) =
+            self.exists_if_eexist(name, self.client().link(self.fid, name, target.fid))?;
         self.adopt(name, fid, attr);
         self.changed();
         target.changed();
@@ -263,15 +373,19 @@ impl Inode for GoferInode {
     }
 
     fn unlink(&self, name: &[u8]) -> Result<(), Errno> {
+        let since = self.absent_generation();
         self.client().unlink(self.fid, name, 0)?;
         self.forget(name);
+        self.gone(name, since);
         self.changed();
         Ok(())
     }
 
     fn rmdir(&self, name: &[u8]) -> Result<(), Errno> {
+        let since = self.absent_generation();
         self.client().unlink(self.fid, name, AT_REMOVEDIR)?;
         self.forget(name);
+        self.gone(name, since);
         self.changed();
         Ok(())
     }
@@ -284,10 +398,15 @@ impl Inode for GoferInode {
         flags: u32,
     ) -> Result<(), Errno> {
         let dst = self.same_gofer(new_dir)?;
-        self.client()
-            .rename(self.fid, name, dst.fid, new_name, flags)?;
+        let renamed = self
+            .client()
+            .rename(self.fid, name, dst.fid, new_name, flags);
+        dst.exists_if_eexist(new_name, renamed)?;
+        // The old name is not recorded as absent: renaming one hard link onto
+        // another of the same file leaves both, and an exchange keeps both names.
         self.forget(name);
         dst.forget(new_name);
+        dst.appeared(new_name);
         self.changed();
         dst.changed();
         Ok(())
@@ -474,5 +593,129 @@ impl FileOps for GoferDir {
     }
     fn seekable(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S_IFREG_644: u32 = S_IFREG | 0o644;
+
+    /// A gofer serving a fresh host directory from a thread, and its root as
+    /// the sandbox's exclusive mount.
+    struct Served {
+        dir: std::path::PathBuf,
+        root: Arc<dyn Inode>,
+    }
+
+    impl Served {
+        fn new(name: &str) -> Served {
+            let dir =
+                std::env::temp_dir().join(format!("sentry-gofer-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("d")).unwrap();
+            let (server_end, client_end) = gofer::socket_pair().unwrap();
+            let root_dir = std::fs::File::open(&dir).unwrap();
+            std::thread::spawn(move || gofer::serve(root_dir, false, server_end));
+            let root = new_root(Arc::new(Client::new(client_end)), true).unwrap();
+            Served { dir, root }
+        }
+    }
+
+    impl Drop for Served {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn creds() -> Credentials {
+        Credentials::new(0, 0, Vec::new())
+    }
+
+    fn gofer_inode(i: &Arc<dyn Inode>) -> &GoferInode {
+        i.as_any().downcast_ref::<GoferInode>().unwrap()
+    }
+
+    fn absent(i: &Arc<dyn Inode>, name: &[u8]) -> bool {
+        i.lookup(name).err() == Some(Errno::ENOENT)
+    }
+
+    #[test]
+    fn missing_names_are_remembered_until_we_make_them() {
+        let s = Served::new("negative");
+        let root = &s.root;
+        assert!(absent(root, b"x"));
+        // Remembered: a file made behind the sandbox's back is not asked about
+        // (the mount is exclusive).
+        std::fs::write(s.dir.join("x"), b"").unwrap();
+        assert!(absent(root, b"x"));
+        // Our own create answers EEXIST from the host, which clears the entry.
+        assert_eq!(
+            root.mknod(b"x", S_IFREG_644, &creds()).err(),
+            Some(Errno::EEXIST)
+        );
+        assert!(root.lookup(b"x").is_ok());
+
+        // Each way of making a name clears its entry.
+        assert!(absent(root, b"f"));
+        root.mknod(b"f", S_IFREG_644, &creds()).unwrap();
+        assert!(root.lookup(b"f").is_ok());
+        assert!(absent(root, b"sub"));
+        root.mkdir(b"sub", 0o755, &creds()).unwrap();
+        assert!(root.lookup(b"sub").is_ok());
+        assert!(absent(root, b"ln"));
+        root.symlink(b"ln", b"f", &creds()).unwrap();
+        assert!(root.lookup(b"ln").is_ok());
+        assert!(absent(root, b"hard"));
+        let f = root.lookup(b"f").unwrap();
+        root.link(b"hard", &f).unwrap();
+        assert!(root.lookup(b"hard").is_ok());
+
+        // Renames: the new name appears, the old one is gone.
+        assert!(absent(root, b"moved"));
+        root.rename(b"f", root, b"moved", 0).unwrap();
+        assert!(root.lookup(b"moved").is_ok());
+        assert!(absent(root, b"f"));
+        // Renaming a hard link onto another of the same file keeps both.
+        root.rename(b"hard", root, b"moved", 0).unwrap();
+        assert!(root.lookup(b"hard").is_ok() && root.lookup(b"moved").is_ok());
+
+        // Removing makes a name absent; making it again brings it back.
+        root.unlink(b"moved").unwrap();
+        assert!(absent(root, b"moved"));
+        root.mknod(b"moved", S_IFREG_644, &creds()).unwrap();
+        assert!(root.lookup(b"moved").is_ok());
+        root.rmdir(b"sub").unwrap();
+        assert!(absent(root, b"sub"));
+        root.mkdir(b"sub", 0o755, &creds()).unwrap();
+        assert!(root.lookup(b"sub").is_ok());
+    }
+
+    /// Two inodes of one directory (the parent's cache dropped while the first
+    /// is still held): a name made through one is found through the other.
+    #[test]
+    fn a_create_through_another_inode_of_the_directory_is_seen() {
+        let s = Served::new("two-inodes");
+        let first = s.root.lookup(b"d").unwrap();
+        gofer_inode(&s.root).children.lock().clear();
+        let second = s.root.lookup(b"d").unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert!(absent(&first, b"n"));
+        second.mknod(b"n", S_IFREG_644, &creds()).unwrap();
+        assert!(first.lookup(b"n").is_ok());
+    }
+
+    /// Shared (bind) mounts keep asking: the host may add names any time.
+    #[test]
+    fn shared_mounts_do_not_remember_missing_names() {
+        let s = Served::new("shared");
+        let (server_end, client_end) = gofer::socket_pair().unwrap();
+        let root_dir = std::fs::File::open(&s.dir).unwrap();
+        std::thread::spawn(move || gofer::serve(root_dir, false, server_end));
+        let shared = new_root(Arc::new(Client::new(client_end)), false).unwrap();
+        assert!(absent(&shared, b"later"));
+        std::fs::write(s.dir.join("later"), b"").unwrap();
+        assert!(shared.lookup(b"later").is_ok());
     }
 }
