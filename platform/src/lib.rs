@@ -7,7 +7,10 @@
 //! - [`AddressSpace`] maps ranges of the sentry's memory file into the application;
 //! - [`Context::switch`] runs a thread's [`CpuState`] in an address space until it
 //!   traps, returning an [`Exit`]; [`Context::interrupt`] makes a running switch
-//!   return soon, from any thread.
+//!   return soon, from any thread;
+//! - [`AddressSpace::new_thread`], [`AddressSpace::adopt_thread`] and
+//!   [`AddressSpace::release_thread`] add and remove application threads, each run
+//!   by its own sentry thread.
 //!
 //! All unsafe host-execution code of the sandbox lives in this crate.
 
@@ -142,6 +145,59 @@ pub trait AddressSpace: Send + Sync {
     fn cpu_time(&self) -> Option<std::time::Duration>;
     /// For the platform's own context to find its concrete type.
     fn as_any(&self) -> &dyn Any;
+
+    /// Creates the platform half of a new application thread in this address
+    /// space (`clone(CLONE_THREAD)`). Called on the parent's sentry thread, which
+    /// must already run a thread here. The result is handed to the child's sentry
+    /// thread, which calls [`AddressSpace::adopt_thread`]. A `NewThread` dropped
+    /// without being adopted costs an idle host thread until the address space
+    /// is dropped.
+    fn new_thread(&self) -> Result<NewThread> {
+        Err(Error::Unsupported("threads on this platform".into()))
+    }
+
+    /// Makes the calling sentry thread the runner of `thread`: from then on
+    /// [`Context::switch`], [`Context::load_fp`], [`AddressSpace::map`] and
+    /// [`AddressSpace::unmap`] on this sentry thread act on it. Call it after
+    /// [`Platform::new_context`] on the same thread (the thread follows the
+    /// context's CPU pinning). A sentry thread runs at most one thread per address
+    /// space.
+    fn adopt_thread(&self, thread: NewThread) -> Result<()> {
+        drop(thread);
+        Err(Error::Unsupported("threads on this platform".into()))
+    }
+
+    /// Ends the calling sentry thread's application thread (its exit); the other
+    /// threads and the address space live on. The sentry thread must call this
+    /// before it exits if the address space is to outlive it.
+    fn release_thread(&self) -> Result<()> {
+        Err(Error::Unsupported("threads on this platform".into()))
+    }
+}
+
+/// The platform half of a new application thread, on its way from the parent's
+/// sentry thread ([`AddressSpace::new_thread`]) to the child's
+/// ([`AddressSpace::adopt_thread`]). Opaque; only the platform that made it can
+/// use it.
+pub struct NewThread(Box<dyn Any + Send>);
+
+impl NewThread {
+    pub(crate) fn new<T: Any + Send>(inner: T) -> NewThread {
+        NewThread(Box::new(inner))
+    }
+
+    pub(crate) fn downcast<T: Any>(self) -> Result<T> {
+        self.0
+            .downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| Error::Unsupported("a thread from another platform".into()))
+    }
+}
+
+impl std::fmt::Debug for NewThread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewThread")
+    }
 }
 
 /// An execution context: runs application threads until they trap.

@@ -1,4 +1,5 @@
-//! A ptrace address space: one stub process, mapped into by injected `mmap`s.
+//! A ptrace address space: one stub process, mapped into by injected `mmap`s,
+//! with one stub thread per application thread.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -8,9 +9,10 @@ use nix::errno::Errno;
 
 use super::shared::Shared;
 use super::stub_process;
+use super::stub_threads::{self, Orphan};
 use super::thread::TracedThread;
 use crate::cpu_state::Regs;
-use crate::{AddressSpace, Error, Prot, Result};
+use crate::{AddressSpace, Error, NewThread, Prot, Result};
 
 /// One stub thread and what its tracer knows about it.
 pub(crate) struct StubThread {
@@ -62,7 +64,6 @@ impl PtraceAddressSpace {
     pub fn current_thread(&self) -> Result<Arc<Mutex<StubThread>>> {
         let threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
         threads.get(&current_tid()).cloned().ok_or_else(|| {
-            // Several sentry threads per address space arrive with clone(CLONE_VM).
             Error::Unsupported("this sentry thread has no stub thread in the address space".into())
         })
     }
@@ -117,10 +118,76 @@ impl AddressSpace for PtraceAddressSpace {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn new_thread(&self) -> Result<NewThread> {
+        let slot = self.current_thread()?;
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot.host_regs = None;
+        let (orphan, interrupted) =
+            stub_threads::clone(&slot.thread, self.shared.stub, &slot.template)?;
+        slot.pending_interrupt |= interrupted;
+        Ok(NewThread::new(orphan))
+    }
+
+    fn adopt_thread(&self, thread: NewThread) -> Result<()> {
+        let orphan: Orphan = thread.downcast()?;
+        if orphan.thread.pid != self.pid {
+            return Err(Error::Unsupported(
+                "a thread of another address space".into(),
+            ));
+        }
+        let tid = current_tid();
+        if self
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&tid)
+        {
+            return Err(Error::Unsupported(
+                "this sentry thread already runs a thread of the address space".into(),
+            ));
+        }
+        stub_threads::adopt(&orphan, self.shared.stub)?;
+        super::affinity::follow_current_thread(orphan.thread.tid);
+        let slot = StubThread {
+            thread: orphan.thread,
+            template: orphan.template,
+            host_regs: None,
+            pending_interrupt: false,
+        };
+        self.threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tid, Arc::new(Mutex::new(slot)));
+        Ok(())
+    }
+
+    fn release_thread(&self) -> Result<()> {
+        let slot = self
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&current_tid())
+            .ok_or_else(|| {
+                Error::Unsupported(
+                    "this sentry thread has no stub thread in the address space".into(),
+                )
+            })?;
+        let slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        stub_threads::exit(&slot.thread, self.shared.stub, &slot.template)
+    }
 }
 
 impl Drop for PtraceAddressSpace {
     fn drop(&mut self) {
-        stub_process::kill_and_reap(self.pid);
+        // Threads other than the leader, still traced, stay zombies until reaped
+        // (and the leader with them), so they are reaped first.
+        let threads = self.threads.get_mut().unwrap_or_else(|e| e.into_inner());
+        let others: Vec<i32> = threads
+            .values()
+            .map(|slot| slot.lock().unwrap_or_else(|e| e.into_inner()).thread.tid)
+            .filter(|&tid| tid != self.pid)
+            .collect();
+        stub_process::kill_and_reap(self.pid, &others);
     }
 }

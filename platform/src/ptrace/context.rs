@@ -105,7 +105,7 @@ impl Context for PtraceContext {
                 Ok(Exit::Signal(info))
             }
             // A group stop or event we did not ask for: let the task loop come back.
-            Stop::Other(_) => Ok(Exit::Interrupted),
+            Stop::Event(_) => Ok(Exit::Interrupted),
         }
     }
 

@@ -5,8 +5,10 @@
 //! that runs a task traces the task's stub thread: `PTRACE_SYSEMU` runs application
 //! code until its next system call, which the host never executes; faults and
 //! signals arrive as signal-delivery stops. Address-space changes are `mmap`/`munmap`
-//! calls injected into the stub, mapping ranges of the memory file. The stub's own
-//! seccomp filter admits only those injected calls.
+//! calls injected into the stub, mapping ranges of the memory file. Each
+//! application thread is a thread of the stub, traced by the sentry thread that
+//! runs it (`stub_threads.rs`). The stub's own seccomp filter admits only the
+//! injected calls.
 
 mod address_space;
 mod affinity;
@@ -15,6 +17,7 @@ mod shared;
 mod stub_page;
 mod stub_process;
 mod stub_seccomp;
+mod stub_threads;
 mod thread;
 
 use std::sync::Arc;

@@ -2,9 +2,11 @@
 //!
 //! The calling sentry thread forks; the child asks to be traced by it and stops.
 //! Everything else is done *to* the child by injected calls from the stub page:
-//! close every descriptor but the memory file, set `no_new_privs`, install the stub
-//! seccomp filter, and unmap all of the sentry's memory but the stub page. What is
-//! left is an empty address space whose only code is `syscall; int3`.
+//! close every descriptor but the memory file, set `no_new_privs`, drop the
+//! parent-death signal (tracing ties the stub's life to the sentry's), install
+//! the stub seccomp filter, and unmap all of the sentry's memory but the stub
+//! page. What is left is an empty address space whose only code is
+//! `syscall; int3`.
 
 use nix::errno::Errno;
 
@@ -45,7 +47,7 @@ pub(crate) fn create(stub: &StubPage, filter: &StubFilter, memfd: i32) -> Result
     match setup(&thread, stub, filter, memfd) {
         Ok(template) => Ok(NewStub { thread, template }),
         Err(e) => {
-            kill_and_reap(pid);
+            kill_and_reap(pid, &[]);
             Err(e)
         }
     }
@@ -83,10 +85,7 @@ fn setup(thread: &TracedThread, stub: &StubPage, filter: &StubFilter, memfd: i32
             )));
         }
     }
-    let options = nix::sys::ptrace::Options::PTRACE_O_TRACESYSGOOD
-        | nix::sys::ptrace::Options::PTRACE_O_EXITKILL;
-    nix::sys::ptrace::setoptions(nix::unistd::Pid::from_raw(thread.tid), options)
-        .map_err(Error::host("PTRACE_SETOPTIONS"))?;
+    thread.set_options(nix::sys::ptrace::Options::empty())?;
     let template = thread.get_regs()?;
     let call = |nr: i64, args: [u64; 6], what: &'static str| -> Result<()> {
         let (ret, _) = thread.inject(stub, &template, nr, args)?;
@@ -115,6 +114,15 @@ fn setup(thread: &TracedThread, stub: &StubPage, filter: &StubFilter, memfd: i32
     call(
         libc::SYS_prctl,
         [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0],
+        "prctl(stub)",
+    )?;
+    // The death signal follows the forking *thread*, which may end (releasing its
+    // stub thread) while other sentry threads still run this stub. From here on
+    // every stub thread is traced with PTRACE_O_EXITKILL, which covers the sentry's
+    // death instead.
+    call(
+        libc::SYS_prctl,
+        [libc::PR_SET_PDEATHSIG as u64, 0, 0, 0, 0, 0],
         "prctl(stub)",
     )?;
     call(
@@ -183,13 +191,18 @@ fn unregister_rseq(thread: &TracedThread, stub: &StubPage, template: &Regs) -> R
     })
 }
 
-/// Kills a stub and reaps it (the caller is its tracer and parent).
-pub(crate) fn kill_and_reap(pid: i32) {
+/// Kills a stub and reaps it: first `threads` (its threads other than the
+/// leader that sentry threads still trace), then the process. Any thread of the
+/// sentry may do it: a process waits for its threads' tracees and children alike.
+pub(crate) fn kill_and_reap(pid: i32, threads: &[i32]) {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    let mut status = 0;
-    // SAFETY: reaping our own child with a valid status pointer.
-    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0
-        && Errno::last() == Errno::EINTR
-    {}
+    for &tid in threads.iter().chain([&pid]) {
+        let mut status = 0;
+        // SAFETY: reaping our own child or tracee with a valid status pointer; one
+        // that is already gone is ECHILD, which ends the loop.
+        while unsafe { libc::waitpid(tid, &mut status, libc::__WALL) } < 0
+            && Errno::last() == Errno::EINTR
+        {}
+    }
 }

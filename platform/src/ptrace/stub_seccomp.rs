@@ -13,6 +13,7 @@ use seccompiler::{
     SeccompCondition as Cond, SeccompFilter, SeccompRule, TargetArch, sock_filter,
 };
 
+use super::stub_threads::CLONE_FLAGS;
 use crate::{Error, Result};
 
 /// The compiled filter plus the `sock_fprog` that points at it. Both live on the
@@ -57,6 +58,20 @@ pub(crate) fn build(memfd: i32, syscall_return_addr: u64) -> Result<StubFilter> 
     );
     // munmap: remove application mappings (munmap, mprotect by remapping, exit).
     rules.insert(libc::SYS_munmap, vec![]);
+    // clone: a new stub thread for a new application thread (`stub_threads.rs`);
+    // exactly the thread flags and no stack (the child runs only the stub page).
+    rules.insert(
+        libc::SYS_clone,
+        vec![SeccompRule::new(vec![cond(0, CLONE_FLAGS)?, cond(1, 0)?]).map_err(bad)?],
+    );
+    // pause: a new stub thread sleeps in it, untraced, until its own tracer
+    // seizes it.
+    rules.insert(libc::SYS_pause, vec![]);
+    // exit: an application thread ends; only its stub thread exits, with status 0.
+    rules.insert(
+        libc::SYS_exit,
+        vec![SeccompRule::new(vec![cond(0, 0)?]).map_err(bad)?],
+    );
 
     let filter = SeccompFilter::new(
         rules,

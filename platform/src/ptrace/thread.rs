@@ -20,8 +20,16 @@ pub(crate) enum Stop {
     Syscall,
     /// A signal-delivery stop for `signo`.
     Signal(i32),
-    /// A group-stop or event stop we do not use (reported so callers can resume).
-    Other(i32),
+    /// A `PTRACE_EVENT_*` stop (clone, exit, or the stop of a seized thread).
+    Event(i32),
+}
+
+/// The options every stub thread is traced with: syscall stops are told apart
+/// from SIGTRAPs, a dying tracer takes the stub with it (the stub must never run
+/// untraced), and threads the stub clones start traced (see `stub_threads.rs`).
+pub(crate) fn trace_options() -> nix::sys::ptrace::Options {
+    use nix::sys::ptrace::Options;
+    Options::PTRACE_O_TRACESYSGOOD | Options::PTRACE_O_EXITKILL | Options::PTRACE_O_TRACECLONE
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +148,26 @@ impl TracedThread {
         nix::sys::ptrace::cont(self.pid_t(), None).map_err(Error::host("PTRACE_CONT"))
     }
 
+    /// Sets the tracing options (with `extra` ones on top of [`trace_options`]).
+    pub fn set_options(&self, extra: nix::sys::ptrace::Options) -> Result<()> {
+        nix::sys::ptrace::setoptions(self.pid_t(), trace_options() | extra)
+            .map_err(Error::host("PTRACE_SETOPTIONS"))
+    }
+
+    /// Becomes the calling thread's tracee without a signal (`PTRACE_SEIZE`), then
+    /// asks it to stop (`PTRACE_INTERRUPT`); the caller waits for the stop.
+    pub fn seize_and_stop(&self) -> Result<()> {
+        nix::sys::ptrace::seize(self.pid_t(), trace_options())
+            .map_err(Error::host("PTRACE_SEIZE"))?;
+        nix::sys::ptrace::interrupt(self.pid_t()).map_err(Error::host("PTRACE_INTERRUPT"))
+    }
+
+    /// Stops tracing the thread, which resumes where its registers say, with no
+    /// signal.
+    pub fn detach(&self) -> Result<()> {
+        nix::sys::ptrace::detach(self.pid_t(), None).map_err(Error::host("PTRACE_DETACH"))
+    }
+
     /// Waits for the thread's next stop. Its death is an error: the sentry decides
     /// when a stub dies, so an unexpected death means the sandbox is broken.
     pub fn wait(&self) -> Result<Stop> {
@@ -162,7 +190,7 @@ impl TracedThread {
             let sig = libc::WSTOPSIG(status);
             return Ok(match sig {
                 s if s == libc::SIGTRAP | 0x80 => Stop::Syscall,
-                s if status >> 16 != 0 => Stop::Other(s),
+                _ if status >> 16 != 0 => Stop::Event(status >> 16),
                 s => Stop::Signal(s),
             });
         }
@@ -221,10 +249,12 @@ impl TracedThread {
                         "injected syscall {nr} was refused by the stub's seccomp filter"
                     )));
                 }
+                // The injected clone made a thread; `stub_threads` collects it.
+                Stop::Event(libc::PTRACE_EVENT_CLONE) => {}
                 // An interrupt (or a stray stop) arrives before the stub runs: note it, go on.
                 Stop::Signal(super::INTERRUPT_SIGNAL)
                 | Stop::Signal(libc::SIGSTOP)
-                | Stop::Other(_) => interrupted = true,
+                | Stop::Event(_) => interrupted = true,
                 other => {
                     let at = self.get_regs().map(|r| r.rip).unwrap_or(0);
                     let info = self.get_siginfo().ok();
