@@ -13,11 +13,7 @@ use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     vec![
-        (
-            l::__NR_exit,
-            Some(exit),
-            Partial("ends the whole process: every process has one thread until threads exist"),
-        ),
+        (l::__NR_exit, Some(exit), Full),
         (l::__NR_exit_group, Some(exit_group), Full),
         (l::__NR_set_tid_address, Some(set_tid_address), Full),
         (l::__NR_set_robust_list, Some(set_robust_list), Full),
@@ -36,7 +32,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
 }
 
 fn exit(t: &mut Task, a: &Args) -> SysResult {
-    t.exit_group(ExitStatus::Exited(a.i32(0) & 0xff));
+    t.exit_thread(ExitStatus::Exited(a.i32(0) & 0xff));
     Ok(0)
 }
 

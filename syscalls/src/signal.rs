@@ -9,7 +9,7 @@ use abi::types::{KERNEL_SIGSET_SIZE, KernelSigaction, SigInfo, StackT, Timespec}
 use sentry::Errno;
 use sentry::task::{
     Credentials, DefaultAction, SIG_DFL, SS_DISABLE, SS_ONSTACK, Task, UNBLOCKABLE, bit,
-    signal_process, signals_in, tree,
+    signal_process, signal_thread, signals_in, tree,
 };
 
 use crate::args::{Args, Handler, SysResult};
@@ -126,14 +126,32 @@ fn kill(t: &mut Task, a: &Args) -> SysResult {
     result
 }
 
+/// Sends `info`'s signal to thread `tid` of process `tgid` alone.
+fn send_to_thread(t: &Task, tgid: i32, tid: i32, info: SigInfo) -> Result<(), Errno> {
+    let signo = info.signo();
+    let target = t.kernel.process(tgid).ok_or(Errno::ESRCH)?;
+    if !may_signal(&t.creds(), &target.creds()) {
+        return Err(Errno::EPERM);
+    }
+    if signo != 0
+        && signo != SIGKILL
+        && target.signals.action(signo).handler == SIG_DFL
+        && DefaultAction::of(signo) == DefaultAction::Stop
+    {
+        tracing::warn!("signal {signo} to {tid} would stop it; job control is not implemented");
+        return Err(Errno::ENOSYS);
+    }
+    signal_thread(&t.kernel, tgid, tid, signo, info)
+}
+
 fn tkill(t: &mut Task, a: &Args) -> SysResult {
     let (tid, signo) = (a.i32(0), a.i32(1));
     check_signo(signo)?;
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    // Every process has one thread, whose tid is its pid.
-    send(t, tid, from_caller(t, signo, SI_TKILL)).map(|()| 0)
+    let tgid = t.kernel.tree.process_of(tid).ok_or(Errno::ESRCH)?;
+    send_to_thread(t, tgid, tid, from_caller(t, signo, SI_TKILL)).map(|()| 0)
 }
 
 fn tgkill(t: &mut Task, a: &Args) -> SysResult {
@@ -142,10 +160,7 @@ fn tgkill(t: &mut Task, a: &Args) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid != tid {
-        return Err(Errno::ESRCH);
-    }
-    send(t, tid, from_caller(t, signo, SI_TKILL)).map(|()| 0)
+    send_to_thread(t, tgid, tid, from_caller(t, signo, SI_TKILL)).map(|()| 0)
 }
 
 /// The siginfo given to rt_sigqueueinfo: a process may not pretend to be the
@@ -172,11 +187,8 @@ fn rt_tgsigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid != tid {
-        return Err(Errno::ESRCH);
-    }
     let info = queued_info(t, tgid, signo, a.ptr(3))?;
-    send(t, tid, info).map(|()| 0)
+    send_to_thread(t, tgid, tid, info).map(|()| 0)
 }
 
 fn rt_sigreturn(t: &mut Task, _: &Args) -> SysResult {
@@ -229,7 +241,7 @@ fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
     if a.usize(1) > KERNEL_SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let pending = t.process.signals.pending() & t.signals.mask;
+    let pending = t.process.signals.pending(&t.thread) & t.signals.mask;
     t.mm.copy_out(a.ptr(0), &pending.to_le_bytes()[..a.usize(1)])
         .map(|_| 0)
 }
@@ -241,7 +253,7 @@ fn suspend_with(t: &mut Task, mask: u64) -> SysResult {
     t.signals.mask = mask & !UNBLOCKABLE;
     while !t.signal_pending() {
         let wanted = !t.signals.mask | UNBLOCKABLE;
-        t.process.signals.wait_for(wanted, None);
+        t.process.signals.wait_for(&t.thread, wanted, None);
     }
     t.signals.saved_mask = Some(old);
     Err(Errno::ERESTARTNOHAND)
@@ -270,8 +282,8 @@ fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
         None
     };
     loop {
-        if let Some(signo) = signals_in(t.process.signals.pending() & set).next()
-            && let Some(info) = t.process.signals.take(signo)
+        if let Some(signo) = signals_in(t.process.signals.pending(&t.thread) & set).next()
+            && let Some(info) = t.process.signals.take(&t.thread, signo)
         {
             if info_addr != 0 {
                 t.mm.write_obj(info_addr, &info)?;
@@ -285,7 +297,7 @@ fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
             return Err(Errno::EAGAIN);
         }
         let wanted = set | (!t.signals.mask | UNBLOCKABLE);
-        t.process.signals.wait_for(wanted, deadline);
+        t.process.signals.wait_for(&t.thread, wanted, deadline);
     }
 }
 fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {

@@ -61,3 +61,4 @@ compat!(exec: "exec" [] => Expect::exit(0));
 compat!(pgrp: "pgrp" [] => Expect::exit(0));
 compat!(proc_pipes: "proc_pipes" [] => Expect::exit(0));
 compat!(signals: "signals" [] => Expect::exit(0));
+compat!(threads: "threads" [] => Expect::exit(0));

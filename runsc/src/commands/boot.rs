@@ -17,7 +17,7 @@ use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc, sys};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
-use sentry::task::{Credentials, Limits, ProcessSpec, StartError, Task};
+use sentry::task::{Credentials, Limits, ProcessSpec, StartError, Task, tree};
 use sentry::vfs::inode::{S_IFDIR, S_IFMT, S_IFREG};
 use sentry::vfs::{MountNamespace, Resolver, VfsPath};
 
@@ -234,17 +234,21 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         stdio: [0, 1, 2],
     };
     // The task thread creates the stub it traces, so it must also run it.
-    let task_thread = std::thread::Builder::new()
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let init_kernel = kernel.clone();
+    std::thread::Builder::new()
         .name("task-1".into())
-        .spawn(move || {
-            let mut task = Task::new_init(kernel, process)?;
-            task.run().map_err(StartError::from)
+        .spawn(move || match Task::new_init(init_kernel, process) {
+            Ok(task) => {
+                let _ = started_tx.send(Ok(()));
+                task.run_until_gone();
+            }
+            Err(e) => {
+                let _ = started_tx.send(Err(e));
+            }
         })?;
-    match task_thread.join() {
-        Ok(Ok(status)) => {
-            tracing::info!(?status, "container process exited");
-            Ok(status.shell_code())
-        }
+    match started_rx.recv() {
+        Ok(Ok(())) => {}
         Ok(Err(StartError::Exec { path, errno })) => {
             let what = if errno == Errno::ENOENT {
                 "executable file not found"
@@ -252,9 +256,16 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
                 "cannot execute"
             };
             eprintln!("runsc: {what}: {path}: {errno}");
-            Ok(if errno == Errno::ENOENT { 127 } else { 126 })
+            return Ok(if errno == Errno::ENOENT { 127 } else { 126 });
         }
-        Ok(Err(e)) => Err(e).context("the sandbox failed"),
+        Ok(Err(e)) => return Err(e).context("the sandbox failed"),
         Err(_) => anyhow::bail!("the task thread panicked"),
     }
+    // The sandbox lives as long as its init: when init exits, so does everything.
+    let exited = kernel
+        .tree
+        .wait_for_exit(tree::INIT_PID)
+        .context("init vanished from the process tree")?;
+    tracing::info!(status = ?exited.status, "container process exited");
+    Ok(exited.status.shell_code())
 }

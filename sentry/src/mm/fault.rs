@@ -15,13 +15,15 @@ const COW_WINDOW: u64 = 4 * PAGE_SIZE;
 impl MemoryManager {
     /// Handles a fault at `addr`; `host_code` is the platform's `si_code`. On success
     /// the access can be retried; otherwise the `si_code` of the SIGSEGV to deliver.
-    pub fn handle_fault(&self, addr: u64, host_code: i32) -> Result<(), i32> {
+    /// `first_try` says the thread did not just fault at the same address: another
+    /// thread may have changed the mapping since the host reported the fault.
+    pub fn handle_fault(&self, addr: u64, host_code: i32, first_try: bool) -> Result<(), i32> {
         // Pages are mapped with exactly their area's protection, but for
         // copy-on-write pages, mapped without write: if the host says the
         // protection forbade the access, so does the area, unless the page is
         // copy-on-write in a writable area.
         if host_code == SEGV_ACCERR {
-            return self.copy_on_write_fault(addr);
+            return self.copy_on_write_fault(addr, first_try);
         }
         if addr >= self.layout.max_addr {
             return Err(SEGV_MAPERR);
@@ -42,12 +44,23 @@ impl MemoryManager {
 
     /// A write (or, as far as the host tells, any access) to a copy-on-write page.
     /// The page gets a copy of its own; an access that still faults after that is a
-    /// real protection violation, which the next fault reports.
-    fn copy_on_write_fault(&self, addr: u64) -> Result<(), i32> {
+    /// real protection violation, which the next fault reports. A fault on a
+    /// writable page that is no longer copy-on-write was reported before another
+    /// thread copied it: the first time, the access is retried.
+    fn copy_on_write_fault(&self, addr: u64, first_try: bool) -> Result<(), i32> {
         let mut inner = self.inner.lock();
         let vma = inner.vmas.find(addr).cloned().ok_or(SEGV_ACCERR)?;
         let cow = inner.pmas.find(addr).is_some_and(|p| p.cow);
+        if !cow && vma.prot.write && first_try {
+            return Ok(());
+        }
         if !cow || !vma.prot.write {
+            tracing::debug!(
+                "protection fault at {addr:#x}: area {:#x}-{:#x} {:?}, copy-on-write {cow}",
+                vma.start,
+                vma.end,
+                vma.prot
+            );
             return Err(SEGV_ACCERR);
         }
         let base = page_down(addr) & !(COW_WINDOW - 1);

@@ -29,6 +29,7 @@ impl MemoryManager {
             .iter()
             .map(|v| (v.start, v.end, v.shared, v.prot))
             .collect();
+        tracing::debug!("fork of an address space with {} areas", areas.len());
         let mut child_pmas = PmaSet::default();
         for &(start, end, shared, prot) in &areas {
             if !shared {

@@ -3,7 +3,9 @@
 use abi::Errno;
 
 use super::exec_opener::TaskOpener;
-use super::{LoadError, Loaded, Task, comm_of, initial_cpu, load_program};
+use std::sync::Arc;
+
+use super::{Leaving, LoadError, Loaded, Task, ThreadInfo, comm_of, initial_cpu, load_program};
 use crate::loader::ExecRequest;
 use crate::vfs::VfsPath;
 
@@ -38,7 +40,9 @@ impl Task {
                 }
             })?;
 
-        // Past the point of no return: the old image is dropped with its memory.
+        // Past the point of no return: the other threads go, the old image is
+        // dropped with its memory.
+        self.leave_alone();
         self.mm = mm.clone();
         *self.process.mm.lock() = mm;
         self.cpu = initial_cpu(&image);
@@ -58,5 +62,30 @@ impl Task {
             done.complete();
         }
         Ok(())
+    }
+
+    /// execve in a multi-threaded process: every other thread exits, and this
+    /// one becomes the process's first thread (its tid becomes the pid).
+    fn leave_alone(&mut self) {
+        if self.process.threads.lock().len() > 1 {
+            *self.process.leaving.lock() = Leaving::AllBut(self.tid);
+            self.process.interrupt_threads();
+            while self.process.threads.lock().len() > 1 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                self.process.interrupt_threads();
+            }
+            *self.process.leaving.lock() = Leaving::No;
+        }
+        if self.tid != self.pid {
+            let old = self.tid;
+            self.tid = self.pid;
+            self.thread = Arc::new(ThreadInfo::new(self.pid, self.ctx.clone()));
+            let mut threads = self.process.threads.lock();
+            threads.remove(&old);
+            threads.insert(self.pid, self.thread.clone());
+            drop(threads);
+            self.process.signals.forget_thread(old);
+            self.kernel.tree.remove_thread(old);
+        }
     }
 }

@@ -1,30 +1,83 @@
-//! The end of a process: its resources go, it becomes a zombie, its parent hears.
+//! The end of a thread, and of a process with its last thread: resources go,
+//! the process becomes a zombie, its parent hears.
 
 use std::time::Duration;
 
-use abi::signal::SIGCHLD;
+use abi::signal::{SIGCHLD, SIGKILL};
 use abi::types::SigInfo;
 
 use super::tree::Exited;
-use super::{ExitStatus, Task, signal_process};
+use super::{Ending, ExitStatus, Leaving, Task};
+use crate::futex::FutexKey;
 
 impl Task {
-    /// Runs the task to its end; a failure of the platform itself kills it.
-    pub fn run_to_exit(&mut self) -> ExitStatus {
-        match self.run() {
-            Ok(status) => status,
+    /// Runs the task until it ends, then does what its end requires. The last
+    /// thread of a process ends the process.
+    pub fn run_until_gone(mut self) {
+        let ending = match self.run() {
+            Ok(ending) => ending,
             Err(e) => {
-                tracing::error!("process {}: the platform failed: {e}", self.pid);
-                ExitStatus::Signaled(abi::signal::SIGKILL)
+                tracing::error!("task {}: the platform failed: {e}", self.tid);
+                Ending::Group(ExitStatus::Signaled(SIGKILL))
+            }
+        };
+        match ending {
+            Ending::Group(status) => self.process.begin_group_exit(status),
+            Ending::Thread(status) if self.tid == self.pid => {
+                *self.process.leader_status.lock() = Some(status);
+            }
+            Ending::Thread(_) | Ending::Told => {}
+        }
+        self.leave(ending);
+    }
+
+    /// This thread is gone: its stub thread ends, its tid is cleared for
+    /// pthread_join (CLONE_CHILD_CLEARTID), and the process ends if it was the
+    /// last thread.
+    fn leave(self, ending: Ending) {
+        if let Err(e) = self.mm.address_space().release_thread() {
+            tracing::debug!("task {}: releasing its stub thread: {e}", self.tid);
+        }
+        self.process.signals.forget_thread(self.tid);
+        if self.tid != self.pid {
+            self.kernel.tree.remove_thread(self.tid);
+        }
+        let last = {
+            let mut threads = self.process.threads.lock();
+            threads.remove(&self.tid);
+            threads.is_empty()
+        };
+        // Only once the thread is gone may a joiner see its tid cleared.
+        if self.clear_child_tid != 0 {
+            // Only other threads of this memory can care: a bad pointer is ignored.
+            if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
+                let key = FutexKey {
+                    space: std::sync::Arc::as_ptr(&self.mm) as usize,
+                    addr: self.clear_child_tid,
+                };
+                self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
+        if !last {
+            return;
+        }
+        let status = match *self.process.leaving.lock() {
+            Leaving::Group(status) => status,
+            _ => match ending {
+                Ending::Thread(status) | Ending::Group(status) => {
+                    self.process.leader_status.lock().unwrap_or(status)
+                }
+                Ending::Told => ExitStatus::Signaled(SIGKILL),
+            },
+        };
+        self.finish(status);
     }
 
     /// The process has exited with `status`: its descriptors and memory are
     /// released first (so that pipe readers see end-of-file before the parent
     /// can reap it), then it becomes a zombie, its children go to init, and its
     /// parent gets SIGCHLD.
-    pub fn finish(self, status: ExitStatus) {
+    fn finish(self, status: ExitStatus) {
         let kernel = self.kernel.clone();
         let pid = self.pid;
         let uid = self.creds().uid;
@@ -39,16 +92,24 @@ impl Task {
                 .process(parent)
                 .is_some_and(|p| p.signals.reaps_children())
         };
-        let parent = kernel.tree.exit(pid, Exited { status, uid, cpu }, reaps);
-        if parent > 0 {
-            let (code, value) = match status {
-                ExitStatus::Exited(c) => (abi::linux::CLD_EXITED, c & 0xff),
-                ExitStatus::Signaled(s) => (abi::linux::CLD_KILLED, s),
-            };
-            let info = SigInfo::new(SIGCHLD, code as i32)
-                .with_sender(pid, uid)
-                .with_status(value);
-            let _ = signal_process(&kernel, parent, SIGCHLD, info);
-        }
+        let (code, value) = match status {
+            ExitStatus::Exited(c) => (abi::linux::CLD_EXITED, c & 0xff),
+            ExitStatus::Signaled(s) => (abi::linux::CLD_KILLED, s),
+        };
+        let info = SigInfo::new(SIGCHLD, code as i32)
+            .with_sender(pid, uid)
+            .with_status(value);
+        // Called with the tree locked: the parent is signalled directly.
+        let notify = |parent: i32| {
+            if let Some(p) = kernel.process(parent)
+                && !p.signals.ignores(SIGCHLD)
+                && p.signals.raise(None, SIGCHLD, info)
+            {
+                p.interrupt_threads();
+            }
+        };
+        kernel
+            .tree
+            .exit(pid, Exited { status, uid, cpu }, reaps, notify);
     }
 }

@@ -1,8 +1,7 @@
-//! fork, vfork and clone of processes: a child task on a sentry thread of its
-//! own, with a copy-on-write copy of the parent's memory.
-//!
-//! Threads (CLONE_VM without CLONE_VFORK, CLONE_THREAD) are not made yet: each
-//! would need a stub thread of its own in the parent's address space.
+//! fork, vfork and clone: every new task runs on a sentry thread of its own. A
+//! child process gets a copy-on-write copy of its parent's memory; a thread
+//! (CLONE_THREAD) shares it, through a stub thread of its own in the same
+//! platform address space.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -10,7 +9,7 @@ use std::sync::mpsc;
 use abi::Errno;
 use abi::linux as l;
 
-use super::{Completion, FsContext, ProcessInfo, SignalState, Task, tree};
+use super::{Completion, FsContext, Leaving, ProcessInfo, SignalState, Task, ThreadInfo, tree};
 use crate::fs::FdTable;
 use crate::mm::{MemoryManager, MmSnapshot};
 
@@ -65,9 +64,14 @@ impl Task {
         {
             return Err(Errno::EINVAL);
         }
-        if has(l::CLONE_THREAD) || has(l::CLONE_SIGHAND) || has(l::CLONE_VM) && !has(l::CLONE_VFORK)
-        {
-            tracing::warn!("clone({:#x}): threads are not implemented yet", req.flags);
+        if has(l::CLONE_THREAD) {
+            return self.clone_thread(req);
+        }
+        if has(l::CLONE_SIGHAND) || has(l::CLONE_VM) && !has(l::CLONE_VFORK) {
+            tracing::warn!(
+                "clone({:#x}): processes sharing memory or handlers are not implemented",
+                req.flags
+            );
             return Err(Errno::ENOSYS);
         }
         if req.flags & !PROCESS_FLAGS != 0 {
@@ -168,26 +172,33 @@ struct ChildSeed {
     vfork_done: Option<Arc<Completion>>,
 }
 
+/// Starts a sentry thread that makes a task with `make` and runs it until it is
+/// gone; returns once the task exists (or could not be made).
+fn spawn_task(
+    tid: i32,
+    make: impl FnOnce() -> Result<Task, String> + Send + 'static,
+) -> Result<(), String> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("task-{tid}"))
+        .spawn(move || match make() {
+            Ok(task) => {
+                let _ = ready_tx.send(Ok(()));
+                task.run_until_gone();
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    ready_rx
+        .recv()
+        .map_err(|_| "the task thread ended early".to_string())?
+}
+
 impl ChildSeed {
-    /// Starts the child's thread and waits until its task exists.
     fn start(self) -> Result<(), String> {
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name(format!("task-{}", self.pid))
-            .spawn(move || match self.into_task() {
-                Ok(mut task) => {
-                    let _ = ready_tx.send(Ok(()));
-                    let status = task.run_to_exit();
-                    task.finish(status);
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                }
-            })
-            .map_err(|e| e.to_string())?;
-        ready_rx
-            .recv()
-            .map_err(|_| "the task thread ended early".to_string())?
+        spawn_task(self.pid, move || self.into_task())
     }
 
     /// Runs on the child's thread: its platform context and address space are made
@@ -205,6 +216,7 @@ impl ChildSeed {
             let _ = mm.write_obj(self.child_tid, &self.pid);
         }
         let parent = &self.process;
+        let thread = Arc::new(ThreadInfo::new(self.pid, ctx.clone()));
         let process = Arc::new(ProcessInfo {
             pid: self.pid,
             started: std::time::Instant::now(),
@@ -217,7 +229,9 @@ impl ChildSeed {
             limits: parking_lot::Mutex::new(parent.limits.lock().clone()),
             args: parking_lot::Mutex::new(*parent.args.lock()),
             signals: parent.signals.fork(),
-            interrupter: ctx.clone(),
+            threads: parking_lot::Mutex::new([(self.pid, thread.clone())].into()),
+            leaving: parking_lot::Mutex::new(Leaving::No),
+            leader_status: parking_lot::Mutex::new(None),
         });
         kernel
             .processes
@@ -239,7 +253,132 @@ impl ChildSeed {
             forced: None,
             syscall_restart: None,
             registers_replaced: false,
+            last_fault: None,
             exit: std::cell::Cell::new(None),
+            thread,
+        })
+    }
+}
+
+impl Task {
+    /// clone(CLONE_THREAD): a new thread of this process, sharing its memory,
+    /// descriptors, filesystem context and signal handlers.
+    fn clone_thread(&mut self, req: CloneRequest) -> Result<i32, Errno> {
+        let has = |f: u32| req.flags & f as u64 != 0;
+        if !has(l::CLONE_VM) || !has(l::CLONE_FILES) || !has(l::CLONE_FS) {
+            tracing::warn!(
+                "clone({:#x}): threads with their own descriptors or filesystem context are not implemented",
+                req.flags
+            );
+            return Err(Errno::ENOSYS);
+        }
+        if req.flags & !(PROCESS_FLAGS | (l::CLONE_THREAD | l::CLONE_SIGHAND) as u64) != 0 {
+            tracing::warn!("clone({:#x}): unsupported flags", req.flags);
+            return Err(Errno::EINVAL);
+        }
+        if self.process.must_leave(self.tid) {
+            return Err(Errno::EAGAIN);
+        }
+        let tid = self.kernel.tree.add_thread(self.pid)?;
+        let fail = |t: &Task, e: String| {
+            tracing::error!("starting thread {tid}: {e}");
+            t.kernel.tree.remove_thread(tid);
+            Errno::EAGAIN
+        };
+        let handover = match self.mm.address_space().new_thread() {
+            Ok(h) => h,
+            Err(e) => return Err(fail(self, e.to_string())),
+        };
+        if let Err(e) = self.ctx.load_fp(self.mm.address_space(), &mut self.cpu) {
+            return Err(fail(self, e.to_string()));
+        }
+        let mut cpu = self.cpu.clone();
+        cpu.fp.bytes_mut();
+        cpu.regs.rax = 0;
+        if req.stack != 0 {
+            cpu.regs.rsp = req.stack;
+        }
+        if has(l::CLONE_SETTLS) {
+            cpu.regs.fs_base = req.tls;
+        }
+        if has(l::CLONE_CHILD_SETTID) {
+            let _ = self.mm.write_obj(req.child_tid, &tid);
+        }
+        if has(l::CLONE_PARENT_SETTID) {
+            let _ = self.mm.write_obj(req.parent_tid, &tid);
+        }
+        let seed = ThreadSeed {
+            kernel: self.kernel.clone(),
+            tid,
+            pid: self.pid,
+            cpu,
+            mm: self.mm.clone(),
+            fds: self.fds.clone(),
+            process: self.process.clone(),
+            // A new thread starts without an alternate signal stack.
+            signals: SignalState {
+                mask: self.signals.mask,
+                ..Default::default()
+            },
+            clear_child_tid: if has(l::CLONE_CHILD_CLEARTID) {
+                req.child_tid
+            } else {
+                0
+            },
+            handover,
+        };
+        spawn_task(tid, move || seed.into_task()).map_err(|e| fail(self, e))?;
+        Ok(tid)
+    }
+}
+
+/// Everything a new thread is made from, moved to its sentry thread.
+struct ThreadSeed {
+    kernel: Arc<crate::kernel::Kernel>,
+    tid: i32,
+    pid: i32,
+    cpu: platform::CpuState,
+    mm: Arc<MemoryManager>,
+    fds: Arc<FdTable>,
+    process: Arc<ProcessInfo>,
+    signals: SignalState,
+    clear_child_tid: u64,
+    handover: platform::NewThread,
+}
+
+impl ThreadSeed {
+    /// Runs on the new sentry thread, which adopts the stub thread made for it.
+    fn into_task(self) -> Result<Task, String> {
+        let ctx = self
+            .kernel
+            .platform
+            .new_context()
+            .map_err(|e| e.to_string())?;
+        self.mm
+            .address_space()
+            .adopt_thread(self.handover)
+            .map_err(|e| e.to_string())?;
+        let thread = Arc::new(ThreadInfo::new(self.tid, ctx.clone()));
+        self.process.threads.lock().insert(self.tid, thread.clone());
+        Ok(Task {
+            kernel: self.kernel,
+            ctx,
+            cpu: self.cpu,
+            mm: self.mm,
+            fds: self.fds,
+            pid: self.pid,
+            tid: self.tid,
+            process: self.process,
+            signals: self.signals,
+            clear_child_tid: self.clear_child_tid,
+            robust_list: (0, 0),
+            vfork_done: None,
+            forced: None,
+            syscall_restart: None,
+            registers_replaced: false,
+            last_fault: None,
+            exit: std::cell::Cell::new(None),
+            thread,
         })
     }
 }

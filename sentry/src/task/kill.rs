@@ -1,14 +1,14 @@
-//! Sending a signal to a process.
+//! Sending a signal to a process or to one of its threads.
 
 use abi::Errno;
 use abi::types::SigInfo;
 
 use crate::kernel::Kernel;
 
-/// Makes `signo` pending for process `pid` with `info` and interrupts the
-/// process so that it acts on the signal (0 only checks that the process
-/// exists). Ignored signals are discarded; a zombie accepts and discards
-/// signals; an unknown pid is `ESRCH`.
+/// Makes `signo` pending for process `pid` with `info` and interrupts its
+/// threads so that one of them acts on the signal (0 only checks that the
+/// process exists). Ignored signals are discarded; a zombie accepts and
+/// discards signals; an unknown pid is `ESRCH`.
 pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32, info: SigInfo) -> Result<(), Errno> {
     if !kernel.tree.exists(pid) {
         return Err(Errno::ESRCH);
@@ -19,8 +19,34 @@ pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32, info: SigInfo) -> R
     if signo == 0 || process.signals.ignores(signo) {
         return Ok(());
     }
-    if process.signals.raise(signo, info) {
-        process.interrupter.interrupt();
+    if process.signals.raise(None, signo, info) {
+        process.interrupt_threads();
+        kernel.tree.wake_all();
+    }
+    Ok(())
+}
+
+/// As `signal_process`, for thread `tid` of process `tgid` alone (tgkill).
+pub fn signal_thread(
+    kernel: &Kernel,
+    tgid: i32,
+    tid: i32,
+    signo: i32,
+    info: SigInfo,
+) -> Result<(), Errno> {
+    let process = kernel.process(tgid).ok_or(Errno::ESRCH)?;
+    let thread = process
+        .threads
+        .lock()
+        .get(&tid)
+        .cloned()
+        .ok_or(Errno::ESRCH)?;
+    if signo == 0 || process.signals.ignores(signo) {
+        return Ok(());
+    }
+    if process.signals.raise(Some(&thread), signo, info) {
+        thread.interrupter.interrupt();
+        process.signals.wake_waiters();
         kernel.tree.wake_all();
     }
     Ok(())

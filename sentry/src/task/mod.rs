@@ -22,12 +22,12 @@ use platform::{Context, CpuState};
 pub use completion::Completion;
 pub use creds::Credentials;
 pub use fork::CloneRequest;
-pub use kill::signal_process;
+pub use kill::{signal_process, signal_thread};
 pub use limits::{Limits, RLIM_INFINITY, RLIM_NLIMITS};
-pub use process::{ArgRanges, FsContext, ProcessInfo};
+pub use process::{ArgRanges, FsContext, Leaving, ProcessInfo};
 pub use signals::{
     DefaultAction, ProcessSignals, SIG_DFL, SIG_IGN, SS_DISABLE, SS_ONSTACK, SignalState,
-    UNBLOCKABLE, bit, signals_in,
+    ThreadInfo, UNBLOCKABLE, bit, signals_in,
 };
 
 use crate::fs::FdTable;
@@ -100,7 +100,22 @@ pub struct Task {
     syscall_restart: Option<Errno>,
     /// The last syscall replaced the registers (its return value is not written).
     registers_replaced: bool,
-    exit: std::cell::Cell<Option<ExitStatus>>,
+    /// Where the last fault was, if nothing but faults happened since.
+    last_fault: Option<u64>,
+    exit: std::cell::Cell<Option<Ending>>,
+    /// This thread as signals and other threads see it.
+    pub thread: Arc<ThreadInfo>,
+}
+
+/// How a task's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// This thread alone (`exit`).
+    Thread(ExitStatus),
+    /// The whole process (exit_group, a fatal signal).
+    Group(ExitStatus),
+    /// The process told this thread to go (another thread's exit_group or execve).
+    Told,
 }
 
 /// A program loaded into a new address space.
@@ -211,6 +226,7 @@ impl Task {
             })?;
         let cpu = initial_cpu(&image);
 
+        let thread = Arc::new(ThreadInfo::new(tree::INIT_PID, ctx.clone()));
         let fds = Arc::new(FdTable::default());
         for (fd, host) in spec.stdio.into_iter().enumerate() {
             let flags = crate::fs::host_fd::host_access_mode(host);
@@ -230,7 +246,9 @@ impl Task {
             limits: parking_lot::Mutex::new(spec.limits),
             args: parking_lot::Mutex::new(image.args),
             signals: ProcessSignals::default(),
-            interrupter: ctx.clone(),
+            threads: parking_lot::Mutex::new([(tree::INIT_PID, thread.clone())].into()),
+            leaving: parking_lot::Mutex::new(Leaving::No),
+            leader_status: parking_lot::Mutex::new(None),
         });
         kernel
             .processes
@@ -252,7 +270,9 @@ impl Task {
             forced: None,
             syscall_restart: None,
             registers_replaced: false,
+            last_fault: None,
             exit: std::cell::Cell::new(None),
+            thread,
         })
     }
 
@@ -289,18 +309,14 @@ impl Task {
         self.kernel.tree.parent(self.pid)
     }
 
-    /// Ends the task group with `status` once the current syscall returns.
+    /// Ends the whole process with `status` once the current syscall returns.
     pub fn exit_group(&mut self, status: ExitStatus) {
-        *self.exit.get_mut() = Some(status);
+        *self.exit.get_mut() = Some(Ending::Group(status));
     }
 
-    /// As `exit_group`, from code that only borrows the task.
-    pub fn request_exit(&self, status: ExitStatus) {
-        self.exit.set(Some(status));
-    }
-
-    /// Makes the task's current or next switch return early (any thread may call this).
-    pub fn interrupter(&self) -> Arc<dyn Context> {
-        self.ctx.clone()
+    /// Ends this thread with `status` once the current syscall returns (the
+    /// process ends with its last thread).
+    pub fn exit_thread(&mut self, status: ExitStatus) {
+        *self.exit.get_mut() = Some(Ending::Thread(status));
     }
 }

@@ -1,12 +1,14 @@
 //! What a process's tasks share and what /proc shows of it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::{Credentials, Limits, ProcessSignals};
+use super::signals::ThreadInfo;
+use super::{Credentials, ExitStatus, Limits, ProcessSignals};
 use crate::fs::FdTable;
 use crate::mm::MemoryManager;
 use crate::vfs::VfsPath;
@@ -74,11 +76,57 @@ pub struct ProcessInfo {
     pub args: Mutex<ArgRanges>,
     /// Dispositions and pending signals.
     pub signals: ProcessSignals,
-    /// Makes the process's task come back from application code (a signal for it).
-    pub interrupter: Arc<dyn platform::Context>,
+    /// The live threads, by tid.
+    pub threads: Mutex<BTreeMap<i32, Arc<ThreadInfo>>>,
+    /// Set when the threads must go: the whole process exits, or execve keeps
+    /// only the thread that called it.
+    pub leaving: Mutex<Leaving>,
+    /// How the first thread ended, if it ended alone (`exit`): the process's
+    /// status when every thread did so.
+    pub leader_status: Mutex<Option<ExitStatus>>,
+}
+
+/// Why a process's threads are leaving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaving {
+    No,
+    /// exit_group or a fatal signal: the process ends with this status.
+    Group(ExitStatus),
+    /// execve in thread `keep`: the others go, the process stays.
+    AllBut(i32),
 }
 
 impl ProcessInfo {
+    /// Makes every thread come back from application code or wake from a wait
+    /// on signals, so that it looks at what changed.
+    pub fn interrupt_threads(&self) {
+        for t in self.threads.lock().values() {
+            t.interrupter.interrupt();
+        }
+        self.signals.wake_waiters();
+    }
+
+    /// exit_group or a fatal signal: the first status set is the process's.
+    pub fn begin_group_exit(&self, status: ExitStatus) {
+        {
+            let mut leaving = self.leaving.lock();
+            if matches!(*leaving, Leaving::Group(_)) {
+                return;
+            }
+            *leaving = Leaving::Group(status);
+        }
+        self.interrupt_threads();
+    }
+
+    /// Whether thread `tid` must leave now.
+    pub fn must_leave(&self, tid: i32) -> bool {
+        match *self.leaving.lock() {
+            Leaving::No => false,
+            Leaving::Group(_) => true,
+            Leaving::AllBut(keep) => keep != tid,
+        }
+    }
+
     pub fn creds(&self) -> Arc<Credentials> {
         self.creds.lock().clone()
     }

@@ -10,7 +10,7 @@ use super::signals::{
     DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, UNBLOCKABLE, bit,
     signals_in,
 };
-use super::{ExitStatus, Task};
+use super::{Ending, ExitStatus, Task};
 
 /// Length of the `syscall` instruction: a restarted call re-executes it.
 const SYSCALL_INSN_LEN: u64 = 2;
@@ -24,21 +24,25 @@ enum Disposition {
 }
 
 impl Task {
-    /// Runs the task until its thread group exits. An `Err` means the sandbox itself
-    /// failed (a platform error), not the application.
-    pub fn run(&mut self) -> Result<ExitStatus, platform::Error> {
+    /// Runs the task until it ends. An `Err` means the sandbox itself failed (a
+    /// platform error), not the application.
+    pub fn run(&mut self) -> Result<Ending, platform::Error> {
         crate::fsimpl::proc::set_current_pid(self.pid);
         loop {
+            if self.process.must_leave(self.tid) {
+                return Ok(Ending::Told);
+            }
             if let Some(status) = self.act_on_signals() {
-                return Ok(status);
+                return Ok(Ending::Group(status));
             }
             match self.ctx.switch(self.mm.address_space(), &mut self.cpu)? {
                 Exit::Syscall => {
+                    self.last_fault = None;
                     let (nr, args) = self.cpu.syscall_args();
                     let table = self.kernel.syscalls;
                     let ret = table.dispatch(self, nr, args);
-                    if let Some(status) = self.exit.take() {
-                        return Ok(status);
+                    if let Some(ending) = self.exit.take() {
+                        return Ok(ending);
                     }
                     if std::mem::take(&mut self.registers_replaced) {
                         continue;
@@ -54,9 +58,12 @@ impl Task {
                         "fault at {addr:#x} code {code} rip {:#x}",
                         self.cpu.regs.rip
                     );
-                    if let Err(si_code) = self.mm.handle_fault(addr, code) {
+                    let first_try = self.last_fault.replace(addr) != Some(addr);
+                    if let Err(si_code) = self.mm.handle_fault(addr, code, first_try) {
                         tracing::debug!(
-                            "fault at {addr:#x} (rip {:#x}): signal {signo} code {si_code}",
+                            "task {}/{}: fault at {addr:#x} (rip {:#x}): signal {signo} code {si_code}",
+                            self.pid,
+                            self.tid,
                             self.cpu.regs.rip
                         );
                         self.forced = Some(SigInfo::new(signo, si_code).with_addr(addr));
@@ -79,18 +86,19 @@ impl Task {
 
     /// Pending signals the thread does not block, with the mask's unblockable bits.
     fn deliverable(&self) -> u64 {
-        self.process.signals.pending() & !(self.signals.mask & !UNBLOCKABLE)
+        self.process.signals.pending(&self.thread) & !(self.signals.mask & !UNBLOCKABLE)
     }
 
-    /// Whether a pending signal should interrupt a blocking call: one that ends the
-    /// process or runs a handler.
+    /// Whether a blocking call should give up: a pending signal ends the process
+    /// or runs a handler, or the thread must leave.
     pub fn signal_pending(&self) -> bool {
-        signals_in(self.deliverable()).any(|s| {
-            matches!(
-                self.disposition(s),
-                Disposition::Terminate | Disposition::Handle(_)
-            )
-        })
+        self.process.must_leave(self.tid)
+            || signals_in(self.deliverable()).any(|s| {
+                matches!(
+                    self.disposition(s),
+                    Disposition::Terminate | Disposition::Handle(_)
+                )
+            })
     }
 
     fn disposition(&self, signo: i32) -> Disposition {
@@ -133,7 +141,7 @@ impl Task {
         }
         let deliverable = if handled { 0 } else { self.deliverable() };
         for signo in signals_in(deliverable) {
-            let Some(info) = self.process.signals.take(signo) else {
+            let Some(info) = self.process.signals.take(&self.thread, signo) else {
                 continue;
             };
             match self.disposition(signo) {

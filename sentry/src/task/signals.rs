@@ -4,7 +4,8 @@
 //! once threads exist); the mask and the alternate stack belong to the thread.
 //! Standard signals do not queue: one pending instance each, with its siginfo.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -93,12 +94,40 @@ impl SignalState {
     }
 }
 
-/// The per-process part: dispositions and signals sent to the process.
+/// One thread as signals see it: how to make it come back from application
+/// code, and the signals sent to it alone (tgkill).
+pub struct ThreadInfo {
+    pub tid: i32,
+    pub interrupter: Arc<dyn platform::Context>,
+    /// The keys of this thread's own pending signals, as a mask.
+    bits: AtomicU64,
+}
+
+impl ThreadInfo {
+    pub fn new(tid: i32, interrupter: Arc<dyn platform::Context>) -> ThreadInfo {
+        ThreadInfo {
+            tid,
+            interrupter,
+            bits: AtomicU64::new(0),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    /// Sent to the process: any thread not blocking it takes it.
+    shared: BTreeMap<i32, SigInfo>,
+    /// Sent to one thread, by tid.
+    threads: HashMap<i32, BTreeMap<i32, SigInfo>>,
+}
+
+/// The per-process part: dispositions and signals sent to the process or to
+/// one of its threads.
 pub struct ProcessSignals {
     actions: Mutex<[KernelSigaction; SIGRTMAX as usize]>,
-    pending: Mutex<BTreeMap<i32, SigInfo>>,
-    /// The keys of `pending` as a mask, for checks without the lock.
-    pending_bits: AtomicU64,
+    pending: Mutex<Pending>,
+    /// The keys of `pending.shared` as a mask, for checks without the lock.
+    shared_bits: AtomicU64,
     /// Signalled when a signal becomes pending (sigsuspend, sigtimedwait).
     arrived: Condvar,
 }
@@ -107,8 +136,8 @@ impl Default for ProcessSignals {
     fn default() -> Self {
         ProcessSignals {
             actions: Mutex::new([KernelSigaction::default(); SIGRTMAX as usize]),
-            pending: Mutex::new(BTreeMap::new()),
-            pending_bits: AtomicU64::new(0),
+            pending: Mutex::new(Pending::default()),
+            shared_bits: AtomicU64::new(0),
             arrived: Condvar::new(),
         }
     }
@@ -156,47 +185,67 @@ impl ProcessSignals {
         a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0
     }
 
-    /// Makes `signo` pending with `info` (an instance already pending is kept).
-    /// Returns whether it was newly pending.
-    pub fn raise(&self, signo: i32, info: SigInfo) -> bool {
+    /// Makes `signo` pending for the process (or, with `thread`, for that thread
+    /// only) with `info`; an instance already pending is kept. Returns whether
+    /// it was newly pending.
+    pub fn raise(&self, thread: Option<&ThreadInfo>, signo: i32, info: SigInfo) -> bool {
         let mut pending = self.pending.lock();
-        if pending.contains_key(&signo) {
+        let (set, bits) = match thread {
+            Some(t) => (pending.threads.entry(t.tid).or_default(), &t.bits),
+            None => (&mut pending.shared, &self.shared_bits),
+        };
+        if set.contains_key(&signo) {
             return false;
         }
-        pending.insert(signo, info);
-        self.pending_bits.fetch_or(bit(signo), Ordering::SeqCst);
+        set.insert(signo, info);
+        bits.fetch_or(bit(signo), Ordering::SeqCst);
         self.arrived.notify_all();
         true
     }
 
-    pub fn pending(&self) -> u64 {
-        self.pending_bits.load(Ordering::SeqCst)
+    /// What is pending for `thread`: its own signals and the process's.
+    pub fn pending(&self, thread: &ThreadInfo) -> u64 {
+        self.shared_bits.load(Ordering::SeqCst) | thread.bits.load(Ordering::SeqCst)
     }
 
-    /// Takes `signo` off the pending set, with its siginfo.
-    pub fn take(&self, signo: i32) -> Option<SigInfo> {
+    /// Takes `signo` off what is pending for `thread` (its own first), with its siginfo.
+    pub fn take(&self, thread: &ThreadInfo, signo: i32) -> Option<SigInfo> {
         let mut pending = self.pending.lock();
-        let info = pending.remove(&signo)?;
-        self.pending_bits.fetch_and(!bit(signo), Ordering::SeqCst);
+        if let Some(own) = pending.threads.get_mut(&thread.tid)
+            && let Some(info) = own.remove(&signo)
+        {
+            thread.bits.fetch_and(!bit(signo), Ordering::SeqCst);
+            return Some(info);
+        }
+        let info = pending.shared.remove(&signo)?;
+        self.shared_bits.fetch_and(!bit(signo), Ordering::SeqCst);
         Some(info)
     }
 
-    /// Blocks until a signal of `wanted` is pending, or until `deadline`. Returns
-    /// whether one is.
-    pub fn wait_for(&self, wanted: u64, deadline: Option<Instant>) -> bool {
+    /// Forgets what was sent to a thread that is gone.
+    pub fn forget_thread(&self, tid: i32) {
+        self.pending.lock().threads.remove(&tid);
+    }
+
+    /// Blocks until a signal of `wanted` is pending for `thread`, `deadline`
+    /// passes, or `wake_waiters` is called. Returns whether one is pending;
+    /// callers check what else may have changed and wait again.
+    pub fn wait_for(&self, thread: &ThreadInfo, wanted: u64, deadline: Option<Instant>) -> bool {
         let mut pending = self.pending.lock();
-        loop {
-            if self.pending() & wanted != 0 {
-                return true;
-            }
+        if self.pending(thread) & wanted == 0 {
             match deadline {
                 Some(d) => {
-                    if self.arrived.wait_until(&mut pending, d).timed_out() {
-                        return self.pending() & wanted != 0;
-                    }
+                    self.arrived.wait_until(&mut pending, d);
                 }
                 None => self.arrived.wait(&mut pending),
             }
         }
+        self.pending(thread) & wanted != 0
+    }
+
+    /// Wakes every thread waiting in `wait_for` (the process is exiting).
+    pub fn wake_waiters(&self) {
+        let _pending = self.pending.lock();
+        self.arrived.notify_all();
     }
 }

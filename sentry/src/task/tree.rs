@@ -79,6 +79,9 @@ pub struct ProcessTree {
 struct Tree {
     last_pid: i32,
     nodes: BTreeMap<i32, Node>,
+    /// Threads other than the first of their process: tid -> pid. They take
+    /// numbers from the same space as processes.
+    threads: BTreeMap<i32, i32>,
 }
 
 impl Default for ProcessTree {
@@ -94,9 +97,29 @@ impl Default for ProcessTree {
             inner: Mutex::new(Tree {
                 last_pid: INIT_PID,
                 nodes: BTreeMap::from([(INIT_PID, init)]),
+                threads: BTreeMap::new(),
             }),
             changed: Condvar::new(),
         }
+    }
+}
+
+impl Tree {
+    /// The next unused number for a process or thread (after the last one
+    /// given, wrapping as Linux's pid allocation does).
+    fn free_number(&mut self) -> Result<i32, Errno> {
+        let mut pid = self.last_pid;
+        for _ in 0..PID_MAX {
+            pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
+            let used = self.nodes.contains_key(&pid)
+                || self.threads.contains_key(&pid)
+                || self.nodes.values().any(|n| n.pgid == pid || n.sid == pid);
+            if !used {
+                self.last_pid = pid;
+                return Ok(pid);
+            }
+        }
+        Err(Errno::EAGAIN)
     }
 }
 
@@ -108,25 +131,53 @@ impl ProcessTree {
         let p = tree.nodes.get(&parent).ok_or(Errno::ESRCH)?;
         let (pgid, sid) = (p.pgid, p.sid);
         let real_parent = if sibling { p.parent } else { parent };
-        let mut pid = tree.last_pid;
-        for _ in 0..PID_MAX {
-            pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
-            if !tree.nodes.contains_key(&pid) && !tree.nodes.values().any(|n| n.pgid == pid) {
-                tree.last_pid = pid;
-                tree.nodes.insert(
-                    pid,
-                    Node {
-                        parent: real_parent,
-                        pgid,
-                        sid,
-                        execed: false,
-                        exited: None,
-                    },
-                );
-                return Ok(pid);
+        let pid = tree.free_number()?;
+        tree.nodes.insert(
+            pid,
+            Node {
+                parent: real_parent,
+                pgid,
+                sid,
+                execed: false,
+                exited: None,
+            },
+        );
+        Ok(pid)
+    }
+
+    /// Gives a new thread of process `pid` its tid.
+    pub fn add_thread(&self, pid: i32) -> Result<i32, Errno> {
+        let mut tree = self.inner.lock();
+        let tid = tree.free_number()?;
+        tree.threads.insert(tid, pid);
+        Ok(tid)
+    }
+
+    /// The process thread `tid` belongs to (a pid is its own first thread).
+    pub fn process_of(&self, tid: i32) -> Option<i32> {
+        let tree = self.inner.lock();
+        if tree.nodes.get(&tid).is_some_and(|n| n.exited.is_none()) {
+            return Some(tid);
+        }
+        tree.threads.get(&tid).copied()
+    }
+
+    /// A thread (not the first of its process) is gone; its tid is free again.
+    pub fn remove_thread(&self, tid: i32) {
+        self.inner.lock().threads.remove(&tid);
+    }
+
+    /// Blocks until process `pid` has exited (the sandbox waiting for its init,
+    /// which has no parent to reap it).
+    pub fn wait_for_exit(&self, pid: i32) -> Option<Exited> {
+        let mut tree = self.inner.lock();
+        loop {
+            match tree.nodes.get(&pid) {
+                None => return None,
+                Some(n) if n.exited.is_some() => return n.exited,
+                Some(_) => self.changed.wait(&mut tree),
             }
         }
-        Err(Errno::EAGAIN)
     }
 
     /// Forgets a process that never ran (a fork that failed half-way).
@@ -245,11 +296,18 @@ impl ProcessTree {
 
     /// `pid` has exited: it becomes a zombie for its parent to wait for (or is
     /// forgotten at once when `autoreap`, the parent ignoring SIGCHLD), and its
-    /// children are reparented to init. Returns the parent to notify.
-    pub fn exit(&self, pid: i32, exited: Exited, autoreap: impl FnOnce(i32) -> bool) -> i32 {
+    /// children are reparented to init. `notify(parent)` runs before any waiter
+    /// wakes, so that SIGCHLD is pending by the time wait returns, as on Linux.
+    pub fn exit(
+        &self,
+        pid: i32,
+        exited: Exited,
+        autoreap: impl FnOnce(i32) -> bool,
+        notify: impl FnOnce(i32),
+    ) {
         let mut tree = self.inner.lock();
         let Some(node) = tree.nodes.get_mut(&pid) else {
-            return 0;
+            return;
         };
         node.exited = Some(exited);
         let parent = node.parent;
@@ -262,9 +320,11 @@ impl ProcessTree {
                 n.parent = adopter;
             }
         }
+        if parent > 0 {
+            notify(parent);
+        }
         drop(tree);
         self.changed.notify_all();
-        parent
     }
 
     /// Wakes every `wait` so it looks again (a signal arrived).
@@ -350,7 +410,9 @@ mod tests {
             ..WaitOptions::BLOCK
         };
         assert_eq!(t.wait(a, WaitFor::Any, nohang, || false), Ok(None));
-        assert_eq!(t.exit(a, exited(3), |_| false), INIT_PID);
+        let mut notified = 0;
+        t.exit(a, exited(3), |_| false, |p| notified = p);
+        assert_eq!(notified, INIT_PID);
         assert_eq!(t.parent(b), INIT_PID, "orphan adopted by init");
         let w = t.wait(INIT_PID, WaitFor::Pid(a), keep, || false);
         assert_eq!(
