@@ -25,6 +25,50 @@ pub struct Timeval {
     pub tv_usec: i64,
 }
 
+/// `struct itimerval` (setitimer): the interval first, then the value.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Itimerval {
+    pub interval: Timeval,
+    pub value: Timeval,
+}
+
+/// `struct itimerspec` (timer_settime, timerfd_settime).
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Itimerspec {
+    pub interval: Timespec,
+    pub value: Timespec,
+}
+
+/// `struct sigevent` (timer_create): value, signal, how to notify, then a
+/// union whose first member is the thread id for SIGEV_THREAD_ID.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Sigevent {
+    pub value: u64,
+    pub signo: i32,
+    pub notify: i32,
+    pub tid: i32,
+    pub pad: [u32; 11],
+}
+
+/// `struct tms` (times), in clock ticks.
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+pub struct Tms {
+    pub utime: i64,
+    pub stime: i64,
+    pub cutime: i64,
+    pub cstime: i64,
+}
+
 /// `struct rusage`: CPU times, then fourteen counters (zero in the sandbox).
 #[repr(C)]
 #[derive(
@@ -200,6 +244,8 @@ mod tests {
         assert_eq!(size_of::<UContext>(), 304);
         assert_eq!(size_of::<RtSigframe>(), 440);
         assert_eq!(size_of::<Rusage>(), 144);
+        assert_eq!(size_of::<Sigevent>(), 64);
+        assert_eq!(size_of::<Itimerval>(), 32);
         assert_eq!(size_of::<KernelSigaction>(), 32);
         assert_eq!(size_of::<Timespec>(), 16);
         assert_eq!(size_of::<Rlimit>(), 16);

@@ -43,6 +43,8 @@ pub struct Kernel {
     >,
     /// Parents, children, groups, sessions and zombies.
     pub tree: crate::task::tree::ProcessTree,
+    /// Fires interval timers.
+    pub timers: Arc<crate::timer::TimerService>,
 }
 
 impl Kernel {

@@ -14,6 +14,7 @@ pub mod loader;
 pub mod memfile;
 pub mod mm;
 pub mod task;
+pub mod timer;
 pub mod vfs;
 
 pub use abi::Errno;

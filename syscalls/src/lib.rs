@@ -29,6 +29,7 @@ mod signal;
 mod sleep;
 mod table;
 mod time;
+mod timer;
 mod transfer;
 mod wait;
 mod xattr;

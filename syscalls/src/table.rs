@@ -66,6 +66,7 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::session::entries());
     v.extend(crate::identity::entries());
     v.extend(crate::time::entries());
+    v.extend(crate::timer::entries());
     v.extend(crate::random::entries());
     v.extend(crate::signal::entries());
     v.extend(crate::limits::entries());

@@ -40,7 +40,8 @@ fn rusage_of(w: &Waited) -> Rusage {
 }
 
 fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>, Errno> {
-    t.kernel
+    let found = t
+        .kernel
         .tree
         .wait(t.pid, which, opts, || t.signal_pending())
         .map_err(|e| {
@@ -50,7 +51,13 @@ fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>
             } else {
                 e
             }
-        })
+        })?;
+    if let Some(w) = &found
+        && !opts.keep
+    {
+        *t.process.children_cpu.lock() += w.exited.cpu;
+    }
+    Ok(found)
 }
 
 fn wait4(t: &mut Task, a: &Args) -> SysResult {

@@ -62,3 +62,4 @@ compat!(pgrp: "pgrp" [] => Expect::exit(0));
 compat!(proc_pipes: "proc_pipes" [] => Expect::exit(0));
 compat!(signals: "signals" [] => Expect::exit(0));
 compat!(threads: "threads" [] => Expect::exit(0));
+compat!(timers: "timers" [] => Expect::exit(0));

@@ -183,6 +183,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         locks: Default::default(),
         processes: Default::default(),
         tree: Default::default(),
+        timers: sentry::timer::TimerService::start(),
         cpus: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),

@@ -48,6 +48,7 @@ impl Task {
         self.cpu = initial_cpu(&image);
         self.fds.close_on_exec();
         self.process.signals.reset_handlers();
+        self.process.timers.delete_posix();
         self.signals.altstack = abi::types::StackT {
             flags: super::SS_DISABLE,
             ..Default::default()

@@ -232,6 +232,8 @@ impl ChildSeed {
             threads: parking_lot::Mutex::new([(self.pid, thread.clone())].into()),
             leaving: parking_lot::Mutex::new(Leaving::No),
             leader_status: parking_lot::Mutex::new(None),
+            timers: Default::default(),
+            children_cpu: Default::default(),
         });
         kernel
             .processes

@@ -3,6 +3,7 @@
 use abi::Errno;
 use abi::types::SigInfo;
 
+use super::{ProcessInfo, ThreadInfo};
 use crate::kernel::Kernel;
 
 /// Makes `signo` pending for process `pid` with `info` and interrupts its
@@ -13,15 +14,10 @@ pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32, info: SigInfo) -> R
     if !kernel.tree.exists(pid) {
         return Err(Errno::ESRCH);
     }
-    let Some(process) = kernel.process(pid) else {
-        return Ok(());
-    };
-    if signo == 0 || process.signals.ignores(signo) {
-        return Ok(());
-    }
-    if process.signals.raise(None, signo, info) {
-        process.interrupt_threads();
-        kernel.tree.wake_all();
+    if let Some(process) = kernel.process(pid)
+        && signo != 0
+    {
+        deliver(kernel, &process, None, signo, info);
     }
     Ok(())
 }
@@ -41,13 +37,30 @@ pub fn signal_thread(
         .get(&tid)
         .cloned()
         .ok_or(Errno::ESRCH)?;
-    if signo == 0 || process.signals.ignores(signo) {
-        return Ok(());
-    }
-    if process.signals.raise(Some(&thread), signo, info) {
-        thread.interrupter.interrupt();
-        process.signals.wake_waiters();
-        kernel.tree.wake_all();
+    if signo != 0 {
+        deliver(kernel, &process, Some(&thread), signo, info);
     }
     Ok(())
+}
+
+/// Makes `signo` pending for `process` (or only `thread`) unless the process
+/// ignores it, and wakes whoever must act on it.
+pub(crate) fn deliver(
+    kernel: &Kernel,
+    process: &ProcessInfo,
+    thread: Option<&ThreadInfo>,
+    signo: i32,
+    info: SigInfo,
+) {
+    if process.signals.ignores(signo) || !process.signals.raise(thread, signo, info) {
+        return;
+    }
+    match thread {
+        Some(t) => {
+            t.interrupter.interrupt();
+            process.signals.wake_waiters();
+        }
+        None => process.interrupt_threads(),
+    }
+    kernel.tree.wake_all();
 }

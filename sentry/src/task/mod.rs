@@ -6,6 +6,7 @@ mod exec;
 mod exec_opener;
 mod exit;
 mod fork;
+pub mod itimers;
 mod kill;
 mod limits;
 mod process;
@@ -249,6 +250,8 @@ impl Task {
             threads: parking_lot::Mutex::new([(tree::INIT_PID, thread.clone())].into()),
             leaving: parking_lot::Mutex::new(Leaving::No),
             leader_status: parking_lot::Mutex::new(None),
+            timers: Default::default(),
+            children_cpu: Default::default(),
         });
         kernel
             .processes

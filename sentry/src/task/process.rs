@@ -84,6 +84,10 @@ pub struct ProcessInfo {
     /// How the first thread ended, if it ended alone (`exit`): the process's
     /// status when every thread did so.
     pub leader_status: Mutex<Option<ExitStatus>>,
+    /// setitimer's and timer_create's timers.
+    pub timers: super::itimers::ProcessTimers,
+    /// CPU time of the children waited for (times, RUSAGE_CHILDREN).
+    pub children_cpu: Mutex<std::time::Duration>,
 }
 
 /// Why a process's threads are leaving.
