@@ -15,5 +15,6 @@ pub mod memfile;
 pub mod mm;
 pub mod task;
 pub mod vfs;
+pub mod waiter;
 
 pub use abi::Errno;

@@ -13,7 +13,7 @@ use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "WAIT/WAKE/WAIT_BITSET/WAKE_BITSET; requeue, WAKE_OP and PI are ENOSYS; waits are not interrupted by signals yet";
+    const NOTE: &str = "WAIT/WAKE/WAIT_BITSET/WAKE_BITSET; requeue, WAKE_OP and PI are ENOSYS; a wait is interrupted only by a signal that ends the process (no handlers yet)";
     vec![(l::__NR_futex, Some(futex), Partial(NOTE))]
 }
 
@@ -78,7 +78,7 @@ fn futex(t: &mut Task, a: &Args) -> SysResult {
             let key = key(t, addr)?;
             let deadline = deadline(t, a.ptr(3), cmd == FUTEX_WAIT_BITSET, realtime)?;
             let mm = t.mm.clone();
-            t.kernel.futexes.wait(key, bitset, deadline, || {
+            t.kernel.futexes.wait(key, bitset, deadline, t, || {
                 Ok(mm.read_obj::<u32>(addr)? == val)
             })?;
             Ok(0)

@@ -9,6 +9,7 @@ use sentry::fs::OpenFile;
 use sentry::fs::locks::{Kind, Lock, Owner};
 use sentry::task::Task;
 use sentry::vfs::InodeKey;
+use sentry::waiter::Blocker;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
@@ -17,7 +18,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     vec![(
         l::__NR_flock,
         Some(flock),
-        Partial("blocking waits are not interrupted by signals yet"),
+        Partial(crate::blocking::INTERRUPT_NOTE),
     )]
 }
 
@@ -66,7 +67,7 @@ fn flock(t: &mut Task, a: &Args) -> SysResult {
     };
     t.kernel
         .locks
-        .acquire(key, lock, op & LOCK_NB == 0)
+        .acquire(key, lock, (op & LOCK_NB == 0).then_some(t as &dyn Blocker))
         .map(|_| 0)
 }
 
@@ -166,7 +167,10 @@ pub fn fcntl_lock(t: &mut Task, f: &Arc<OpenFile>, cmd: u32, addr: u64) -> SysRe
         track(t, f);
     }
     let wait = cmd == l::F_SETLKW || cmd == F_OFD_SETLKW;
-    t.kernel.locks.acquire(key, want, wait).map(|_| 0)
+    t.kernel
+        .locks
+        .acquire(key, want, wait.then_some(t as &dyn Blocker))
+        .map(|_| 0)
 }
 
 /// Closing any descriptor of a file drops the process's record locks on it.

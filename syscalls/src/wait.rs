@@ -40,9 +40,7 @@ fn rusage_of(w: &Waited) -> Rusage {
 }
 
 fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>, Errno> {
-    t.kernel
-        .tree
-        .wait(t.pid, which, opts, || t.fatal_signal_pending())
+    t.kernel.tree.wait(t.pid, which, opts, t)
 }
 
 fn wait4(t: &mut Task, a: &Args) -> SysResult {

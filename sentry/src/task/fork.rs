@@ -142,7 +142,8 @@ impl Task {
             let _ = self.mm.write_obj(req.parent_tid, &pid);
         }
         if let Some(done) = vfork_done {
-            done.wait();
+            // Interrupted: the parent goes on to act on its signal.
+            let _ = done.wait(self);
         }
         Ok(pid)
     }
@@ -215,6 +216,7 @@ impl ChildSeed {
             args: parking_lot::Mutex::new(*parent.args.lock()),
             signals: parent.signals.fork(),
             interrupter: ctx.clone(),
+            waker: crate::waiter::Waker::new(),
         });
         kernel
             .processes

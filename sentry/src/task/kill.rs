@@ -22,7 +22,7 @@ pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32) -> Result<(), Errno
     process.signals.raise(signo);
     if before & bit(signo) == 0 {
         process.interrupter.interrupt();
-        kernel.tree.wake_all();
+        process.waker.wake();
     }
     Ok(())
 }

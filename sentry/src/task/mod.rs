@@ -1,5 +1,6 @@
 //! Tasks: one application thread each, run by one sentry thread.
 
+mod block;
 mod completion;
 mod creds;
 mod exec;
@@ -221,6 +222,7 @@ impl Task {
             args: parking_lot::Mutex::new(image.args),
             signals: ProcessSignals::default(),
             interrupter: ctx.clone(),
+            waker: crate::waiter::Waker::new(),
         });
         kernel
             .processes

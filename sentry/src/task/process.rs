@@ -76,6 +76,9 @@ pub struct ProcessInfo {
     pub signals: ProcessSignals,
     /// Makes the process's task come back from application code (a signal for it).
     pub interrupter: Arc<dyn platform::Context>,
+    /// Wakes the process's task from a blocking wait (a signal for it). One per
+    /// process while processes have one task; per task once threads exist.
+    pub waker: Arc<crate::waiter::Waker>,
 }
 
 impl ProcessInfo {

@@ -15,6 +15,9 @@ impl Task {
             if let Some(status) = self.act_on_signals() {
                 return Ok(status);
             }
+            if let Some(mask) = self.signals.saved_mask.take() {
+                self.signals.mask = mask;
+            }
             match self.ctx.switch(self.mm.address_space(), &mut self.cpu)? {
                 Exit::Syscall => {
                     let (nr, args) = self.cpu.syscall_args();

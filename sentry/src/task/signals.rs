@@ -48,6 +48,9 @@ pub fn bit(signo: i32) -> u64 {
 #[derive(Clone, Debug, Default)]
 pub struct SignalState {
     pub mask: u64,
+    /// The mask to go back to once pending signals were acted on (set by a wait
+    /// with a temporary mask that a signal interrupted: ppoll, pselect6...).
+    pub saved_mask: Option<u64>,
 }
 
 /// The per-process part: dispositions and signals sent to the process.
