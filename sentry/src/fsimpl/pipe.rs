@@ -392,3 +392,58 @@ impl FileOps for BothEnds {
         Some(&self.0.queue)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::waiter::{Uninterruptible, Waker};
+    use std::time::Instant;
+
+    /// A blocker with a signal pending: every sleep gives up.
+    struct Interrupted(Arc<Waker>);
+    impl Blocker for Interrupted {
+        fn waker(&self) -> Arc<Waker> {
+            self.0.clone()
+        }
+        fn block(&self, _: Option<Instant>) -> Result<(), Errno> {
+            Err(Errno::EINTR)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_fifo_open_leaves_no_reader_behind() {
+        let fifo = Pipe::fifo();
+        let reader = fifo.open_fifo(libc::O_RDONLY as u32).unwrap();
+        assert_eq!(
+            reader.open_wait(&Interrupted(Waker::new())),
+            Err(Errno::EINTR)
+        );
+        drop(reader);
+        let nb_writer = (libc::O_WRONLY | libc::O_NONBLOCK) as u32;
+        assert_eq!(fifo.open_fifo(nb_writer).err(), Some(Errno::ENXIO));
+    }
+
+    #[test]
+    fn a_reader_waits_for_a_writer_that_came_and_went() {
+        let fifo = Pipe::fifo();
+        let reader = fifo.open_fifo(libc::O_RDONLY as u32).unwrap();
+        drop(fifo.open_fifo(libc::O_WRONLY as u32).unwrap());
+        assert_eq!(reader.open_wait(&Uninterruptible::new()), Ok(()));
+        assert_eq!(reader.readiness(POLLIN), POLLHUP);
+    }
+
+    #[test]
+    fn full_and_empty_pipes_say_eagain() {
+        let (r, w) = Pipe::new_pair();
+        let mut b = [0u8; 8];
+        assert_eq!(r.read(0, &mut b), Err(Errno::EAGAIN));
+        assert_eq!(r.readiness(POLLIN), 0);
+        let big = vec![0u8; DEFAULT_CAPACITY + 10];
+        assert_eq!(w.write(0, &big), Ok(DEFAULT_CAPACITY));
+        assert_eq!(w.write(0, &[1]), Err(Errno::EAGAIN));
+        assert_eq!(w.readiness(POLLOUT), 0);
+        assert_eq!(r.readiness(POLLIN), READABLE & POLLIN);
+        drop(w);
+        assert_eq!(r.readiness(POLLIN), POLLIN | POLLHUP);
+    }
+}
