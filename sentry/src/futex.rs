@@ -10,8 +10,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use abi::Errno;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
+
+use crate::waiter::{Blocker, Waker};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FutexKey {
@@ -22,8 +26,8 @@ pub struct FutexKey {
 
 struct Waiter {
     bitset: u32,
-    woken: Mutex<bool>,
-    cv: Condvar,
+    woken: AtomicBool,
+    waker: Arc<Waker>,
 }
 
 #[derive(Default)]
@@ -33,19 +37,20 @@ pub struct FutexTable {
 
 impl FutexTable {
     /// Sleeps on `key` if `matches()` (the futex word still holds the expected value),
-    /// until woken or `deadline`. `EAGAIN` when the value differs, `ETIMEDOUT` at the
-    /// deadline.
+    /// until woken, `deadline` or a signal. `EAGAIN` when the value differs,
+    /// `ETIMEDOUT` at the deadline, `EINTR` when the blocker gives up.
     pub fn wait(
         &self,
         key: FutexKey,
         bitset: u32,
         deadline: Option<Instant>,
+        b: &dyn Blocker,
         matches: impl FnOnce() -> Result<bool, Errno>,
     ) -> Result<(), Errno> {
         let waiter = Arc::new(Waiter {
             bitset,
-            woken: Mutex::new(false),
-            cv: Condvar::new(),
+            woken: AtomicBool::new(false),
+            waker: b.waker(),
         });
         {
             let mut table = self.waiters.lock();
@@ -54,20 +59,20 @@ impl FutexTable {
             }
             table.entry(key).or_default().push(waiter.clone());
         }
-        let mut woken = waiter.woken.lock();
-        while !*woken {
-            match deadline {
-                Some(d) => {
-                    if waiter.cv.wait_until(&mut woken, d).timed_out() && !*woken {
-                        drop(woken);
-                        self.remove(key, &waiter);
-                        return Err(Errno::ETIMEDOUT);
-                    }
-                }
-                None => waiter.cv.wait(&mut woken),
+        loop {
+            if waiter.woken.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if let Err(e) = b.block(deadline) {
+                self.remove(key, &waiter);
+                // A wake that raced with the timeout or signal still counts.
+                return if waiter.woken.load(Ordering::SeqCst) {
+                    Ok(())
+                } else {
+                    Err(e)
+                };
             }
         }
-        Ok(())
     }
 
     fn remove(&self, key: FutexKey, waiter: &Arc<Waiter>) {
@@ -89,8 +94,8 @@ impl FutexTable {
         let mut woken = 0;
         list.retain(|w| {
             if woken < n && w.bitset & bitset != 0 {
-                *w.woken.lock() = true;
-                w.cv.notify_one();
+                w.woken.store(true, Ordering::SeqCst);
+                w.waker.wake();
                 woken += 1;
                 false
             } else {
@@ -107,6 +112,7 @@ impl FutexTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::waiter::Uninterruptible;
     use std::time::Duration;
 
     const KEY: FutexKey = FutexKey {
@@ -117,10 +123,14 @@ mod tests {
     #[test]
     fn value_mismatch_is_eagain_and_timeout_is_etimedout() {
         let t = FutexTable::default();
-        assert_eq!(t.wait(KEY, !0, None, || Ok(false)), Err(Errno::EAGAIN));
+        assert_eq!(
+            t.wait(KEY, !0, None, &Uninterruptible::new(), || Ok(false)),
+            Err(Errno::EAGAIN)
+        );
         let d = Instant::now() + Duration::from_millis(20);
         assert_eq!(
-            t.wait(KEY, !0, Some(d), || Ok(true)).unwrap_err(),
+            t.wait(KEY, !0, Some(d), &Uninterruptible::new(), || Ok(true))
+                .unwrap_err(),
             Errno::ETIMEDOUT
         );
         assert_eq!(t.wake(KEY, 1, !0), 0, "the timed-out waiter is gone");
@@ -130,7 +140,9 @@ mod tests {
     fn wake_releases_a_waiter_with_a_matching_bitset() {
         let t = Arc::new(FutexTable::default());
         let t2 = t.clone();
-        let h = std::thread::spawn(move || t2.wait(KEY, 0b10, None, || Ok(true)));
+        let h = std::thread::spawn(move || {
+            t2.wait(KEY, 0b10, None, &Uninterruptible::new(), || Ok(true))
+        });
         while t.waiters.lock().is_empty() {
             std::thread::yield_now();
         }

@@ -53,3 +53,52 @@ pub fn rlimit(resource: u32) -> Option<(u64, u64)> {
     let ok = unsafe { libc::getrlimit(resource as libc::__rlimit_resource_t, &mut l) } == 0;
     ok.then_some((l.rlim_cur, l.rlim_max))
 }
+
+fn last_errno() -> abi::Errno {
+    abi::Errno(nix::errno::Errno::last_raw() as u16)
+}
+
+/// A new host epoll instance (close-on-exec), for the host-FD notifier.
+pub fn epoll_create() -> Result<i32, abi::Errno> {
+    // SAFETY: epoll_create1 takes no pointers.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 { Err(last_errno()) } else { Ok(fd) }
+}
+
+/// Adds host `fd` to epoll `epfd` for `events`, with `fd` as the event's data.
+pub fn epoll_add(epfd: i32, fd: i32, events: u32) -> Result<(), abi::Errno> {
+    let mut ev = libc::epoll_event {
+        events,
+        u64: fd as u64,
+    };
+    // SAFETY: `ev` is a valid epoll_event the call only reads.
+    let r = unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+/// Waits (without a timeout) for events on `epfd`; returns (fd, events) pairs.
+/// The thread calling it is the notifier's own, which nothing needs to wake.
+pub fn epoll_wait(epfd: i32, out: &mut Vec<(i32, u32)>) -> Result<(), abi::Errno> {
+    let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 32];
+    // SAFETY: the kernel writes at most evs.len() events into the live array.
+    let n = unsafe { libc::epoll_wait(epfd, evs.as_mut_ptr(), evs.len() as i32, -1) };
+    if n < 0 {
+        return Err(last_errno());
+    }
+    out.clear();
+    out.extend(evs[..n as usize].iter().map(|e| (e.u64 as i32, e.events)));
+    Ok(())
+}
+
+/// The readiness of host `fd` for `events` right now (`poll` with a zero
+/// timeout: it never sleeps).
+pub fn poll_now(fd: i32, events: u32) -> u32 {
+    let mut p = libc::pollfd {
+        fd,
+        events: events as i16,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout returns at once.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    if n > 0 { p.revents as u16 as u32 } else { 0 }
+}

@@ -16,5 +16,6 @@ pub mod mm;
 pub mod task;
 pub mod timer;
 pub mod vfs;
+pub mod waiter;
 
 pub use abi::Errno;

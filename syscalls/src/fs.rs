@@ -9,8 +9,10 @@ use sentry::Errno;
 use sentry::fs::OpenFile;
 use sentry::task::Task;
 use sentry::vfs::SetAttr;
+use sentry::waiter::events::{READABLE, WRITABLE};
 
 use crate::args::{Args, Handler, SysResult};
+use crate::blocking::{io_wait, writes_fully};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
@@ -161,7 +163,9 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     while done < count {
         let want = (count - done).min(buf.len());
         let flags = *f.flags.lock();
-        let n = match f.ops.read_flags(offset, &mut buf[..want], flags) {
+        let n = match io_wait(t, f, READABLE, || {
+            f.ops.read_flags(offset, &mut buf[..want], flags)
+        }) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -188,7 +192,12 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
 
 /// Reads into a sentry buffer: at `pos`, or at the file offset (advanced) when
 /// `pos` is `None`. One read (streams may return less).
-pub(crate) fn read_file(f: &OpenFile, buf: &mut [u8], pos: Option<u64>) -> Result<usize, Errno> {
+pub(crate) fn read_file(
+    t: &Task,
+    f: &OpenFile,
+    buf: &mut [u8],
+    pos: Option<u64>,
+) -> Result<usize, Errno> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
@@ -198,7 +207,8 @@ pub(crate) fn read_file(f: &OpenFile, buf: &mut [u8], pos: Option<u64>) -> Resul
         None if seekable => *f.offset.lock(),
         None => 0,
     };
-    let n = f.ops.read_flags(offset, buf, *f.flags.lock())?;
+    let flags = *f.flags.lock();
+    let n = io_wait(t, f, READABLE, || f.ops.read_flags(offset, buf, flags))?;
     if pos.is_none() && seekable {
         *f.offset.lock() = offset + n as u64;
     }
@@ -241,14 +251,28 @@ pub(crate) fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) ->
         None if seekable => *f.offset.lock(),
         None => 0,
     };
-    let n = match f.ops.write_flags(offset, data, *f.flags.lock()) {
-        Err(Errno::EPIPE) => {
-            // Writing where nobody reads also raises SIGPIPE.
-            crate::signal::raise_sigpipe(t);
-            return Err(Errno::EPIPE);
+    let flags = *f.flags.lock();
+    // A blocking write to a stream goes on until all is written; a signal
+    // ends it early (with what was written, or EINTR).
+    let fully = writes_fully(f);
+    let mut n = 0;
+    while n < data.len() {
+        match io_wait(t, f, WRITABLE, || {
+            f.ops.write_flags(offset, &data[n..], flags)
+        }) {
+            Ok(w) => n += w,
+            Err(Errno::EPIPE) if n == 0 => {
+                // Writing where nobody reads also raises SIGPIPE.
+                crate::signal::raise_sigpipe(t);
+                return Err(Errno::EPIPE);
+            }
+            Err(e) if n == 0 => return Err(e),
+            Err(_) => break,
         }
-        r => r?,
-    };
+        if !fully {
+            break;
+        }
+    }
     if pos.is_none() && seekable {
         *f.offset.lock() = offset + n as u64;
     }

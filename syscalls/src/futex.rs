@@ -13,7 +13,7 @@ use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "WAIT/WAKE/WAIT_BITSET/WAKE_BITSET; requeue, WAKE_OP and PI are ENOSYS; waits are not interrupted by signals yet";
+    const NOTE: &str = "WAIT/WAKE/WAIT_BITSET/WAKE_BITSET, private to an address space; requeue, WAKE_OP and PI are ENOSYS";
     vec![(l::__NR_futex, Some(futex), Partial(NOTE))]
 }
 
@@ -78,9 +78,9 @@ fn futex(t: &mut Task, a: &Args) -> SysResult {
             let key = key(t, addr)?;
             let deadline = deadline(t, a.ptr(3), cmd == FUTEX_WAIT_BITSET, realtime)?;
             let mm = t.mm.clone();
-            t.kernel.futexes.wait(key, bitset, deadline, || {
+            crate::blocking::restartable(t.kernel.futexes.wait(key, bitset, deadline, t, || {
                 Ok(mm.read_obj::<u32>(addr)? == val)
-            })?;
+            }))?;
             Ok(0)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {

@@ -9,16 +9,13 @@ use sentry::fs::OpenFile;
 use sentry::fs::locks::{Kind, Lock, Owner};
 use sentry::task::Task;
 use sentry::vfs::InodeKey;
+use sentry::waiter::Blocker;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    vec![(
-        l::__NR_flock,
-        Some(flock),
-        Partial("blocking waits are not interrupted by signals yet"),
-    )]
+    vec![(l::__NR_flock, Some(flock), Full)]
 }
 
 fn key_of(f: &OpenFile) -> Result<InodeKey, Errno> {
@@ -64,10 +61,12 @@ fn flock(t: &mut Task, a: &Args) -> SysResult {
         end: u64::MAX,
         flock: true,
     };
-    t.kernel
-        .locks
-        .acquire(key, lock, op & LOCK_NB == 0)
-        .map(|_| 0)
+    crate::blocking::restartable(t.kernel.locks.acquire(
+        key,
+        lock,
+        (op & LOCK_NB == 0).then_some(t as &dyn Blocker),
+    ))
+    .map(|_| 0)
 }
 
 const F_RDLCK: i16 = 0;
@@ -166,7 +165,12 @@ pub fn fcntl_lock(t: &mut Task, f: &Arc<OpenFile>, cmd: u32, addr: u64) -> SysRe
         track(t, f);
     }
     let wait = cmd == l::F_SETLKW || cmd == F_OFD_SETLKW;
-    t.kernel.locks.acquire(key, want, wait).map(|_| 0)
+    crate::blocking::restartable(t.kernel.locks.acquire(
+        key,
+        want,
+        wait.then_some(t as &dyn Blocker),
+    ))
+    .map(|_| 0)
 }
 
 /// Closing any descriptor of a file drops the process's record locks on it.

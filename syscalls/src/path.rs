@@ -259,6 +259,9 @@ fn do_open_with(
         check_readonly(&found)?;
     }
     let ops = found.inode().open(flags)?;
+    // A FIFO end waits for its partner here, where a signal can interrupt it
+    // (dropping `ops` then closes the end again).
+    crate::blocking::restartable(ops.open_wait(t))?;
     if flags & l::O_TRUNC != 0 && writing && kind == S_IFREG && st.size != 0 {
         found.inode().setattr(&SetAttr {
             size: Some(0),

@@ -11,6 +11,7 @@ use sentry::task::{
     Credentials, DefaultAction, SIG_DFL, SS_DISABLE, SS_ONSTACK, Task, UNBLOCKABLE, bit,
     signal_process, signal_thread, signals_in, tree,
 };
+use sentry::waiter::Blocker;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
@@ -251,10 +252,8 @@ fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
 fn suspend_with(t: &mut Task, mask: u64) -> SysResult {
     let old = t.signals.mask;
     t.signals.mask = mask & !UNBLOCKABLE;
-    while !t.signal_pending() {
-        let wanted = !t.signals.mask | UNBLOCKABLE;
-        t.process.signals.wait_for(&t.thread, wanted, None);
-    }
+    // Blocking gives up exactly when a signal needs the thread.
+    while t.block(None).is_ok() {}
     t.signals.saved_mask = Some(old);
     Err(Errno::ERESTARTNOHAND)
 }
@@ -290,14 +289,11 @@ fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
             }
             return Ok(signo as u64);
         }
-        if t.signal_pending() {
-            return Err(Errno::EINTR);
+        match t.block(deadline) {
+            Ok(()) => {}
+            Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),
+            Err(e) => return Err(e),
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Errno::EAGAIN);
-        }
-        let wanted = set | (!t.signals.mask | UNBLOCKABLE);
-        t.process.signals.wait_for(&t.thread, wanted, deadline);
     }
 }
 fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {

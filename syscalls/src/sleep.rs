@@ -1,17 +1,18 @@
 //! nanosleep and clock_nanosleep.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use abi::linux as l;
 use abi::types::Timespec;
 use sentry::Errno;
 use sentry::task::Task;
+use sentry::waiter::Blocker;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "sleeps are not interrupted by signals yet";
+    const NOTE: &str = "an interrupted sleep is not restarted when no handler runs (it fails with EINTR, the remaining time written)";
     vec![
         (l::__NR_nanosleep, Some(nanosleep), Partial(NOTE)),
         (
@@ -30,9 +31,32 @@ fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
     Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
+/// Sleeps for `wait` unless a signal interrupts it; then EINTR, with the time
+/// left written to `rem` (when not NULL).
+fn sleep_for(t: &Task, wait: Duration, rem: u64) -> SysResult {
+    let deadline = Instant::now() + wait;
+    loop {
+        match t.block(Some(deadline)) {
+            Ok(()) => continue,
+            Err(Errno::ETIMEDOUT) => return Ok(0),
+            Err(e) => {
+                if rem != 0 {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let ts = Timespec {
+                        tv_sec: left.as_secs() as i64,
+                        tv_nsec: left.subsec_nanos() as i64,
+                    };
+                    t.mm.write_obj(rem, &ts)?;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
 fn nanosleep(t: &mut Task, a: &Args) -> SysResult {
-    std::thread::sleep(read_timespec(t, a.ptr(0))?);
-    Ok(0)
+    let wait = read_timespec(t, a.ptr(0))?;
+    sleep_for(t, wait, a.ptr(1))
 }
 
 fn clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
@@ -53,6 +77,11 @@ fn clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
     } else {
         request
     };
-    std::thread::sleep(wait);
-    Ok(0)
+    // An absolute sleep has nothing to report when interrupted.
+    let rem = if flags & l::TIMER_ABSTIME != 0 {
+        0
+    } else {
+        a.ptr(3)
+    };
+    sleep_for(t, wait, rem)
 }

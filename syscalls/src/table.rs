@@ -57,6 +57,10 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::locks::entries());
     v.extend(crate::mount::entries());
     v.extend(crate::sleep::entries());
+    v.extend(crate::poll::entries());
+    v.extend(crate::select::entries());
+    v.extend(crate::epoll::entries());
+    v.extend(crate::eventfd::entries());
     v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());
     v.extend(crate::process::entries());

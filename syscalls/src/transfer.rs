@@ -5,8 +5,10 @@ use abi::linux as l;
 use sentry::Errno;
 use sentry::fs::OpenFile;
 use sentry::task::Task;
+use sentry::waiter::events::READABLE;
 
 use crate::args::{Args, Handler, SysResult};
+use crate::blocking::io_wait;
 use crate::fs::{do_write, read_file};
 use crate::table::Support::{self, *};
 
@@ -56,7 +58,7 @@ fn pump(
         let want = (len - done).min(buf.len());
         let n = match (input.ops.pipe(), nonblock) {
             (Some(pipe), true) => pipe_read_nonblock(pipe, &mut buf[..want]),
-            _ => read_file(input, &mut buf[..want], in_off),
+            _ => read_file(t, input, &mut buf[..want], in_off),
         };
         let n = match n {
             Ok(0) => break,
@@ -188,6 +190,10 @@ fn tee(t: &mut Task, a: &Args) -> SysResult {
     }
     let len = a.usize(2).min(MAX_RW_COUNT);
     let mut buf = vec![0u8; len.min(sentry::fsimpl::pipe::MAX_CAPACITY)];
-    let n = src.peek(&mut buf, a.u32(3) & SPLICE_F_NONBLOCK != 0)?;
+    let n = if a.u32(3) & SPLICE_F_NONBLOCK != 0 {
+        src.peek(&mut buf)?
+    } else {
+        io_wait(t, &input, READABLE, || src.peek(&mut buf))?
+    };
     do_write(t, &output, &buf[..n], None)
 }

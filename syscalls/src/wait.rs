@@ -40,18 +40,14 @@ fn rusage_of(w: &Waited) -> Rusage {
 }
 
 fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>, Errno> {
-    let found = t
-        .kernel
-        .tree
-        .wait(t.pid, which, opts, || t.signal_pending())
-        .map_err(|e| {
-            // Interrupted: restarted unless a handler without SA_RESTART runs.
-            if e == Errno::EINTR {
-                Errno::ERESTARTSYS
-            } else {
-                e
-            }
-        })?;
+    let found = t.kernel.tree.wait(t.pid, which, opts, t).map_err(|e| {
+        // Interrupted: restarted unless a handler without SA_RESTART runs.
+        if e == Errno::EINTR {
+            Errno::ERESTARTSYS
+        } else {
+            e
+        }
+    })?;
     if let Some(w) = &found
         && !opts.keep
     {

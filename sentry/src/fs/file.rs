@@ -7,6 +7,8 @@ use abi::types::Stat;
 use parking_lot::Mutex;
 
 use crate::mm::Mappable;
+use crate::waiter::events::{READABLE, WRITABLE};
+use crate::waiter::{Blocker, Queue};
 
 /// What a kind of file does. Defaults are Linux's answers for files that do not
 /// support an operation.
@@ -46,6 +48,30 @@ pub trait FileOps: Send + Sync {
     }
     /// The pipe behind a pipe end or FIFO (for F_GETPIPE_SZ, FIONREAD).
     fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
+        None
+    }
+    /// Which of `mask` (poll bits) the file is ready for now, plus error and
+    /// hang-up. Files without a wait queue are always readable and writable, as
+    /// on Linux.
+    fn readiness(&self, mask: u32) -> u32 {
+        mask & (READABLE | WRITABLE)
+    }
+    /// Notified when readiness may have changed; `None` for files that are always
+    /// ready (epoll refuses them with EPERM, as Linux does files without `poll`).
+    fn wait_queue(&self) -> Option<&Queue> {
+        None
+    }
+    /// Waits for what a blocking open must wait for (a FIFO's other end).
+    fn open_wait(&self, _b: &dyn Blocker) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// The epoll instance behind an epoll descriptor.
+    fn epoll(&self) -> Option<&crate::fsimpl::epoll::Epoll> {
+        None
+    }
+    /// For anonymous files (eventfd, epoll): the name /proc/PID/fd shows after
+    /// `anon_inode:`.
+    fn anon_name(&self) -> Option<&'static str> {
         None
     }
     fn stat(&self) -> Result<Stat, Errno>;

@@ -2,17 +2,30 @@
 //!
 //! Reads and writes go to the host descriptor; `fstat` reports it; the terminal
 //! requests that only read state (`TCGETS`, `TIOCGWINSZ`) are answered from it
-//! when it is a terminal. Blocking reads still block in the host call; the
-//! notifier-based non-blocking design comes with the waiting primitives.
+//! when it is a terminal. Descriptors the host can poll are watched by the
+//! host-FD notifier: a read or write first checks readiness without waiting and
+//! says EAGAIN when not ready (the caller then sleeps on the wait queue), so a
+//! task never sleeps in a host call. The host descriptor's own flags are left
+//! alone (it may be a terminal shared with the caller of runsc).
 
 use abi::Errno;
 use abi::types::{Stat, Timespec};
 
+use std::sync::Arc;
+
 use super::file::FileOps;
+use crate::waiter::Queue;
+use crate::waiter::events::{ALWAYS, READABLE, WRITABLE};
 
 pub struct HostFd {
     fd: i32,
+    /// Set when the host can poll the descriptor (not a regular file).
+    queue: Option<Arc<Queue>>,
 }
+
+/// At most this much per host write to a stream, so that a write the host
+/// said it has room for cannot block (a pipe with room takes PIPE_BUF).
+const STREAM_WRITE_MAX: usize = 4096;
 
 fn last_errno() -> Errno {
     Errno(nix::errno::Errno::last_raw() as u16)
@@ -21,7 +34,10 @@ fn last_errno() -> Errno {
 impl HostFd {
     /// Wraps host descriptor `fd`, which the sentry keeps open for its whole life.
     pub fn new(fd: i32) -> HostFd {
-        HostFd { fd }
+        HostFd {
+            fd,
+            queue: super::host_notifier::watch(fd),
+        }
     }
 
     fn is_tty(&self) -> bool {
@@ -32,6 +48,11 @@ impl HostFd {
 
 impl FileOps for HostFd {
     fn read(&self, _offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.queue.is_some()
+            && crate::host::poll_now(self.fd, (libc::POLLIN | libc::POLLRDHUP) as u32) == 0
+        {
+            return Err(Errno::EAGAIN);
+        }
         loop {
             // SAFETY: reads into a live buffer of buf.len() bytes.
             let n = unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) };
@@ -46,6 +67,14 @@ impl FileOps for HostFd {
     }
 
     fn write(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let buf = if self.queue.is_some() {
+            if crate::host::poll_now(self.fd, libc::POLLOUT as u32) == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            &buf[..buf.len().min(STREAM_WRITE_MAX)]
+        } else {
+            buf
+        };
         loop {
             // SAFETY: writes from a live buffer of buf.len() bytes.
             let n = unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) };
@@ -87,6 +116,17 @@ impl FileOps for HostFd {
             },
             reserved: [0; 3],
         })
+    }
+
+    fn readiness(&self, mask: u32) -> u32 {
+        if self.queue.is_none() {
+            return mask & (READABLE | WRITABLE);
+        }
+        crate::host::poll_now(self.fd, mask) & (mask | ALWAYS)
+    }
+
+    fn wait_queue(&self) -> Option<&Queue> {
+        self.queue.as_deref()
     }
 
     fn seekable(&self) -> bool {

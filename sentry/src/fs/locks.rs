@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use abi::Errno;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use crate::vfs::InodeKey;
+use crate::waiter::{Blocker, Queue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Owner {
@@ -47,7 +48,7 @@ impl Lock {
 #[derive(Default)]
 pub struct LockTable {
     locks: Mutex<HashMap<InodeKey, Vec<Lock>>>,
-    released: Condvar,
+    released: Queue,
 }
 
 impl LockTable {
@@ -60,20 +61,28 @@ impl LockTable {
     }
 
     /// Takes `want` (replacing what its owner held over the range), waiting for
-    /// conflicting locks to go if `wait`, else failing with EAGAIN.
-    pub fn acquire(&self, key: InodeKey, want: Lock, wait: bool) -> Result<(), Errno> {
-        let mut locks = self.locks.lock();
+    /// conflicting locks to go with `wait` (EINTR if it gives up), else failing
+    /// with EAGAIN.
+    pub fn acquire(
+        &self,
+        key: InodeKey,
+        want: Lock,
+        wait: Option<&dyn Blocker>,
+    ) -> Result<(), Errno> {
+        let _watch = wait.map(|b| self.released.watch(!0, b.waker()));
         loop {
+            let mut locks = self.locks.lock();
             let held = locks.entry(key).or_default();
             if !held.iter().any(|h| h.conflicts(&want)) {
                 Self::remove_range(held, want.owner, want.flock, want.start, want.end);
                 held.push(want);
                 return Ok(());
             }
-            if !wait {
+            let Some(b) = wait else {
                 return Err(Errno::EAGAIN);
-            }
-            self.released.wait(&mut locks);
+            };
+            drop(locks);
+            b.block(None)?;
         }
     }
 
@@ -86,7 +95,8 @@ impl LockTable {
                 locks.remove(&key);
             }
         }
-        self.released.notify_all();
+        drop(locks);
+        self.released.notify(crate::waiter::events::POLLIN);
     }
 
     /// Drops every lock of `owner` (its file description closed, or it exited).
@@ -96,7 +106,8 @@ impl LockTable {
             held.retain(|l| l.owner != owner);
             !held.is_empty()
         });
-        self.released.notify_all();
+        drop(locks);
+        self.released.notify(crate::waiter::events::POLLIN);
     }
 
     fn remove_range(held: &mut Vec<Lock>, owner: Owner, flock: bool, start: u64, end: u64) {
@@ -137,20 +148,20 @@ mod tests {
     fn owners_conflict_only_with_each_other() {
         let t = LockTable::default();
         let (a, b) = (Owner::Process(1), Owner::Process(2));
-        t.acquire(KEY, lock(a, Kind::Write, 0, 10), false).unwrap();
+        t.acquire(KEY, lock(a, Kind::Write, 0, 10), None).unwrap();
         // a's read lock replaces the overlapping part of its write lock: [0,5) W, [5,20) R.
-        t.acquire(KEY, lock(a, Kind::Read, 5, 20), false).unwrap();
+        t.acquire(KEY, lock(a, Kind::Read, 5, 20), None).unwrap();
         assert_eq!(
-            t.acquire(KEY, lock(b, Kind::Read, 4, 5), false),
+            t.acquire(KEY, lock(b, Kind::Read, 4, 5), None),
             Err(Errno::EAGAIN)
         );
         assert_eq!(
-            t.acquire(KEY, lock(b, Kind::Write, 9, 10), false),
+            t.acquire(KEY, lock(b, Kind::Write, 9, 10), None),
             Err(Errno::EAGAIN)
         );
-        t.acquire(KEY, lock(b, Kind::Read, 5, 10), false).unwrap();
+        t.acquire(KEY, lock(b, Kind::Read, 5, 10), None).unwrap();
         t.release(KEY, a, false, 0, 5);
-        t.acquire(KEY, lock(b, Kind::Write, 0, 5), false).unwrap();
+        t.acquire(KEY, lock(b, Kind::Write, 0, 5), None).unwrap();
         t.release_owner(a);
         let other = lock(Owner::Process(3), Kind::Read, 0, 100);
         assert_eq!(
@@ -170,9 +181,9 @@ mod tests {
             end: u64::MAX,
             flock: true,
         };
-        t.acquire(KEY, f, false).unwrap();
+        t.acquire(KEY, f, None).unwrap();
         assert!(
-            t.acquire(KEY, lock(Owner::Process(9), Kind::Write, 0, 10), false)
+            t.acquire(KEY, lock(Owner::Process(9), Kind::Write, 0, 10), None)
                 .is_ok()
         );
     }

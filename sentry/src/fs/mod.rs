@@ -3,6 +3,7 @@
 pub mod fd_table;
 pub mod file;
 pub mod host_fd;
+pub mod host_notifier;
 pub mod locks;
 pub mod path_only;
 

@@ -1,6 +1,8 @@
 //! Filesystem implementations, outside the VFS core.
 
 pub mod devfs;
+pub mod epoll;
+pub mod eventfd;
 pub mod gofer;
 pub mod overlay;
 pub mod pipe;

@@ -591,4 +591,13 @@ impl FileOps for OverlayFile {
     fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
         self.inner.pipe()
     }
+    fn readiness(&self, mask: u32) -> u32 {
+        self.inner.readiness(mask)
+    }
+    fn wait_queue(&self) -> Option<&crate::waiter::Queue> {
+        self.inner.wait_queue()
+    }
+    fn open_wait(&self, b: &dyn crate::waiter::Blocker) -> Result<(), Errno> {
+        self.inner.open_wait(b)
+    }
 }

@@ -677,4 +677,13 @@ impl FileOps for FifoFile {
     fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
         self.end.pipe()
     }
+    fn readiness(&self, mask: u32) -> u32 {
+        self.end.readiness(mask)
+    }
+    fn wait_queue(&self) -> Option<&crate::waiter::Queue> {
+        self.end.wait_queue()
+    }
+    fn open_wait(&self, b: &dyn crate::waiter::Blocker) -> Result<(), Errno> {
+        self.end.open_wait(b)
+    }
 }

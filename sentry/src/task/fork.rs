@@ -149,7 +149,8 @@ impl Task {
             let _ = self.mm.write_obj(req.parent_tid, &pid);
         }
         if let Some(done) = vfork_done {
-            done.wait();
+            // Interrupted: the parent goes on to act on its signal.
+            let _ = done.wait(self);
         }
         Ok(pid)
     }

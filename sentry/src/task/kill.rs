@@ -46,7 +46,7 @@ pub fn signal_thread(
 /// Makes `signo` pending for `process` (or only `thread`) unless the process
 /// ignores it, and wakes whoever must act on it.
 pub(crate) fn deliver(
-    kernel: &Kernel,
+    _kernel: &Kernel,
     process: &ProcessInfo,
     thread: Option<&ThreadInfo>,
     signo: i32,
@@ -56,11 +56,7 @@ pub(crate) fn deliver(
         return;
     }
     match thread {
-        Some(t) => {
-            t.interrupter.interrupt();
-            process.signals.wake_waiters();
-        }
+        Some(t) => t.kick(),
         None => process.interrupt_threads(),
     }
-    kernel.tree.wake_all();
 }

@@ -1,5 +1,6 @@
 //! Tasks: one application thread each, run by one sentry thread.
 
+mod block;
 mod completion;
 mod creds;
 mod exec;

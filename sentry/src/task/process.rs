@@ -105,9 +105,8 @@ impl ProcessInfo {
     /// on signals, so that it looks at what changed.
     pub fn interrupt_threads(&self) {
         for t in self.threads.lock().values() {
-            t.interrupter.interrupt();
+            t.kick();
         }
-        self.signals.wake_waiters();
     }
 
     /// exit_group or a fatal signal: the first status set is the process's.

@@ -7,11 +7,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use abi::signal::{SIGCHLD, SIGCONT, SIGKILL, SIGRTMAX, SIGSTOP};
 use abi::types::{KernelSigaction, SigInfo, StackT};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
+
+use crate::waiter::Waker;
 
 /// The bits of a mask that can never be blocked.
 pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
@@ -95,10 +96,12 @@ impl SignalState {
 }
 
 /// One thread as signals see it: how to make it come back from application
-/// code, and the signals sent to it alone (tgkill).
+/// code or wake it from a wait, and the signals sent to it alone (tgkill).
 pub struct ThreadInfo {
     pub tid: i32,
     pub interrupter: Arc<dyn platform::Context>,
+    /// What the thread sleeps on when it blocks in the sentry.
+    pub waker: Arc<Waker>,
     /// The keys of this thread's own pending signals, as a mask.
     bits: AtomicU64,
 }
@@ -108,8 +111,16 @@ impl ThreadInfo {
         ThreadInfo {
             tid,
             interrupter,
+            waker: Waker::new(),
             bits: AtomicU64::new(0),
         }
+    }
+
+    /// Makes the thread look at what changed: back from application code, awake
+    /// from a wait.
+    pub fn kick(&self) {
+        self.interrupter.interrupt();
+        self.waker.wake();
     }
 }
 
@@ -128,8 +139,6 @@ pub struct ProcessSignals {
     pending: Mutex<Pending>,
     /// The keys of `pending.shared` as a mask, for checks without the lock.
     shared_bits: AtomicU64,
-    /// Signalled when a signal becomes pending (sigsuspend, sigtimedwait).
-    arrived: Condvar,
 }
 
 impl Default for ProcessSignals {
@@ -138,7 +147,6 @@ impl Default for ProcessSignals {
             actions: Mutex::new([KernelSigaction::default(); SIGRTMAX as usize]),
             pending: Mutex::new(Pending::default()),
             shared_bits: AtomicU64::new(0),
-            arrived: Condvar::new(),
         }
     }
 }
@@ -199,7 +207,6 @@ impl ProcessSignals {
         }
         set.insert(signo, info);
         bits.fetch_or(bit(signo), Ordering::SeqCst);
-        self.arrived.notify_all();
         true
     }
 
@@ -225,27 +232,5 @@ impl ProcessSignals {
     /// Forgets what was sent to a thread that is gone.
     pub fn forget_thread(&self, tid: i32) {
         self.pending.lock().threads.remove(&tid);
-    }
-
-    /// Blocks until a signal of `wanted` is pending for `thread`, `deadline`
-    /// passes, or `wake_waiters` is called. Returns whether one is pending;
-    /// callers check what else may have changed and wait again.
-    pub fn wait_for(&self, thread: &ThreadInfo, wanted: u64, deadline: Option<Instant>) -> bool {
-        let mut pending = self.pending.lock();
-        if self.pending(thread) & wanted == 0 {
-            match deadline {
-                Some(d) => {
-                    self.arrived.wait_until(&mut pending, d);
-                }
-                None => self.arrived.wait(&mut pending),
-            }
-        }
-        self.pending(thread) & wanted != 0
-    }
-
-    /// Wakes every thread waiting in `wait_for` (the process is exiting).
-    pub fn wake_waiters(&self) {
-        let _pending = self.pending.lock();
-        self.arrived.notify_all();
     }
 }

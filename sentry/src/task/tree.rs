@@ -1,16 +1,17 @@
 //! The process tree: pids, parents and children, process groups and sessions,
 //! and the zombies that parents wait for.
 //!
-//! One mutex guards the whole tree; `changed` is signalled whenever a process
-//! exits or a signal arrives, so that `wait` can look again.
+//! One mutex guards the whole tree; `changed` is notified whenever a process
+//! exits, so that `wait` can look again (a signal wakes the waiter directly).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use abi::Errno;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use super::ExitStatus;
+use crate::waiter::{Blocker, Queue};
 
 /// Linux's default `kernel.pid_max` on 64-bit machines.
 pub const PID_MAX: i32 = 4_194_304;
@@ -73,7 +74,7 @@ pub struct Waited {
 
 pub struct ProcessTree {
     inner: Mutex<Tree>,
-    changed: Condvar,
+    changed: Queue,
 }
 
 struct Tree {
@@ -99,7 +100,7 @@ impl Default for ProcessTree {
                 nodes: BTreeMap::from([(INIT_PID, init)]),
                 threads: BTreeMap::new(),
             }),
-            changed: Condvar::new(),
+            changed: Queue::default(),
         }
     }
 }
@@ -170,13 +171,15 @@ impl ProcessTree {
     /// Blocks until process `pid` has exited (the sandbox waiting for its init,
     /// which has no parent to reap it).
     pub fn wait_for_exit(&self, pid: i32) -> Option<Exited> {
-        let mut tree = self.inner.lock();
+        let b = crate::waiter::Uninterruptible::new();
+        let _watch = self.changed.watch(!0, b.waker());
         loop {
-            match tree.nodes.get(&pid) {
+            match self.inner.lock().nodes.get(&pid) {
                 None => return None,
                 Some(n) if n.exited.is_some() => return n.exited,
-                Some(_) => self.changed.wait(&mut tree),
+                Some(_) => {}
             }
+            let _ = b.block(None);
         }
     }
 
@@ -324,27 +327,23 @@ impl ProcessTree {
             notify(parent);
         }
         drop(tree);
-        self.changed.notify_all();
-    }
-
-    /// Wakes every `wait` so it looks again (a signal arrived).
-    pub fn wake_all(&self) {
-        self.changed.notify_all();
+        self.changed.notify(crate::waiter::events::POLLIN);
     }
 
     /// wait4/waitid for `waiter`: the first exited child matching `which`, reaped
     /// unless `opts.keep` (WNOWAIT). `Ok(None)` when children match but none
-    /// exited and `opts.nohang`; `ECHILD` when none match; `EINTR` when
-    /// `interrupted()` says so.
+    /// exited and `opts.nohang`; `ECHILD` when none match; `EINTR` when the
+    /// blocker gives up.
     pub fn wait(
         &self,
         waiter: i32,
         which: WaitFor,
         opts: WaitOptions,
-        interrupted: impl Fn() -> bool,
+        b: &dyn Blocker,
     ) -> Result<Option<Waited>, Errno> {
-        let mut tree = self.inner.lock();
+        let _watch = self.changed.watch(!0, b.waker());
         loop {
+            let mut tree = self.inner.lock();
             let mut matched = false;
             let mut found = None;
             for (&pid, n) in tree.nodes.iter() {
@@ -375,10 +374,8 @@ impl ProcessTree {
             if opts.nohang {
                 return Ok(None);
             }
-            if interrupted() {
-                return Err(Errno::EINTR);
-            }
-            self.changed.wait(&mut tree);
+            drop(tree);
+            b.block(None)?;
         }
     }
 }
@@ -386,6 +383,17 @@ impl ProcessTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A blocker that gives up at once, as a task with a signal pending.
+    struct Interrupted(std::sync::Arc<crate::waiter::Waker>);
+    impl Blocker for Interrupted {
+        fn waker(&self) -> std::sync::Arc<crate::waiter::Waker> {
+            self.0.clone()
+        }
+        fn block(&self, _: Option<std::time::Instant>) -> Result<(), Errno> {
+            Err(Errno::EINTR)
+        }
+    }
 
     fn exited(code: i32) -> Exited {
         Exited {
@@ -409,12 +417,25 @@ mod tests {
             keep: true,
             ..WaitOptions::BLOCK
         };
-        assert_eq!(t.wait(a, WaitFor::Any, nohang, || false), Ok(None));
+        assert_eq!(
+            t.wait(
+                a,
+                WaitFor::Any,
+                nohang,
+                &crate::waiter::Uninterruptible::new()
+            ),
+            Ok(None)
+        );
         let mut notified = 0;
         t.exit(a, exited(3), |_| false, |p| notified = p);
         assert_eq!(notified, INIT_PID);
         assert_eq!(t.parent(b), INIT_PID, "orphan adopted by init");
-        let w = t.wait(INIT_PID, WaitFor::Pid(a), keep, || false);
+        let w = t.wait(
+            INIT_PID,
+            WaitFor::Pid(a),
+            keep,
+            &crate::waiter::Uninterruptible::new(),
+        );
         assert_eq!(
             w,
             Ok(Some(Waited {
@@ -422,14 +443,29 @@ mod tests {
                 exited: exited(3)
             }))
         );
-        let w = t.wait(INIT_PID, WaitFor::Pid(a), WaitOptions::BLOCK, || false);
+        let w = t.wait(
+            INIT_PID,
+            WaitFor::Pid(a),
+            WaitOptions::BLOCK,
+            &crate::waiter::Uninterruptible::new(),
+        );
         assert_eq!(w.unwrap().unwrap().pid, a, "WNOWAIT left it waitable");
         assert_eq!(
-            t.wait(INIT_PID, WaitFor::Pid(a), nohang, || false),
+            t.wait(
+                INIT_PID,
+                WaitFor::Pid(a),
+                nohang,
+                &crate::waiter::Uninterruptible::new()
+            ),
             Err(Errno::ECHILD)
         );
         assert_eq!(
-            t.wait(INIT_PID, WaitFor::Any, WaitOptions::BLOCK, || true),
+            t.wait(
+                INIT_PID,
+                WaitFor::Any,
+                WaitOptions::BLOCK,
+                &Interrupted(crate::waiter::Waker::new())
+            ),
             Err(Errno::EINTR)
         );
     }

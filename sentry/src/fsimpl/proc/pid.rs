@@ -40,6 +40,9 @@ pub fn fd_target(file: &OpenFile) -> Vec<u8> {
     if let Some(path) = &file.path {
         return path.to_bytes();
     }
+    if let Some(name) = file.ops.anon_name() {
+        return format!("anon_inode:{name}").into_bytes();
+    }
     let st = file.ops.stat().unwrap_or_default();
     match st.mode & libc::S_IFMT {
         libc::S_IFIFO => format!("pipe:[{}]", st.ino).into_bytes(),
