@@ -3,6 +3,7 @@
 
 use crate::data_files::{DataDir, DataFile};
 use crate::file_benches;
+use crate::process_benches;
 use crate::workload::Arg;
 use std::time::Duration;
 
@@ -21,11 +22,20 @@ pub struct Benchmark {
     pub budget_per_count: Duration,
     /// The table also shows MB/s (the unit is then a MiB).
     pub throughput: bool,
-    /// A file-system benchmark: `files` runs it, and the output says where
-    /// its files live.
-    pub file_system: bool,
+    /// Which group name runs it besides `all`.
+    pub group: Group,
     /// Makes its files and its arguments for a count.
     pub prepare: fn(&DataDir, u64) -> Result<Setup, String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Only by its own name.
+    Alone,
+    /// `files`; the output says where its files live.
+    Files,
+    /// `processes`.
+    Processes,
 }
 
 /// A prepared run: what to tell the reader, the program's arguments and the
@@ -52,7 +62,7 @@ pub static GETPID: Benchmark = Benchmark {
     // A slow sandbox may take ~100 µs per syscall.
     budget_per_count: Duration::from_micros(200),
     throughput: false,
-    file_system: false,
+    group: Group::Alone,
     prepare: getpid,
 };
 
@@ -65,27 +75,41 @@ fn getpid(_: &DataDir, count: u64) -> Result<Setup, String> {
 }
 
 /// Every benchmark, in the order `all` runs them.
-pub static ALL: [&Benchmark; 5] = [
+pub static ALL: [&Benchmark; 10] = [
     &GETPID,
     &file_benches::STAT,
     &file_benches::OPEN_READ,
     &file_benches::SEQ_READ,
     &file_benches::CREATE_UNLINK,
+    &process_benches::FORK_EXIT,
+    &process_benches::FORK_EXEC,
+    &process_benches::THREAD,
+    &process_benches::PIPE_PINGPONG,
+    &process_benches::FUTEX_PINGPONG,
 ];
 
 /// Names that stand for several benchmarks.
-pub const GROUPS: [(&str, &str); 2] = [
+pub const GROUPS: [(&str, &str); 3] = [
     ("files", "stat, open-read, seq-read and create-unlink"),
-    ("all", "getpid and files"),
+    (
+        "processes",
+        "fork-exit, fork-exec, thread, pipe-pingpong and futex-pingpong",
+    ),
+    ("all", "getpid, files and processes"),
 ];
 
 /// The benchmarks a command-line name stands for.
 pub fn select(name: &str) -> Option<Vec<&'static Benchmark>> {
     match name {
         "all" => Some(ALL.to_vec()),
-        "files" => Some(ALL.iter().copied().filter(|b| b.file_system).collect()),
+        "files" => Some(in_group(Group::Files)),
+        "processes" => Some(in_group(Group::Processes)),
         _ => ALL.iter().find(|b| b.name == name).map(|b| vec![*b]),
     }
+}
+
+fn in_group(group: Group) -> Vec<&'static Benchmark> {
+    ALL.iter().copied().filter(|b| b.group == group).collect()
 }
 
 pub fn find(name: &str) -> Option<&'static Benchmark> {

@@ -30,13 +30,13 @@ pub fn usage() -> String {
     let mut s = String::from(
         "usage: bench NAME [--iterations N] [--iterations BENCH=N]... [--runs N]\n\
          \n\
-         NAME        what --iterations counts (default)\n",
+           NAME           what --iterations counts (default)\n",
     );
     for b in benchmark::ALL {
-        let _ = writeln!(s, "  {:<13} {} ({})", b.name, b.counts, b.default_count);
+        let _ = writeln!(s, "  {:<14} {} ({})", b.name, b.counts, b.default_count);
     }
     for (name, what) in benchmark::GROUPS {
-        let _ = writeln!(s, "  {name:<13} {what}");
+        let _ = writeln!(s, "  {name:<14} {what}");
     }
     s.push_str(
         "\n--iterations N sets the count of a single benchmark; with a group,\n\
@@ -143,7 +143,26 @@ mod tests {
         assert_eq!(count(&o, "stat"), 5);
         assert_eq!(count(&o, "seq-read"), 2);
         assert_eq!(count(&o, "create-unlink"), 10_000);
-        assert_eq!(parse_str("all").unwrap().benchmarks.len(), 5);
+        assert_eq!(parse_str("all").unwrap().benchmarks.len(), 10);
+    }
+
+    #[test]
+    fn processes_group() {
+        let o = parse_str("processes --iterations fork-exec=3").unwrap();
+        let names: Vec<_> = o.benchmarks.iter().map(|b| b.name).collect();
+        assert_eq!(
+            names,
+            [
+                "fork-exit",
+                "fork-exec",
+                "thread",
+                "pipe-pingpong",
+                "futex-pingpong"
+            ]
+        );
+        assert_eq!(count(&o, "fork-exec"), 3);
+        assert_eq!(count(&o, "thread"), 10_000);
+        assert!(parse_str("processes --iterations stat=3").is_err());
     }
 
     #[test]

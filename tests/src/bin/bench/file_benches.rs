@@ -7,7 +7,7 @@
 //! rootfs. `create-unlink` writes where a program would: `/tmp` inside each
 //! runtime, a fresh directory under the host's /tmp natively.
 
-use crate::benchmark::{Benchmark, Setup};
+use crate::benchmark::{Benchmark, Group, Setup};
 use crate::data_files::{DataDir, LARGE_SIZE, SMALL_SIZE};
 use crate::runners::{GVISOR, GVISOR_NAME, NATIVE, OURS, QUICK};
 use crate::workload::Arg;
@@ -26,7 +26,7 @@ pub static STAT: Benchmark = Benchmark {
     default_count: 20_000,
     budget_per_count: Duration::from_millis(2),
     throughput: false,
-    file_system: true,
+    group: Group::Files,
     prepare: stat,
 };
 
@@ -38,7 +38,7 @@ pub static OPEN_READ: Benchmark = Benchmark {
     default_count: 10_000,
     budget_per_count: Duration::from_millis(5),
     throughput: false,
-    file_system: true,
+    group: Group::Files,
     prepare: open_read,
 };
 
@@ -51,7 +51,7 @@ pub static SEQ_READ: Benchmark = Benchmark {
     // 256 MiB at 10 MB/s.
     budget_per_count: Duration::from_secs(30),
     throughput: true,
-    file_system: true,
+    group: Group::Files,
     prepare: seq_read,
 };
 
@@ -63,7 +63,7 @@ pub static CREATE_UNLINK: Benchmark = Benchmark {
     default_count: 10_000,
     budget_per_count: Duration::from_millis(5),
     throughput: false,
-    file_system: true,
+    group: Group::Files,
     prepare: create_unlink,
 };
 

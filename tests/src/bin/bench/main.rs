@@ -1,5 +1,6 @@
 //! Benchmarks of native vs runc vs gVisor's runsc (ptrace) vs our runsc:
-//! `bench getpid|stat|open-read|seq-read|create-unlink|files|all`.
+//! `bench getpid|stat|open-read|seq-read|create-unlink|files|fork-exit|
+//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all`.
 //!
 //! Each benchmark is a static C program from `benches/c/` that times its
 //! own loop, so start-up costs are not measured, and prints
@@ -12,13 +13,14 @@ mod cli;
 mod data_files;
 mod file_benches;
 mod parse;
+mod process_benches;
 mod runc;
 mod runners;
 mod table;
 mod tempdir;
 mod workload;
 
-use benchmark::Benchmark;
+use benchmark::{Benchmark, Group};
 use data_files::DataDir;
 use runners::Measured;
 use std::path::{Path, PathBuf};
@@ -66,7 +68,7 @@ fn main() -> ExitCode {
         options.runs
     );
     println!("load average at start: {}", load_average());
-    if options.benchmarks.iter().any(|b| b.file_system) {
+    if options.benchmarks.iter().any(|b| b.group == Group::Files) {
         print!("{}", file_benches::placement_notes(&bin_dir));
     }
 

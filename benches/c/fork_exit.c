@@ -1,0 +1,42 @@
+/*
+ * Process creation and teardown: argv[1] x (fork, the child _exits at
+ * once, waitpid), timed in rounds (see bench_util.h). A child that does
+ * not exit 0 fails the run, so a broken fork cannot look fast.
+ */
+#define _GNU_SOURCE
+#include "bench_util.h"
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define USAGE "fork_exit ITERATIONS"
+
+/* fork + _exit(0) + waitpid, checked. */
+static void fork_exit(void) {
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", "");
+    if (pid == 0)
+        _exit(0);
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        die("waitpid", "");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "child ended with status 0x%x\n", status);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv) {
+    long n = argc > 1 ? positive_arg(argv[1], USAGE) : 1000;
+    struct rounds rs = {0};
+    int rounds = rounds_for(n);
+    for (int r = 0; r < rounds; r++) {
+        long calls = round_calls(n, rounds, r);
+        double a = now_ns();
+        for (long i = 0; i < calls; i++)
+            fork_exit();
+        rounds_add(&rs, calls, now_ns() - a);
+    }
+    rounds_report(&rs);
+    return 0;
+}
