@@ -57,6 +57,7 @@ errnos!(
     EOPNOTSUPP,
     ELIBBAD,
     ETIMEDOUT,
+    EDEADLK,
 );
 
 /// Kernel-internal values a syscall returns when a signal interrupted it; the

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use abi::{Errno, PAGE_SIZE};
 use memmap2::{MmapOptions, MmapRaw};
@@ -253,6 +254,28 @@ impl MemoryFile {
                 self.view.as_mut_ptr().add(dst as usize),
                 len as usize,
             )
+        }
+    }
+
+    /// Atomically replaces the u32 at `off` (4-byte aligned) by `update(old)`,
+    /// unless it says None; returns the old value. Application threads may
+    /// change the word at the same time: this is a compare-and-swap loop.
+    pub fn update_u32(&self, off: u64, update: &mut dyn FnMut(u32) -> Option<u32>) -> u32 {
+        self.check(off, 4);
+        assert!(off.is_multiple_of(4), "unaligned atomic word");
+        // SAFETY: the word lies inside the view (checked), is 4-byte aligned
+        // (asserted) and in an allocated page; AtomicU32 has u32's layout, and
+        // every access to it here is atomic, as the application's are.
+        let word = unsafe { &*(self.view.as_ptr().add(off as usize) as *const AtomicU32) };
+        let mut old = word.load(Ordering::SeqCst);
+        loop {
+            let Some(new) = update(old) else {
+                return old;
+            };
+            match word.compare_exchange(old, new, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return old,
+                Err(actual) => old = actual,
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use super::pma::Pma;
 use crate::memfile::MemoryFile;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Need {
+pub(super) enum Need {
     Read,
     Write,
     /// The loader filling read-only segments: no protection check.
@@ -24,7 +24,7 @@ fn whole_pages(start: u64, end: u64) -> (u64, u64) {
 impl MemoryManager {
     /// Calls `f(offset_in_range, piece)` for each populated piece of `[addr, addr+len)`,
     /// populating as needed.
-    fn for_each_piece(
+    pub(super) fn for_each_piece(
         &self,
         addr: u64,
         len: usize,

@@ -14,6 +14,7 @@ mod advice;
 mod brk;
 mod fault;
 mod fork;
+mod futex_word;
 mod io;
 mod mmap;
 mod mremap;
@@ -27,6 +28,7 @@ use parking_lot::Mutex;
 use platform::{AddressSpace, Prot};
 
 pub use fork::MmSnapshot;
+pub use futex_word::FutexPlace;
 pub use mmap::{MmapArgs, MmapFile};
 pub use vma::{Backing, Mappable, Vma};
 

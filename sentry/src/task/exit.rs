@@ -8,7 +8,6 @@ use abi::types::SigInfo;
 
 use super::tree::Exited;
 use super::{Ending, ExitStatus, Leaving, Task};
-use crate::futex::FutexKey;
 
 impl Task {
     /// Runs the task until it ends, then does what its end requires. The last
@@ -31,13 +30,11 @@ impl Task {
         self.leave(ending);
     }
 
-    /// This thread is gone: its stub thread ends, its tid is cleared for
-    /// pthread_join (CLONE_CHILD_CLEARTID), and the process ends if it was the
+    /// This thread is gone: its robust locks are marked, its tid is cleared for
+    /// pthread_join (CLONE_CHILD_CLEARTID), its stub thread ends (last: the
+    /// memory writes above may need it), and the process ends if it was the
     /// last thread.
     fn leave(self, ending: Ending) {
-        if let Err(e) = self.mm.address_space().release_thread() {
-            tracing::debug!("task {}: releasing its stub thread: {e}", self.tid);
-        }
         self.process.signals.forget_thread(self.tid);
         if self.tid != self.pid {
             self.kernel.tree.remove_thread(self.tid);
@@ -48,15 +45,17 @@ impl Task {
             threads.is_empty()
         };
         // Only once the thread is gone may a joiner see its tid cleared.
+        self.release_robust_futexes();
         if self.clear_child_tid != 0 {
             // Only other threads of this memory can care: a bad pointer is ignored.
-            if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok() {
-                let key = FutexKey {
-                    space: std::sync::Arc::as_ptr(&self.mm) as usize,
-                    addr: self.clear_child_tid,
-                };
+            if self.mm.write_obj(self.clear_child_tid, &0u32).is_ok()
+                && let Ok(key) = self.mm.futex_place(self.clear_child_tid, false)
+            {
                 self.kernel.futexes.wake(key, 1, u32::MAX);
             }
+        }
+        if let Err(e) = self.mm.address_space().release_thread() {
+            tracing::debug!("task {}: releasing its stub thread: {e}", self.tid);
         }
         if !last {
             return;

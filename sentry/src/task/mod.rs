@@ -11,6 +11,7 @@ pub mod itimers;
 mod kill;
 mod limits;
 mod process;
+mod robust;
 mod run;
 mod signal_frame;
 mod signals;
