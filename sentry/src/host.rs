@@ -53,3 +53,11 @@ pub fn rlimit(resource: u32) -> Option<(u64, u64)> {
     let ok = unsafe { libc::getrlimit(resource as libc::__rlimit_resource_t, &mut l) } == 0;
     ok.then_some((l.rlim_cur, l.rlim_max))
 }
+
+/// The host CPU the calling sentry thread runs on (`getcpu`'s answer: each
+/// sentry thread is pinned to the CPU its application thread runs on).
+pub fn current_cpu() -> usize {
+    // SAFETY: sched_getcpu takes no arguments and only reads the CPU number.
+    let cpu = unsafe { libc::sched_getcpu() };
+    cpu.max(0) as usize
+}

@@ -9,6 +9,7 @@
 
 mod args;
 mod attr;
+mod caps;
 mod clone;
 mod compat_doc;
 mod exec;
@@ -18,15 +19,20 @@ mod futex;
 mod identity;
 mod limits;
 mod locks;
+mod membarrier;
 mod mm;
 mod mount;
 mod path;
+mod prctl;
+mod priority;
 mod process;
 mod random;
 mod sched;
 mod session;
+mod setid;
 mod signal;
 mod sleep;
+mod sysinfo;
 mod table;
 mod time;
 mod transfer;

@@ -62,3 +62,6 @@ compat!(pgrp: "pgrp" [] => Expect::exit(0));
 compat!(proc_pipes: "proc_pipes" [] => Expect::exit(0));
 compat!(signals: "signals" [] => Expect::exit(0));
 compat!(threads: "threads" [] => Expect::exit(0));
+compat!(identity: "identity" [] => Expect::exit(0));
+compat!(rlimits: "rlimits" [] => Expect::exit(0));
+compat!(prctl_sched: "prctl_sched" [] => Expect::exit(0));

@@ -15,6 +15,7 @@ mod brk;
 mod fault;
 mod fork;
 mod io;
+mod limit;
 mod mmap;
 mod mremap;
 mod pma;
