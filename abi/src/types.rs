@@ -228,7 +228,44 @@ pub struct RtSigframe {
 /// `struct robust_list_head`: only its size is checked by `set_robust_list`.
 pub const ROBUST_LIST_HEAD_SIZE: usize = 24;
 
-/// `struct sysinfo` is not needed yet; `struct rusage` neither.
+/// `struct sysinfo` (x86-64 layout, 112 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Sysinfo {
+    pub uptime: i64,
+    pub loads: [u64; 3],
+    pub totalram: u64,
+    pub freeram: u64,
+    pub sharedram: u64,
+    pub bufferram: u64,
+    pub totalswap: u64,
+    pub freeswap: u64,
+    pub procs: u16,
+    pub pad: u16,
+    pub pad2: u32,
+    pub totalhigh: u64,
+    pub freehigh: u64,
+    pub mem_unit: u32,
+    pub pad3: u32,
+}
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct CapHeader {
+    pub version: u32,
+    pub pid: i32,
+}
+
+/// `struct __user_cap_data_struct`: one 32-bit half of each set.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct CapData {
+    pub effective: u32,
+    pub permitted: u32,
+    pub inheritable: u32,
+}
+
 /// Size of the kernel's signal set (`sigset_t` in `rt_sig*` calls).
 pub const KERNEL_SIGSET_SIZE: usize = 8;
 
@@ -239,6 +276,7 @@ mod tests {
     #[test]
     fn sizes_match_the_kernel() {
         assert_eq!(size_of::<Stat>(), 144);
+        assert_eq!(size_of::<Sysinfo>(), 112);
         assert_eq!(size_of::<Utsname>(), 390);
         assert_eq!(size_of::<SigContext>(), 256);
         assert_eq!(size_of::<UContext>(), 304);

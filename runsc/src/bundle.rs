@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use oci_spec::runtime::Spec;
 
-use crate::boot_spec::{BootSpec, MountSpec, RLIMIT_NAMES, Rlimit};
+use crate::boot_spec::{BootSpec, CAP_NAMES, CapabilitySets, MountSpec, RLIMIT_NAMES, Rlimit};
 
 /// Loads and checks `BUNDLE/config.json`.
 pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
@@ -123,6 +123,35 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
         hostname: spec.hostname().clone().unwrap_or_default(),
         mounts,
         terminal: process.terminal().unwrap_or(false),
+        capabilities: process
+            .capabilities()
+            .as_ref()
+            .map(capability_sets)
+            .transpose()?,
+    })
+}
+
+/// `process.capabilities` as bit masks; a missing set is empty.
+fn capability_sets(c: &oci_spec::runtime::LinuxCapabilities) -> anyhow::Result<CapabilitySets> {
+    let mask = |set: &Option<oci_spec::runtime::Capabilities>| -> anyhow::Result<u64> {
+        let mut bits = 0;
+        for cap in set.iter().flatten() {
+            let name = serde_json::to_value(cap)?;
+            let name = name.as_str().unwrap_or_default();
+            let n = CAP_NAMES
+                .iter()
+                .position(|&known| known == name)
+                .with_context(|| format!("config.json: unknown capability {name:?}"))?;
+            bits |= 1 << n;
+        }
+        Ok(bits)
+    };
+    Ok(CapabilitySets {
+        effective: mask(c.effective())?,
+        permitted: mask(c.permitted())?,
+        inheritable: mask(c.inheritable())?,
+        bounding: mask(c.bounding())?,
+        ambient: mask(c.ambient())?,
     })
 }
 

@@ -27,6 +27,15 @@ pub const FUTEX_WAITERS: u32 = 0x8000_0000;
 /// Set in the word when its owner died holding it.
 pub const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
 
+/// Who takes a PI lock, and how long they wait.
+#[derive(Clone, Copy, Debug)]
+pub struct PiLock {
+    pub tid: i32,
+    /// FUTEX_TRYLOCK_PI: never wait.
+    pub try_only: bool,
+    pub deadline: Option<Instant>,
+}
+
 /// Atomically updates a futex word in application memory: calls the update
 /// with the current value (None: leave it) and returns the old value.
 pub type PiWord<'a> = dyn Fn(&mut dyn FnMut(u32) -> Option<u32>) -> Result<u32, Errno> + 'a;
@@ -171,13 +180,16 @@ impl FutexTable {
     pub fn lock_pi(
         &self,
         key: FutexKey,
-        tid: i32,
-        try_only: bool,
-        deadline: Option<Instant>,
+        req: PiLock,
         b: &dyn Blocker,
         word: &PiWord<'_>,
         alive: impl Fn(i32) -> bool,
     ) -> Result<(), Errno> {
+        let PiLock {
+            tid,
+            try_only,
+            deadline,
+        } = req;
         let waiter = {
             let mut table = self.waiters.lock();
             let queued = table.get(&key).is_some_and(|l| !l.is_empty());

@@ -102,3 +102,11 @@ pub fn poll_now(fd: i32, events: u32) -> u32 {
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     if n > 0 { p.revents as u16 as u32 } else { 0 }
 }
+
+/// The host CPU the calling sentry thread runs on (`getcpu`'s answer: each
+/// sentry thread is pinned to the CPU its application thread runs on).
+pub fn current_cpu() -> usize {
+    // SAFETY: sched_getcpu takes no arguments and only reads the CPU number.
+    let cpu = unsafe { libc::sched_getcpu() };
+    cpu.max(0) as usize
+}

@@ -102,16 +102,15 @@ fn do_chown(t: &mut Task, p: &VfsPath, uid: u32, gid: u32) -> SysResult {
         (uid != u32::MAX).then_some(uid),
         (gid != u32::MAX).then_some(gid),
     );
-    let root = t.creds().euid == 0;
+    let creds = t.creds();
     // Without CAP_CHOWN: the owner may only change the group, to one of its own.
-    if !root {
+    if !creds.has_cap(l::CAP_CHOWN) {
+        let owner = creds.fsuid == st.uid;
         let uid_changes = new_uid.is_some_and(|u| u != st.uid);
         let gid_allowed = new_gid.is_none_or(|g| {
-            g == st.gid
-                || (t.creds().euid == st.uid
-                    && (g == t.creds().egid || t.creds().groups.contains(&g)))
+            g == st.gid || (owner && (g == creds.fsgid || creds.groups.contains(&g)))
         });
-        if uid_changes || !gid_allowed || (new_gid.is_some() && t.creds().euid != st.uid) {
+        if uid_changes || !gid_allowed || (new_gid.is_some() && !owner) {
             return Err(Errno::EPERM);
         }
     }
@@ -193,7 +192,7 @@ fn set_times(t: &Task, p: &VfsPath, atime: TimeSet, mtime: TimeSet) -> SysResult
         return Ok(0);
     }
     let st = p.inode().stat()?;
-    let owner = t.creds().euid == 0 || t.creds().euid == st.uid;
+    let owner = sentry::vfs::perm::owner_or_capable(&t.creds(), st.uid);
     let only_now = matches!(atime, TimeSet::Now | TimeSet::Omit)
         && matches!(mtime, TimeSet::Now | TimeSet::Omit);
     let allowed = owner || (only_now && may_access(&t.creds(), &st, MAY_WRITE));

@@ -454,7 +454,7 @@ fn fchmod(t: &mut Task, a: &Args) -> SysResult {
     }
     let path = f.path.clone().ok_or(Errno::EPERM)?;
     let st = path.inode().stat()?;
-    if t.creds().euid != 0 && t.creds().euid != st.uid {
+    if !sentry::vfs::perm::owner_or_capable(&t.creds(), st.uid) {
         return Err(Errno::EPERM);
     }
     if path.mount().readonly {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use abi::linux as l;
 use abi::types::Timespec;
 use sentry::Errno;
-use sentry::futex::FutexKey;
+use sentry::futex::{FutexKey, PiLock};
 use sentry::task::Task;
 
 use crate::args::{Args, Handler, SysResult};
@@ -180,15 +180,12 @@ fn futex(t: &mut Task, a: &Args) -> SysResult {
             let word = move |f: &mut dyn FnMut(u32) -> Option<u32>| mm.atomic_update_u32(addr, f);
             let kernel = t.kernel.clone();
             let alive = |tid: i32| kernel.tree.process_of(tid).is_some();
-            let r = t.kernel.futexes.lock_pi(
-                key,
-                t.tid,
-                cmd == FUTEX_TRYLOCK_PI,
+            let req = PiLock {
+                tid: t.tid,
+                try_only: cmd == FUTEX_TRYLOCK_PI,
                 deadline,
-                t,
-                &word,
-                alive,
-            );
+            };
+            let r = t.kernel.futexes.lock_pi(key, req, t, &word, alive);
             restartable(r).map(|()| 0)
         }
         FUTEX_UNLOCK_PI => {

@@ -3,13 +3,14 @@
 use abi::linux as l;
 use abi::types::Rlimit;
 use sentry::Errno;
-use sentry::task::{RLIM_NLIMITS, Task};
+use sentry::task::{Credentials, ProcessInfo, RLIM_NLIMITS, Task};
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "recorded and reported; RLIMIT_NOFILE and RLIMIT_STACK are enforced";
+    const NOTE: &str = "RLIMIT_NOFILE, NPROC, AS and STACK are enforced; NICE and RTPRIO \
+                        bound setpriority/sched_setscheduler; the others are recorded";
     vec![
         (l::__NR_getrlimit, Some(getrlimit), Partial(NOTE)),
         (l::__NR_setrlimit, Some(setrlimit), Partial(NOTE)),
@@ -29,9 +30,10 @@ fn resource(a: &Args, i: usize) -> Result<usize, Errno> {
     }
 }
 
-/// Reads the new limit, sets it after the checks Linux makes, returns the old one.
-fn update(t: &mut Task, r: usize, new_addr: u64) -> Result<Rlimit, Errno> {
-    let old = t.process.limits.lock().get(r).ok_or(Errno::EINVAL)?;
+/// Reads the new limit, sets it on `target` after the checks Linux makes,
+/// returns the old one.
+fn update(t: &mut Task, target: &ProcessInfo, r: usize, new_addr: u64) -> Result<Rlimit, Errno> {
+    let old = target.limits.lock().get(r).ok_or(Errno::EINVAL)?;
     if new_addr != 0 {
         let new: Rlimit = t.mm.read_obj(new_addr)?;
         if new.cur > new.max {
@@ -40,13 +42,24 @@ fn update(t: &mut Task, r: usize, new_addr: u64) -> Result<Rlimit, Errno> {
         if r == l::RLIMIT_NOFILE as usize && new.max > NR_OPEN {
             return Err(Errno::EPERM);
         }
-        // Raising the hard limit takes CAP_SYS_RESOURCE, which root has in this sandbox.
-        if new.max > old.max && t.creds().euid != 0 {
+        if new.max > old.max && !t.creds().has_cap(l::CAP_SYS_RESOURCE) {
             return Err(Errno::EPERM);
         }
-        t.process.limits.lock().set(r, new);
+        target.limits.lock().set(r, new);
     }
     Ok(old)
+}
+
+/// Another process's limits: all its user and group IDs must be the caller's
+/// real ones, or the caller needs CAP_SYS_RESOURCE.
+fn may_prlimit(me: &Credentials, target: &Credentials) -> Result<(), Errno> {
+    let ids_match = [target.uid, target.euid, target.suid] == [me.uid; 3]
+        && [target.gid, target.egid, target.sgid] == [me.gid; 3];
+    if ids_match || me.has_cap(l::CAP_SYS_RESOURCE) {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
 }
 
 fn getrlimit(t: &mut Task, a: &Args) -> SysResult {
@@ -57,16 +70,22 @@ fn getrlimit(t: &mut Task, a: &Args) -> SysResult {
 
 fn setrlimit(t: &mut Task, a: &Args) -> SysResult {
     let r = resource(a, 0)?;
-    update(t, r, a.ptr(1)).map(|_| 0)
+    let me = t.process.clone();
+    update(t, &me, r, a.ptr(1)).map(|_| 0)
 }
 
 fn prlimit64(t: &mut Task, a: &Args) -> SysResult {
     let pid = a.i32(0);
-    if pid != 0 && pid != t.pid {
-        return Err(Errno::ESRCH);
-    }
     let r = resource(a, 1)?;
-    let old = update(t, r, a.ptr(2))?;
+    let target = if pid == 0 || pid == t.pid || pid == t.tid {
+        t.process.clone()
+    } else {
+        let pid = t.kernel.tree.process_of(pid).ok_or(Errno::ESRCH)?;
+        let target = t.kernel.process(pid).ok_or(Errno::ESRCH)?;
+        may_prlimit(&t.creds(), &target.creds())?;
+        target
+    };
+    let old = update(t, &target, r, a.ptr(2))?;
     if a.ptr(3) != 0 {
         t.mm.write_obj(a.ptr(3), &old)?;
     }

@@ -1,6 +1,7 @@
 //! Memory syscalls: thin argument handling over the memory manager.
 
 use abi::linux as l;
+use abi::page_up;
 use sentry::Errno;
 use sentry::mm::{MmapArgs, MmapFile};
 use sentry::task::Task;
@@ -32,7 +33,25 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     ]
 }
 
+/// ENOMEM when growing the address space by `grow` bytes (`replaced` of them
+/// replacing mapped bytes) would pass RLIMIT_AS.
+fn within_as_limit(t: &Task, grow: u64, replaced: u64) -> Result<(), Errno> {
+    if t.mm.may_expand(grow, replaced, t.limit(l::RLIMIT_AS)) {
+        Ok(())
+    } else {
+        Err(Errno::ENOMEM)
+    }
+}
+
 fn brk(t: &mut Task, a: &Args) -> SysResult {
+    // brk below the heap's start changes nothing and reports the break.
+    let cur = t.mm.brk(0);
+    if let (Some(old), Some(new)) = (page_up(cur), page_up(a.u64(0)))
+        && new > old
+        && within_as_limit(t, new - old, 0).is_err()
+    {
+        return Ok(cur);
+    }
     Ok(t.mm.brk(a.u64(0)))
 }
 
@@ -52,6 +71,15 @@ fn mmap(t: &mut Task, a: &Args) -> SysResult {
     } else {
         None
     };
+    if let Some(len) = page_up(a.u64(1)) {
+        let fixed = flags & (l::MAP_FIXED | l::MAP_FIXED_NOREPLACE) as u64 == l::MAP_FIXED as u64;
+        let replaced = if fixed {
+            t.mm.mapped_in(a.u64(0), a.u64(0).saturating_add(len))
+        } else {
+            0
+        };
+        within_as_limit(t, len, replaced)?;
+    }
     t.mm.mmap(MmapArgs {
         addr: a.u64(0),
         len: a.u64(1),
@@ -71,6 +99,11 @@ fn mprotect(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn mremap(t: &mut Task, a: &Args) -> SysResult {
+    if let (Some(old), Some(new)) = (page_up(a.u64(1)), page_up(a.u64(2)))
+        && new > old
+    {
+        within_as_limit(t, new - old, 0)?;
+    }
     t.mm.mremap(a.u64(0), a.u64(1), a.u64(2), a.u64(3), a.u64(4))
 }
 

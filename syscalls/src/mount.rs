@@ -44,7 +44,7 @@ fn optional_string(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 }
 
 fn mount(t: &mut Task, a: &Args) -> SysResult {
-    if t.creds().euid != 0 {
+    if !t.creds().has_cap(abi::linux::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     let (source, flags) = (optional_string(t, a.ptr(0))?, a.u64(3));
@@ -99,7 +99,7 @@ fn umount2(t: &mut Task, a: &Args) -> SysResult {
     if flags & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
-    if t.creds().euid != 0 {
+    if !t.creds().has_cap(abi::linux::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     let target = read_path(t, a.ptr(0))?;

@@ -10,7 +10,7 @@ use sentry::fs::OpenFile;
 use sentry::fs::path_only::PathOnly;
 use sentry::task::Task;
 use sentry::vfs::inode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
-use sentry::vfs::perm::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, may_access_as};
+use sentry::vfs::perm::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, owner_or_capable};
 use sentry::vfs::{ParentAndName, ResolveLimits, SetAttr, VfsPath};
 
 use crate::args::{Args, Handler, SysResult};
@@ -416,12 +416,12 @@ fn faccess(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -> S
         (p.inode().stat()?, p.mount().readonly)
     };
     // access() checks with the real ids unless AT_EACCESS asks for the effective ones.
-    let (uid, gid) = if flags & l::AT_EACCESS != 0 {
-        (t.creds().euid, t.creds().egid)
+    let creds = if flags & l::AT_EACCESS != 0 {
+        (*t.creds()).clone()
     } else {
-        (t.creds().uid, t.creds().gid)
+        t.creds().for_access()
     };
-    if !may_access_as(uid, gid, &t.creds().groups, &st, mode) {
+    if !may_access(&creds, &st, mode) {
         return Err(Errno::EACCES);
     }
     let kind = st.mode & S_IFMT;
@@ -471,11 +471,12 @@ fn mkdirat(t: &mut Task, a: &Args) -> SysResult {
 /// may remove or rename it.
 fn sticky_allows(t: &Task, dir: &VfsPath, name: &[u8]) -> Result<(), Errno> {
     let dst = dir.inode().stat()?;
-    if dst.mode & 0o1000 == 0 || t.creds().euid == 0 || dst.uid == t.creds().euid {
+    let creds = t.creds();
+    if dst.mode & 0o1000 == 0 || owner_or_capable(&creds, dst.uid) {
         return Ok(());
     }
     let child = dir.inode().lookup(name)?.stat()?;
-    if child.uid == t.creds().euid {
+    if owner_or_capable(&creds, child.uid) {
         Ok(())
     } else {
         Err(Errno::EPERM)
@@ -700,7 +701,7 @@ fn do_chmod(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
     let path = read_path(t, path)?;
     let p = resolve_at(t, dirfd, &path, true)?;
     let st = p.inode().stat()?;
-    if t.creds().euid != 0 && t.creds().euid != st.uid {
+    if !owner_or_capable(&t.creds(), st.uid) {
         return Err(Errno::EPERM);
     }
     check_readonly(&p)?;

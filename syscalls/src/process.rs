@@ -1,8 +1,7 @@
-//! Process-level syscalls: exit, thread bookkeeping, prctl, arch_prctl, uname.
+//! Process-level syscalls: exit, thread bookkeeping, arch_prctl, personality, uname.
 
 use abi::arch_prctl as ap;
 use abi::linux as l;
-use abi::prctl as pr;
 use abi::types::{ROBUST_LIST_HEAD_SIZE, UTS_FIELD_LEN, Utsname};
 use sentry::Errno;
 use sentry::kernel::{KERNEL_RELEASE, KERNEL_VERSION};
@@ -23,9 +22,9 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Partial("ARCH_SET_CPUID is ENODEV (no CPUID faulting)"),
         ),
         (
-            l::__NR_prctl,
-            Some(prctl),
-            Partial("PR_SET_NAME and PR_GET_NAME only; other options EINVAL"),
+            l::__NR_personality,
+            Some(personality),
+            Partial("PER_LINUX only; other personas are EINVAL"),
         ),
         (l::__NR_uname, Some(uname), Full),
     ]
@@ -80,24 +79,6 @@ fn arch_prctl(t: &mut Task, a: &Args) -> SysResult {
     }
 }
 
-fn prctl(t: &mut Task, a: &Args) -> SysResult {
-    match a.u32(0) {
-        o if o == pr::PR_SET_NAME => {
-            // Linux copies at most 15 bytes and always terminates the name.
-            let mut name = [0u8; 16];
-            match t.mm.read_cstring(a.ptr(1), 15) {
-                Ok(s) => name[..s.len()].copy_from_slice(&s),
-                Err(Errno::ENAMETOOLONG) => t.mm.copy_in(a.ptr(1), &mut name[..15])?,
-                Err(e) => return Err(e),
-            }
-            *t.process.comm.lock() = name;
-            Ok(0)
-        }
-        o if o == pr::PR_GET_NAME => t.mm.copy_out(a.ptr(1), &*t.process.comm.lock()).map(|_| 0),
-        _ => Err(Errno::EINVAL),
-    }
-}
-
 fn field(s: &str) -> [u8; UTS_FIELD_LEN] {
     let mut f = [0u8; UTS_FIELD_LEN];
     let n = s.len().min(UTS_FIELD_LEN - 1);
@@ -115,4 +96,21 @@ fn uname(t: &mut Task, a: &Args) -> SysResult {
         domainname: field(&t.kernel.domainname),
     };
     t.mm.write_obj(a.ptr(0), &u).map(|_| 0)
+}
+
+/// The persona field of personality(2) (the low byte); the rest are flags.
+const PER_MASK: u32 = 0xff;
+
+fn personality(t: &mut Task, a: &Args) -> SysResult {
+    let persona = a.u32(0);
+    let mut attrs = t.process.attrs.lock();
+    let old = attrs.personality;
+    // 0xffffffff only asks.
+    if persona != u32::MAX {
+        if persona & PER_MASK != 0 {
+            return Err(Errno::EINVAL);
+        }
+        attrs.personality = persona;
+    }
+    Ok(old as u64)
 }

@@ -56,7 +56,7 @@ pub fn raise_sigpipe(t: &Task) {
 
 /// Whether the caller may signal `target` (kill(2)'s permission rule).
 fn may_signal(sender: &Credentials, target: &Credentials) -> bool {
-    sender.euid == 0
+    sender.has_cap(abi::linux::CAP_KILL)
         || [sender.uid, sender.euid].contains(&target.uid)
         || [sender.uid, sender.euid].contains(&target.suid)
 }

@@ -75,6 +75,12 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::signal::entries());
     v.extend(crate::limits::entries());
     v.extend(crate::sched::entries());
+    v.extend(crate::setid::entries());
+    v.extend(crate::caps::entries());
+    v.extend(crate::prctl::entries());
+    v.extend(crate::priority::entries());
+    v.extend(crate::membarrier::entries());
+    v.extend(crate::sysinfo::entries());
     // Deliberately not implemented.
     v.push((
         abi::linux::__NR_rseq,

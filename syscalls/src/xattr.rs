@@ -103,7 +103,9 @@ fn do_set(t: &mut Task, a: &Args, how: Target) -> SysResult {
     if name.starts_with(b"user.") && !may_access(&creds, &st, MAY_WRITE) {
         return Err(Errno::EACCES);
     }
-    if (name.starts_with(b"trusted.") || name.starts_with(b"security.")) && creds.euid != 0 {
+    if (name.starts_with(b"trusted.") || name.starts_with(b"security."))
+        && !creds.has_cap(abi::linux::CAP_SYS_ADMIN)
+    {
         return Err(Errno::EPERM);
     }
     if p.mount().readonly {
@@ -118,7 +120,7 @@ fn do_list(t: &mut Task, a: &Args, how: Target) -> SysResult {
     let mut out = Vec::new();
     for name in p.inode().listxattr()? {
         // trusted.* is listed only to those who may read it.
-        if name.starts_with(b"trusted.") && creds.euid != 0 {
+        if name.starts_with(b"trusted.") && !creds.has_cap(abi::linux::CAP_SYS_ADMIN) {
             continue;
         }
         out.extend_from_slice(&name);

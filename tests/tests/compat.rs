@@ -68,3 +68,6 @@ compat!(select: "select" [] => Expect::exit(0));
 compat!(epoll: "epoll" [] => Expect::exit(0));
 compat!(eventfd: "eventfd" [] => Expect::exit(0));
 compat!(blocking_kill: "blocking_kill" [] => Expect::exit(0));
+compat!(identity: "identity" [] => Expect::exit(0));
+compat!(rlimits: "rlimits" [] => Expect::exit(0));
+compat!(prctl_sched: "prctl_sched" [] => Expect::exit(0));

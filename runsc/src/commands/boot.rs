@@ -230,7 +230,21 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         argv: spec.args.iter().map(|a| a.clone().into_bytes()).collect(),
         envp: spec.env.iter().map(|e| e.clone().into_bytes()).collect(),
         cwd: spec.cwd.clone(),
-        creds: Credentials::new(spec.uid, spec.gid, spec.additional_gids.clone()),
+        creds: match spec.capabilities {
+            Some(c) => Credentials::with_caps(
+                spec.uid,
+                spec.gid,
+                spec.additional_gids.clone(),
+                sentry::task::CapSets {
+                    effective: c.effective,
+                    permitted: c.permitted,
+                    inheritable: c.inheritable,
+                    bounding: c.bounding,
+                    ambient: c.ambient,
+                },
+            ),
+            None => Credentials::new(spec.uid, spec.gid, spec.additional_gids.clone()),
+        },
         limits,
         stdio: [0, 1, 2],
     };

@@ -29,6 +29,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         mounts: Vec::new(),
         // The sandbox sees for itself whether its stdio is a terminal.
         terminal: false,
+        capabilities: None,
     };
     crate::sandbox::run(global, &spec)
 }

@@ -320,8 +320,8 @@ impl Inode for GoferInode {
                         name,
                         flags,
                         mode & 0o7777,
-                        creds.euid,
-                        creds.egid,
+                        creds.fsuid,
+                        creds.fsgid,
                     ),
                 )?;
                 (fid, attr)
@@ -329,7 +329,7 @@ impl Inode for GoferInode {
             S_IFIFO | S_IFSOCK => self.exists_if_eexist(
                 name,
                 self.client()
-                    .mknod(self.fid, name, mode, creds.euid, creds.egid),
+                    .mknod(self.fid, name, mode, creds.fsuid, creds.fsgid),
             )?,
             _ => return Err(Errno::EPERM),
         };
@@ -341,7 +341,7 @@ impl Inode for GoferInode {
         let (fid, attr) = self.exists_if_eexist(
             name,
             self.client()
-                .mkdir(self.fid, name, mode & 0o7777, creds.euid, creds.egid),
+                .mkdir(self.fid, name, mode & 0o7777, creds.fsuid, creds.fsgid),
         )?;
         self.changed();
         Ok(self.adopt(name, fid, attr))
@@ -356,7 +356,7 @@ impl Inode for GoferInode {
         let (fid, attr) = self.exists_if_eexist(
             name,
             self.client()
-                .symlink(self.fid, name, target, creds.euid, creds.egid),
+                .symlink(self.fid, name, target, creds.fsuid, creds.fsgid),
         )?;
         self.changed();
         Ok(self.adopt(name, fid, attr))

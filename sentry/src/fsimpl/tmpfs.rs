@@ -33,7 +33,7 @@ impl Tmpfs {
     /// A regular file in a private tmpfs, reachable only through the returned
     /// file (memfd_create).
     pub fn anonymous_file(creds: &Credentials) -> Arc<dyn FileOps> {
-        let root = Self::new_root(0o700, creds.euid, creds.egid);
+        let root = Self::new_root(0o700, creds.fsuid, creds.fsgid);
         let file = root
             .mknod(b"memfd", S_IFREG | 0o777, creds)
             .expect("a fresh tmpfs takes a file");
@@ -125,8 +125,8 @@ impl TmpInode {
             ino: shared.next_ino.fetch_add(1, Ordering::Relaxed),
             meta: Mutex::new(Meta {
                 mode,
-                uid: creds.euid,
-                gid: creds.egid,
+                uid: creds.fsuid,
+                gid: creds.fsgid,
                 nlink,
                 atime: t,
                 mtime: t,

@@ -16,6 +16,7 @@ mod fault;
 mod fork;
 mod futex_word;
 mod io;
+mod limit;
 mod mmap;
 mod mremap;
 mod pma;

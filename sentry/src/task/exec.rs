@@ -53,6 +53,14 @@ impl Task {
             flags: super::SS_DISABLE,
             ..Default::default()
         };
+        // Capabilities are recomputed for the new program; it may be dumped again.
+        let new_creds = Arc::new(self.creds().for_exec());
+        *self.process.creds.lock() = new_creds;
+        {
+            let mut attrs = self.process.attrs.lock();
+            attrs.dumpable = 1;
+            attrs.membarrier_registered = 0;
+        }
         *self.process.comm.lock() = comm_of(&image.exe_path);
         *self.process.exe.lock() = image.exe_path;
         *self.process.args.lock() = image.args;

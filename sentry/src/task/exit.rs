@@ -107,8 +107,9 @@ impl Task {
                 p.interrupt_threads();
             }
         };
-        kernel
+        let orphans = kernel
             .tree
             .exit(pid, Exited { status, uid, cpu }, reaps, notify);
+        super::pdeath::signal_orphans(&kernel, pid, uid, &orphans);
     }
 }

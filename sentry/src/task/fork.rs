@@ -64,6 +64,7 @@ impl Task {
         {
             return Err(Errno::EINVAL);
         }
+        self.check_nproc()?;
         if has(l::CLONE_THREAD) {
             return self.clone_thread(req);
         }
@@ -228,6 +229,7 @@ impl ChildSeed {
             exe: parking_lot::Mutex::new(parent.exe.lock().clone()),
             creds: parking_lot::Mutex::new(parent.creds()),
             limits: parking_lot::Mutex::new(parent.limits.lock().clone()),
+            attrs: parking_lot::Mutex::new(parent.attrs.lock().fork()),
             args: parking_lot::Mutex::new(*parent.args.lock()),
             signals: parent.signals.fork(),
             threads: parking_lot::Mutex::new([(self.pid, thread.clone())].into()),

@@ -1,5 +1,6 @@
 //! Tasks: one application thread each, run by one sentry thread.
 
+mod attrs;
 mod block;
 mod completion;
 mod creds;
@@ -10,6 +11,8 @@ mod fork;
 pub mod itimers;
 mod kill;
 mod limits;
+mod nproc;
+mod pdeath;
 mod process;
 mod robust;
 mod run;
@@ -22,8 +25,9 @@ use std::sync::Arc;
 use abi::Errno;
 use platform::{Context, CpuState};
 
+pub use attrs::{ProcessAttrs, SCHED_OTHER};
 pub use completion::Completion;
-pub use creds::Credentials;
+pub use creds::{CAP_FULL, CAP_LAST_CAP, CapSets, Credentials};
 pub use fork::CloneRequest;
 pub use kill::{signal_process, signal_thread};
 pub use limits::{Limits, RLIM_INFINITY, RLIM_NLIMITS};
@@ -247,6 +251,7 @@ impl Task {
             exe: parking_lot::Mutex::new(image.exe_path),
             creds: parking_lot::Mutex::new(creds),
             limits: parking_lot::Mutex::new(spec.limits),
+            attrs: parking_lot::Mutex::new(ProcessAttrs::default()),
             args: parking_lot::Mutex::new(image.args),
             signals: ProcessSignals::default(),
             threads: parking_lot::Mutex::new([(tree::INIT_PID, thread.clone())].into()),

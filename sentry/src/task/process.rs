@@ -8,7 +8,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use super::signals::ThreadInfo;
-use super::{Credentials, ExitStatus, Limits, ProcessSignals};
+use super::{Credentials, ExitStatus, Limits, ProcessAttrs, ProcessSignals};
 use crate::fs::FdTable;
 use crate::mm::MemoryManager;
 use crate::vfs::VfsPath;
@@ -73,6 +73,8 @@ pub struct ProcessInfo {
     pub exe: Mutex<String>,
     pub creds: Mutex<Arc<Credentials>>,
     pub limits: Mutex<Limits>,
+    /// What prctl, setpriority, sched_* and personality record.
+    pub attrs: Mutex<ProcessAttrs>,
     pub args: Mutex<ArgRanges>,
     /// Dispositions and pending signals.
     pub signals: ProcessSignals,

@@ -35,6 +35,8 @@ struct Node {
     /// Has called execve since it was forked (its parent may no longer move it
     /// to another process group).
     execed: bool,
+    /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here.
+    subreaper: bool,
     exited: Option<Exited>,
 }
 
@@ -92,6 +94,7 @@ impl Default for ProcessTree {
             pgid: INIT_PID,
             sid: INIT_PID,
             execed: true,
+            subreaper: false,
             exited: None,
         };
         ProcessTree {
@@ -124,6 +127,23 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// Who adopts the orphans of a child of `ancestor`: the nearest living
+    /// subreaper from `ancestor` up, or init.
+    fn reaper_for(&self, mut ancestor: i32) -> i32 {
+        while ancestor > 0 && ancestor != INIT_PID {
+            let Some(n) = self.nodes.get(&ancestor) else {
+                break;
+            };
+            if n.subreaper && n.exited.is_none() {
+                return ancestor;
+            }
+            ancestor = n.parent;
+        }
+        INIT_PID
+    }
+}
+
 impl ProcessTree {
     /// Gives a new child of `parent` a pid (in its parent's group and session).
     /// With `sibling` (CLONE_PARENT) the child gets `parent`'s parent instead.
@@ -140,6 +160,7 @@ impl ProcessTree {
                 pgid,
                 sid,
                 execed: false,
+                subreaper: false,
                 exited: None,
             },
         );
@@ -235,6 +256,31 @@ impl ProcessTree {
             .collect()
     }
 
+    /// Zombies (exited, not yet reaped) whose real user was `uid`.
+    pub fn zombies_of(&self, uid: u32) -> usize {
+        let tree = self.inner.lock();
+        tree.nodes
+            .values()
+            .filter(|n| n.exited.is_some_and(|e| e.uid == uid))
+            .count()
+    }
+
+    /// PR_SET_CHILD_SUBREAPER.
+    pub fn set_subreaper(&self, pid: i32, on: bool) {
+        if let Some(n) = self.inner.lock().nodes.get_mut(&pid) {
+            n.subreaper = on;
+        }
+    }
+
+    /// PR_GET_CHILD_SUBREAPER.
+    pub fn is_subreaper(&self, pid: i32) -> bool {
+        self.inner
+            .lock()
+            .nodes
+            .get(&pid)
+            .is_some_and(|n| n.subreaper)
+    }
+
     /// Records that `pid` ran execve.
     pub fn mark_execed(&self, pid: i32) {
         if let Some(n) = self.inner.lock().nodes.get_mut(&pid) {
@@ -299,28 +345,38 @@ impl ProcessTree {
 
     /// `pid` has exited: it becomes a zombie for its parent to wait for (or is
     /// forgotten at once when `autoreap`, the parent ignoring SIGCHLD), and its
-    /// children are reparented to init. `notify(parent)` runs before any waiter
-    /// wakes, so that SIGCHLD is pending by the time wait returns, as on Linux.
+    /// children are reparented to the nearest living subreaper ancestor, or to
+    /// init. `notify(parent)` runs before any waiter wakes, so that SIGCHLD is
+    /// pending by the time wait returns, as on Linux. Returns the live children
+    /// that were reparented (their parent-death signals are due).
     pub fn exit(
         &self,
         pid: i32,
         exited: Exited,
         autoreap: impl FnOnce(i32) -> bool,
         notify: impl FnOnce(i32),
-    ) {
+    ) -> Vec<i32> {
         let mut tree = self.inner.lock();
         let Some(node) = tree.nodes.get_mut(&pid) else {
-            return;
+            return Vec::new();
         };
         node.exited = Some(exited);
         let parent = node.parent;
         if autoreap(parent) {
             tree.nodes.remove(&pid);
         }
-        let adopter = if pid == INIT_PID { 0 } else { INIT_PID };
-        for n in tree.nodes.values_mut() {
+        let adopter = if pid == INIT_PID {
+            0
+        } else {
+            tree.reaper_for(parent)
+        };
+        let mut orphans = Vec::new();
+        for (&child, n) in tree.nodes.iter_mut() {
             if n.parent == pid {
                 n.parent = adopter;
+                if n.exited.is_none() {
+                    orphans.push(child);
+                }
             }
         }
         if parent > 0 {
@@ -328,6 +384,7 @@ impl ProcessTree {
         }
         drop(tree);
         self.changed.notify(crate::waiter::events::POLLIN);
+        orphans
     }
 
     /// wait4/waitid for `waiter`: the first exited child matching `which`, reaped
@@ -468,6 +525,19 @@ mod tests {
             ),
             Err(Errno::EINTR)
         );
+    }
+
+    #[test]
+    fn orphans_go_to_the_nearest_subreaper() {
+        let t = ProcessTree::default();
+        let a = t.add_child(INIT_PID, false).unwrap();
+        let b = t.add_child(a, false).unwrap();
+        let c = t.add_child(b, false).unwrap();
+        t.set_subreaper(a, true);
+        assert!(t.is_subreaper(a));
+        assert_eq!(t.exit(b, exited(0), |_| false, |_| {}), vec![c]);
+        assert_eq!(t.parent(c), a);
+        assert_eq!(t.zombies_of(0), 1);
     }
 
     #[test]

@@ -131,30 +131,32 @@ fn status(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
     let c = p.creds();
     let (vm, rss) = vm_kb(p);
     let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
-    let caps = if c.euid == 0 {
-        "000001ffffffffff"
-    } else {
-        "0000000000000000"
-    };
+    let caps = c.caps;
+    let nnp = p.attrs.lock().no_new_privs as u8;
     let text = format!(
         "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
          Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
          VmPeak:\t{vm:8} kB\nVmSize:\t{vm:8} kB\nVmRSS:\t{rss:8} kB\nThreads:\t1\n\
-         CapInh:\t0000000000000000\nCapPrm:\t{caps}\nCapEff:\t{caps}\nCapBnd:\t{caps}\nCapAmb:\t0000000000000000\n\
-         NoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
+         CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
+         NoNewPrivs:\t{nnp}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
         p.comm_string(),
         p.fs.umask(),
         kernel.tree.parent(p.pid),
         c.uid,
         c.euid,
         c.suid,
-        c.euid,
+        c.fsuid,
         c.gid,
         c.egid,
         c.sgid,
-        c.egid,
+        c.fsgid,
         p.fds.count().max(64).next_power_of_two(),
         groups.join(" "),
+        caps.inheritable,
+        caps.permitted,
+        caps.effective,
+        caps.bounding,
+        caps.ambient,
         cpus - 1,
         pid = p.pid,
     );
