@@ -15,7 +15,9 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (
             l::__NR_mmap,
             Some(mmap),
-            Partial("MAP_SHARED file mappings are not written back yet; no MAP_HUGETLB"),
+            Partial(
+                "MAP_SHARED file mappings share pages between processes and are written back on msync, munmap and exit; read/write of a gofer file are not coherent with its mappings until then; no MAP_HUGETLB",
+            ),
         ),
         (l::__NR_munmap, Some(munmap), Full),
         (l::__NR_mprotect, Some(mprotect), Full),
@@ -30,6 +32,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Partial("advice other than DONTNEED/FREE is accepted as a hint"),
         ),
         (l::__NR_mincore, Some(mincore), Full),
+        (l::__NR_msync, Some(msync), Full),
     ]
 }
 
@@ -127,4 +130,8 @@ fn mincore(t: &mut Task, a: &Args) -> SysResult {
         done += step;
     }
     Ok(0)
+}
+
+fn msync(t: &mut Task, a: &Args) -> SysResult {
+    t.mm.msync(a.ptr(0), a.u64(1), a.u64(2)).map(|()| 0)
 }

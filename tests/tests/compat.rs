@@ -71,3 +71,5 @@ compat!(blocking_kill: "blocking_kill" [] => Expect::exit(0));
 compat!(identity: "identity" [] => Expect::exit(0));
 compat!(rlimits: "rlimits" [] => Expect::exit(0));
 compat!(prctl_sched: "prctl_sched" [] => Expect::exit(0));
+compat!(futex: "futex" [] => Expect::exit(0));
+compat!(shared_maps: "shared_maps" [] => Expect::exit(0));

@@ -44,3 +44,8 @@ fn busybox_sh_runs_shell_features() {
 fn file_tools_in_pipelines() {
     run_script("/bin/bash", &[], "file_tools.sh");
 }
+
+#[test]
+fn python_runs_processes_threads_and_signals() {
+    run_script("/usr/bin/python3", &[], "python_features.py");
+}

@@ -13,7 +13,7 @@ use gofer::{Attr, Client, Fid};
 use parking_lot::Mutex;
 
 use crate::fs::FileOps;
-use crate::mm::Mappable;
+use crate::mm::{CacheSlot, Mappable};
 use crate::task::Credentials;
 use crate::vfs::inode::{S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::vfs::{DirEntry, Inode, InodeKey, SetAttr, TimeSet};
@@ -473,7 +473,10 @@ impl Inode for GoferInode {
         let fd = self.client().open(self.fid, flags & keep)?;
         Ok(Arc::new(GoferFile {
             inode: self.arc()?,
-            source: Arc::new(FdSource { fd }),
+            source: Arc::new(FdSource {
+                fd,
+                pages: Default::default(),
+            }),
         }))
     }
 
@@ -516,6 +519,8 @@ impl Inode for GoferInode {
 /// A host descriptor donated by the gofer.
 struct FdSource {
     fd: OwnedFd,
+    /// The pages shared mappings of this open file use.
+    pages: CacheSlot,
 }
 
 impl Mappable for FdSource {
@@ -524,6 +529,17 @@ impl Mappable for FdSource {
     }
     fn name(&self) -> String {
         format!("gofer fd {}", self.fd.as_raw_fd())
+    }
+    fn write_at(&self, offset: u64, data: &[u8]) {
+        if let Err(e) = nix::sys::uio::pwrite(&self.fd, data, offset as i64) {
+            tracing::warn!("writing a shared mapping back to its file: {e}");
+        }
+    }
+    fn size(&self) -> u64 {
+        nix::sys::stat::fstat(self.fd.as_raw_fd()).map_or(0, |st| st.st_size as u64)
+    }
+    fn cache_slot(&self) -> Option<&CacheSlot> {
+        Some(&self.pages)
     }
 }
 

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use abi::Errno;
 use abi::types::{Stat, Timespec};
+use abi::{Errno, PAGE_SIZE};
 use parking_lot::Mutex;
 
 use crate::fs::FileOps;
-use crate::mm::Mappable;
+use crate::mm::{CacheSlot, Mappable};
 use crate::task::Credentials;
 use crate::vfs::inode::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, dirent_type};
 use crate::vfs::{DirEntry, Inode, InodeKey, SetAttr, TimeSet};
@@ -98,6 +98,8 @@ pub struct TmpInode {
     meta: Mutex<Meta>,
     kind: Kind,
     xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// The pages shared mappings of the file use (see `crate::mm::PageCache`).
+    pages: CacheSlot,
 }
 
 /// The xattr namespaces tmpfs keeps (`system.*`, i.e. ACLs, is not supported).
@@ -134,6 +136,7 @@ impl TmpInode {
             }),
             kind,
             xattrs: Mutex::default(),
+            pages: Default::default(),
         })
     }
 
@@ -556,14 +559,16 @@ struct TmpFile {
 
 impl FileOps for TmpFile {
     fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let Kind::File { data } = &self.inode.kind else {
+        if !matches!(self.inode.kind, Kind::File { .. }) {
             return Err(Errno::EISDIR);
-        };
-        let data = data.lock();
-        let start = (offset as usize).min(data.len());
-        let n = buf.len().min(data.len() - start);
-        buf[..n].copy_from_slice(&data[start..start + n]);
-        Ok(n)
+        }
+        // What shared mappings wrote is read as the file's contents.
+        if let Some(cache) = self.inode.pages.lock().upgrade() {
+            let first = offset / PAGE_SIZE;
+            let last = (offset + buf.len() as u64).div_ceil(PAGE_SIZE);
+            cache.write_back(first, last - first);
+        }
+        Ok(self.inode.read_data(offset, buf))
     }
 
     fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
@@ -579,6 +584,9 @@ impl FileOps for TmpFile {
                 data.resize(end, 0);
             }
             data[offset as usize..end].copy_from_slice(buf);
+        }
+        if let Some(cache) = self.inode.pages.lock().upgrade() {
+            cache.update(offset, buf);
         }
         self.inode.touch_modified();
         Ok(buf.len())
@@ -640,12 +648,47 @@ impl FileOps for TmpFile {
     }
 }
 
+impl TmpInode {
+    /// Copies file bytes at `offset` into `buf`; returns how many.
+    fn read_data(&self, offset: u64, buf: &mut [u8]) -> usize {
+        let Kind::File { data } = &self.kind else {
+            return 0;
+        };
+        let data = data.lock();
+        let start = (offset as usize).min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        n
+    }
+}
+
 impl Mappable for TmpInode {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
-        TmpFile { inode: self.arc() }.read(offset, buf).unwrap_or(0)
+        self.read_data(offset, buf)
     }
     fn name(&self) -> String {
         format!("tmpfs:{}", self.ino)
+    }
+    fn write_at(&self, offset: u64, bytes: &[u8]) {
+        let Kind::File { data } = &self.kind else {
+            return;
+        };
+        let mut data = data.lock();
+        let start = offset as usize;
+        // Never past the end: a mapping does not grow its file.
+        let end = (start + bytes.len()).min(data.len());
+        if start < end {
+            data[start..end].copy_from_slice(&bytes[..end - start]);
+        }
+    }
+    fn size(&self) -> u64 {
+        match &self.kind {
+            Kind::File { data } => data.lock().len() as u64,
+            _ => 0,
+        }
+    }
+    fn cache_slot(&self) -> Option<&CacheSlot> {
+        Some(&self.pages)
     }
 }
 

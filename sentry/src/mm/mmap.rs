@@ -6,6 +6,7 @@ use abi::linux as l;
 use abi::{Errno, PAGE_SIZE, page_up};
 use platform::Prot;
 
+use super::page_cache::{PageCache, SharedPages};
 use super::vma::{Backing, Mappable, Vma};
 use super::{Inner, MMAP_MIN_ADDR, MemoryManager};
 
@@ -125,6 +126,16 @@ impl MemoryManager {
         } else {
             self.pick_address(&inner, a.addr, len)?
         };
+        let shared_pages = shared.then(|| match &backing {
+            Backing::Anonymous => SharedPages {
+                cache: PageCache::anonymous(self.memfile.clone()),
+                first: 0,
+            },
+            Backing::File { file, offset } => SharedPages {
+                cache: PageCache::of_file(&self.memfile, file),
+                first: offset / PAGE_SIZE,
+            },
+        });
         let vma = Vma {
             start,
             end: start + len,
@@ -134,6 +145,7 @@ impl MemoryManager {
             growsdown: a.flags & l::MAP_GROWSDOWN as u64 != 0,
             name: None,
             path,
+            shared_pages,
         };
         inner.vmas.insert(vma.clone());
         if a.flags & l::MAP_POPULATE as u64 != 0 && !prot.is_none() {
@@ -196,5 +208,33 @@ impl MemoryManager {
         }
         // Re-map what is populated with the new protection; the rest faults in later.
         self.platform_map(&inner, addr, end, prot)
+    }
+}
+
+impl MemoryManager {
+    /// msync: writes what shared file mappings of `[addr, addr+len)` changed back
+    /// to their files (MS_ASYNC does it at once too). ENOMEM when part of the
+    /// range is not mapped.
+    pub fn msync(&self, addr: u64, len: u64, flags: u64) -> Result<(), Errno> {
+        const MS_ASYNC: u64 = 1;
+        const MS_INVALIDATE: u64 = 2;
+        const MS_SYNC: u64 = 4;
+        if !addr.is_multiple_of(PAGE_SIZE)
+            || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+            || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC
+        {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr
+            .checked_add(page_up(len).ok_or(Errno::ENOMEM)?)
+            .ok_or(Errno::ENOMEM)?;
+        let inner = self.inner.lock();
+        if !inner.vmas.covers(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        for v in inner.vmas.iter().filter(|v| v.end > addr && v.start < end) {
+            v.write_back(addr, end);
+        }
+        Ok(())
     }
 }

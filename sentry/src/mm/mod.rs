@@ -19,6 +19,7 @@ mod io;
 mod limit;
 mod mmap;
 mod mremap;
+mod page_cache;
 mod pma;
 mod vma;
 
@@ -31,6 +32,7 @@ use platform::{AddressSpace, Prot};
 pub use fork::MmSnapshot;
 pub use futex_word::FutexPlace;
 pub use mmap::{MmapArgs, MmapFile};
+pub use page_cache::{CacheSlot, PageCache};
 pub use vma::{Backing, Mappable, Vma};
 
 use crate::memfile::MemoryFile;
@@ -182,7 +184,9 @@ impl MemoryManager {
 
     /// Unmaps `[start, end)`: areas, their memory, and the platform mappings.
     fn unmap_locked(&self, inner: &mut Inner, start: u64, end: u64) {
-        inner.vmas.remove_range(start, end);
+        for v in inner.vmas.remove_range(start, end) {
+            v.write_back(v.start, v.end);
+        }
         for p in inner.pmas.remove_range(start, end) {
             self.memfile.free(p.offset, p.end - p.start);
         }
@@ -200,6 +204,21 @@ impl MemoryManager {
     fn populate(&self, inner: &mut Inner, vma: &Vma, start: u64, end: u64) -> Result<(), Errno> {
         // Whole pages (areas are page aligned, so this stays inside `vma`).
         let (start, end) = (page_down(start), abi::page_up(end).ok_or(Errno::EFAULT)?);
+        if let Some(sp) = &vma.shared_pages {
+            // Shared areas take their pages from the cache every mapping shares.
+            for (hs, he) in inner.pmas.holes(start, end) {
+                for page in (hs..he).step_by(PAGE_SIZE as usize) {
+                    let offset = sp.cache.page(sp.first + (page - vma.start) / PAGE_SIZE)?;
+                    inner.pmas.insert(Pma {
+                        start: page,
+                        end: page + PAGE_SIZE,
+                        offset,
+                        cow: false,
+                    });
+                }
+            }
+            return Ok(());
+        }
         for (hs, he) in inner.pmas.holes(start, end) {
             let len = he - hs;
             let offset = self.memfile.allocate(len)?;
@@ -284,6 +303,9 @@ impl Inner {
 impl Drop for MemoryManager {
     fn drop(&mut self) {
         let inner = self.inner.get_mut();
+        for v in inner.vmas.iter() {
+            v.write_back(v.start, v.end);
+        }
         for p in inner.pmas.remove_range(0, u64::MAX) {
             self.memfile.free(p.offset, p.end - p.start);
         }

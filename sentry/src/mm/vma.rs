@@ -12,6 +12,19 @@ pub trait Mappable: Send + Sync {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize;
     /// Identity shown in `/proc/PID/maps`.
     fn name(&self) -> String;
+    /// Writes back what a shared mapping changed (files that cannot be
+    /// written keep their contents).
+    fn write_at(&self, _offset: u64, _data: &[u8]) {}
+    /// The file's size: shared mappings write back no further.
+    fn size(&self) -> u64 {
+        u64::MAX
+    }
+    /// Where the file keeps the page cache its shared mappings use, so that
+    /// every mapping (in any process) shares the same pages. None: each
+    /// mmap gets a cache of its own.
+    fn cache_slot(&self) -> Option<&super::page_cache::CacheSlot> {
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -39,6 +52,8 @@ pub struct Vma {
     pub name: Option<&'static str>,
     /// Path of the mapped file, for /proc/PID/maps.
     pub path: Option<Arc<str>>,
+    /// For MAP_SHARED areas: the pages every mapping of the object shares.
+    pub shared_pages: Option<super::page_cache::SharedPages>,
 }
 
 impl Vma {
@@ -52,6 +67,7 @@ impl Vma {
             growsdown: false,
             name,
             path: None,
+            shared_pages: None,
         }
     }
 
@@ -62,8 +78,23 @@ impl Vma {
         if let Backing::File { offset, .. } = &mut tail.backing {
             *offset += at - self.start;
         }
+        if let Some(sp) = &mut tail.shared_pages {
+            sp.first += (at - self.start) / abi::PAGE_SIZE;
+        }
         self.end = at;
         tail
+    }
+
+    /// Writes what `[start, end)` of a shared, writable file area changed back
+    /// to the file (msync, munmap).
+    pub fn write_back(&self, start: u64, end: u64) {
+        if let Some(sp) = &self.shared_pages
+            && self.prot.write
+        {
+            let first = sp.first + (start.max(self.start) - self.start) / abi::PAGE_SIZE;
+            let count = (end.min(self.end) - start.max(self.start)).div_ceil(abi::PAGE_SIZE);
+            sp.cache.write_back(first, count);
+        }
     }
 
     /// File offset of address `addr` inside a file-backed area.

@@ -1,0 +1,129 @@
+//! Pages that every MAP_SHARED mapping of one object shares: anonymous shared
+//! memory (kept across fork) or a file (the same pages for every process that
+//! maps it, filled from the file on first touch and written back on msync,
+//! munmap and when the last mapping goes).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Weak};
+
+use abi::{Errno, PAGE_SIZE};
+use parking_lot::Mutex;
+
+use super::vma::Mappable;
+use crate::memfile::MemoryFile;
+
+pub struct PageCache {
+    memfile: Arc<MemoryFile>,
+    /// Page index in the object -> its page in the memory file (one reference
+    /// held by the cache; each mapping's populated page holds another).
+    pages: Mutex<BTreeMap<u64, u64>>,
+    /// Where pages come from and go back to; None for anonymous memory.
+    file: Option<Arc<dyn Mappable>>,
+}
+
+/// Where a shared area's pages are: the cache, and the page index at the
+/// area's start.
+#[derive(Clone)]
+pub struct SharedPages {
+    pub cache: Arc<PageCache>,
+    pub first: u64,
+}
+
+impl PageCache {
+    pub fn anonymous(memfile: Arc<MemoryFile>) -> Arc<PageCache> {
+        Arc::new(PageCache {
+            memfile,
+            pages: Mutex::new(BTreeMap::new()),
+            file: None,
+        })
+    }
+
+    /// The cache of `file`: the one its mappings already use, if any.
+    pub fn of_file(memfile: &Arc<MemoryFile>, file: &Arc<dyn Mappable>) -> Arc<PageCache> {
+        let make = || {
+            Arc::new(PageCache {
+                memfile: memfile.clone(),
+                pages: Mutex::new(BTreeMap::new()),
+                file: Some(file.clone()),
+            })
+        };
+        let Some(slot) = file.cache_slot() else {
+            return make();
+        };
+        let mut slot = slot.lock();
+        if let Some(cache) = slot.upgrade() {
+            return cache;
+        }
+        let cache = make();
+        *slot = Arc::downgrade(&cache);
+        cache
+    }
+
+    /// The memory-file page holding page `index`, read from the file the first
+    /// time. The caller gets a reference of its own (to free when unmapped).
+    pub fn page(&self, index: u64) -> Result<u64, Errno> {
+        let mut pages = self.pages.lock();
+        let offset = match pages.get(&index) {
+            Some(&o) => o,
+            None => {
+                let o = self.memfile.allocate(PAGE_SIZE)?;
+                if let Some(file) = &self.file {
+                    let mut buf = vec![0u8; PAGE_SIZE as usize];
+                    let n = file.read_at(index * PAGE_SIZE, &mut buf);
+                    self.memfile.write(o, &buf[..n]);
+                }
+                pages.insert(index, o);
+                o
+            }
+        };
+        self.memfile.share(offset, PAGE_SIZE);
+        Ok(offset)
+    }
+
+    /// Writes the cached pages of `[first, first+count)` back to the file, up
+    /// to the file's size (a mapping never grows its file).
+    pub fn write_back(&self, first: u64, count: u64) {
+        let Some(file) = &self.file else {
+            return;
+        };
+        let size = file.size();
+        let pages = self.pages.lock();
+        for (&index, &offset) in pages.range(first..first.saturating_add(count)) {
+            let at = index * PAGE_SIZE;
+            if at >= size {
+                break;
+            }
+            let len = (size - at).min(PAGE_SIZE) as usize;
+            let mut buf = vec![0u8; len];
+            self.memfile.read(offset, &mut buf);
+            file.write_at(at, &buf);
+        }
+    }
+
+    /// A write through the file (write(2)) reaching pages mappings share.
+    pub fn update(&self, offset: u64, data: &[u8]) {
+        let pages = self.pages.lock();
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = offset + done as u64;
+            let (index, within) = (at / PAGE_SIZE, at % PAGE_SIZE);
+            let n = ((PAGE_SIZE - within) as usize).min(data.len() - done);
+            if let Some(&page) = pages.get(&index) {
+                self.memfile.write(page + within, &data[done..done + n]);
+            }
+            done += n;
+        }
+    }
+}
+
+impl Drop for PageCache {
+    fn drop(&mut self) {
+        self.write_back(0, u64::MAX);
+        for (_, offset) in std::mem::take(self.pages.get_mut()) {
+            self.memfile.free(offset, PAGE_SIZE);
+        }
+    }
+}
+
+/// What a file keeps to hand every mapping the same cache.
+pub type CacheSlot = Mutex<Weak<PageCache>>;
