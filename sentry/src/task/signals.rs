@@ -139,6 +139,9 @@ pub struct ProcessSignals {
     pending: Mutex<Pending>,
     /// The keys of `pending.shared` as a mask, for checks without the lock.
     shared_bits: AtomicU64,
+    /// Notified (POLLIN) whenever a signal becomes pending, for waits on
+    /// signals that do not go through a thread's waker (signalfd).
+    pub arrivals: crate::waiter::Queue,
 }
 
 impl Default for ProcessSignals {
@@ -147,6 +150,7 @@ impl Default for ProcessSignals {
             actions: Mutex::new([KernelSigaction::default(); SIGRTMAX as usize]),
             pending: Mutex::new(Pending::default()),
             shared_bits: AtomicU64::new(0),
+            arrivals: Default::default(),
         }
     }
 }
@@ -207,6 +211,8 @@ impl ProcessSignals {
         }
         set.insert(signo, info);
         bits.fetch_or(bit(signo), Ordering::SeqCst);
+        drop(pending);
+        self.arrivals.notify(crate::waiter::events::POLLIN);
         true
     }
 
