@@ -8,8 +8,8 @@ use abi::signal::{SI_TKILL, SI_USER, SIGKILL, SIGPIPE, SIGRTMAX, SIGSEGV, SIGSTO
 use abi::types::{KERNEL_SIGSET_SIZE, KernelSigaction, SigInfo, StackT, Timespec};
 use sentry::Errno;
 use sentry::task::{
-    Credentials, DefaultAction, SIG_DFL, SS_DISABLE, SS_ONSTACK, Task, UNBLOCKABLE, bit,
-    signal_process, signal_thread, signals_in, tree,
+    Credentials, SS_DISABLE, SS_ONSTACK, Task, UNBLOCKABLE, bit, signal_process, signal_thread,
+    signals_in, tree,
 };
 use sentry::waiter::Blocker;
 
@@ -17,7 +17,6 @@ use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const KILL: &str = "a signal that would stop the process is ENOSYS until job control exists";
     const QUEUE: &str = "real-time signals do not queue: one pending instance per signal";
     vec![
         (l::__NR_rt_sigaction, Some(rt_sigaction), Full),
@@ -32,9 +31,9 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             Some(rt_sigtimedwait),
             Partial(QUEUE),
         ),
-        (l::__NR_kill, Some(kill), Partial(KILL)),
-        (l::__NR_tkill, Some(tkill), Partial(KILL)),
-        (l::__NR_tgkill, Some(tgkill), Partial(KILL)),
+        (l::__NR_kill, Some(kill), Full),
+        (l::__NR_tkill, Some(tkill), Full),
+        (l::__NR_tgkill, Some(tgkill), Full),
         (
             l::__NR_rt_sigqueueinfo,
             Some(rt_sigqueueinfo),
@@ -73,14 +72,6 @@ fn send(t: &Task, pid: i32, info: SigInfo) -> Result<(), Errno> {
     }
     if signo == 0 {
         return Ok(());
-    }
-    let action = target.signals.action(signo);
-    if signo != SIGKILL
-        && action.handler == SIG_DFL
-        && DefaultAction::of(signo) == DefaultAction::Stop
-    {
-        tracing::warn!("signal {signo} to {pid} would stop it; job control is not implemented");
-        return Err(Errno::ENOSYS);
     }
     signal_process(&t.kernel, pid, signo, info)
 }
@@ -133,14 +124,6 @@ fn send_to_thread(t: &Task, tgid: i32, tid: i32, info: SigInfo) -> Result<(), Er
     let target = t.kernel.process(tgid).ok_or(Errno::ESRCH)?;
     if !may_signal(&t.creds(), &target.creds()) {
         return Err(Errno::EPERM);
-    }
-    if signo != 0
-        && signo != SIGKILL
-        && target.signals.action(signo).handler == SIG_DFL
-        && DefaultAction::of(signo) == DefaultAction::Stop
-    {
-        tracing::warn!("signal {signo} to {tid} would stop it; job control is not implemented");
-        return Err(Errno::ENOSYS);
     }
     signal_thread(&t.kernel, tgid, tid, signo, info)
 }

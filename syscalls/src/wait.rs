@@ -1,20 +1,23 @@
-//! wait4 and waitid: collecting children that exited.
+//! wait4 and waitid: collecting children that exited, stopped or continued.
 
 use abi::linux as l;
 use abi::signal::SIGCHLD;
 use abi::types::{Rusage, SigInfo, Timeval};
 use sentry::Errno;
-use sentry::task::tree::{WaitFor, WaitOptions, Waited};
+use sentry::task::tree::{JobEvent, WaitEvent, WaitFor, WaitOptions, Waited};
 use sentry::task::{ExitStatus, Task};
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "exited children only: stopped and continued children are never reported (no job control yet)";
     vec![
-        (l::__NR_wait4, Some(wait4), Partial(NOTE)),
-        (l::__NR_waitid, Some(waitid), Partial(NOTE)),
+        (l::__NR_wait4, Some(wait4), Full),
+        (
+            l::__NR_waitid,
+            Some(waitid),
+            Partial("P_PIDFD is EINVAL (no pidfds yet)"),
+        ),
     ]
 }
 
@@ -22,18 +25,25 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
 const THREAD_KIND: u32 = l::__WNOTHREAD | l::__WCLONE | l::__WALL;
 
 /// The status word wait4 reports.
-fn status_word(status: ExitStatus) -> i32 {
-    match status {
-        ExitStatus::Exited(code) => (code & 0xff) << 8,
-        ExitStatus::Signaled(signo) => signo & 0x7f,
+fn status_word(event: WaitEvent) -> i32 {
+    match event {
+        WaitEvent::Exited(e) => match e.status {
+            ExitStatus::Exited(code) => (code & 0xff) << 8,
+            ExitStatus::Signaled(signo) => signo & 0x7f,
+        },
+        WaitEvent::Job(JobEvent::Stopped(signo)) => (signo << 8) | 0x7f,
+        WaitEvent::Job(JobEvent::Continued) => 0xffff,
     }
 }
 
 fn rusage_of(w: &Waited) -> Rusage {
+    let WaitEvent::Exited(e) = w.event else {
+        return Rusage::default();
+    };
     Rusage {
         utime: Timeval {
-            tv_sec: w.exited.cpu.as_secs() as i64,
-            tv_usec: w.exited.cpu.subsec_micros() as i64,
+            tv_sec: e.cpu.as_secs() as i64,
+            tv_usec: e.cpu.subsec_micros() as i64,
         },
         ..Default::default()
     }
@@ -48,10 +58,13 @@ fn do_wait(t: &Task, which: WaitFor, opts: WaitOptions) -> Result<Option<Waited>
             e
         }
     })?;
-    if let Some(w) = &found
+    if let Some(Waited {
+        event: WaitEvent::Exited(e),
+        ..
+    }) = &found
         && !opts.keep
     {
-        *t.process.children_cpu.lock() += w.exited.cpu;
+        *t.process.children_cpu.lock() += e.cpu;
     }
     Ok(found)
 }
@@ -70,13 +83,15 @@ fn wait4(t: &mut Task, a: &Args) -> SysResult {
     };
     let opts = WaitOptions {
         nohang: options & l::WNOHANG != 0,
+        stopped: options & l::WUNTRACED != 0,
+        continued: options & l::WCONTINUED != 0,
         ..WaitOptions::BLOCK
     };
     let Some(w) = do_wait(t, which, opts)? else {
         return Ok(0);
     };
     if status_addr != 0 {
-        t.mm.write_obj(status_addr, &status_word(w.exited.status))?;
+        t.mm.write_obj(status_addr, &status_word(w.event))?;
     }
     if rusage_addr != 0 {
         t.mm.write_obj(rusage_addr, &rusage_of(&w))?;
@@ -85,15 +100,23 @@ fn wait4(t: &mut Task, a: &Args) -> SysResult {
 }
 
 /// The SIGCHLD siginfo waitid fills: pid, uid, status after code.
-fn child_siginfo(w: &Waited) -> SigInfo {
-    let (code, status) = match w.exited.status {
-        ExitStatus::Exited(c) => (l::CLD_EXITED, c & 0xff),
-        ExitStatus::Signaled(s) => (l::CLD_KILLED, s),
+fn child_siginfo(t: &Task, w: &Waited) -> SigInfo {
+    let (code, status, uid) = match w.event {
+        WaitEvent::Exited(e) => match e.status {
+            ExitStatus::Exited(c) => (l::CLD_EXITED, c & 0xff, e.uid),
+            ExitStatus::Signaled(s) => (l::CLD_KILLED, s, e.uid),
+        },
+        WaitEvent::Job(job) => {
+            let uid = t.kernel.process(w.pid).map_or(0, |p| p.creds().uid);
+            match job {
+                JobEvent::Stopped(s) => (l::CLD_STOPPED, s, uid),
+                JobEvent::Continued => (l::CLD_CONTINUED, abi::signal::SIGCONT, uid),
+            }
+        }
     };
-    let mut info = SigInfo::new(SIGCHLD, code as i32);
-    info.words[2] = (w.pid as u32 as u64) | ((w.exited.uid as u64) << 32);
-    info.words[3] = status as u32 as u64;
-    info
+    SigInfo::new(SIGCHLD, code as i32)
+        .with_sender(w.pid, uid)
+        .with_status(status)
 }
 
 fn waitid(t: &mut Task, a: &Args) -> SysResult {
@@ -117,6 +140,8 @@ fn waitid(t: &mut Task, a: &Args) -> SysResult {
     };
     let opts = WaitOptions {
         exited: options & l::WEXITED != 0,
+        stopped: options & l::WSTOPPED != 0,
+        continued: options & l::WCONTINUED != 0,
         nohang: options & l::WNOHANG != 0,
         keep: options & l::WNOWAIT != 0,
     };
@@ -124,7 +149,7 @@ fn waitid(t: &mut Task, a: &Args) -> SysResult {
     if info_addr != 0 {
         let info = found
             .as_ref()
-            .map_or(SigInfo { words: [0; 16] }, child_siginfo);
+            .map_or(SigInfo { words: [0; 16] }, |w| child_siginfo(t, w));
         t.mm.write_obj(info_addr, &info)?;
     }
     if rusage_addr != 0 {

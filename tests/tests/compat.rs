@@ -73,3 +73,4 @@ compat!(rlimits: "rlimits" [] => Expect::exit(0));
 compat!(prctl_sched: "prctl_sched" [] => Expect::exit(0));
 compat!(futex: "futex" [] => Expect::exit(0));
 compat!(shared_maps: "shared_maps" [] => Expect::exit(0));
+compat!(jobctl: "jobctl" [] => Expect::exit(0));

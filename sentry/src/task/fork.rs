@@ -237,6 +237,7 @@ impl ChildSeed {
             leader_status: parking_lot::Mutex::new(None),
             timers: Default::default(),
             children_cpu: Default::default(),
+            stopped_by: Default::default(),
         });
         kernel
             .processes

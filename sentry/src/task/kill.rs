@@ -46,12 +46,13 @@ pub fn signal_thread(
 /// Makes `signo` pending for `process` (or only `thread`) unless the process
 /// ignores it, and wakes whoever must act on it.
 pub(crate) fn deliver(
-    _kernel: &Kernel,
+    kernel: &Kernel,
     process: &ProcessInfo,
     thread: Option<&ThreadInfo>,
     signo: i32,
     info: SigInfo,
 ) {
+    super::job::on_send(kernel, process, signo);
     if process.signals.ignores(signo) || !process.signals.raise(thread, signo, info) {
         return;
     }

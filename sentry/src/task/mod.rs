@@ -9,6 +9,7 @@ mod exec_opener;
 mod exit;
 mod fork;
 pub mod itimers;
+mod job;
 mod kill;
 mod limits;
 mod nproc;
@@ -259,6 +260,7 @@ impl Task {
             leader_status: parking_lot::Mutex::new(None),
             timers: Default::default(),
             children_cpu: Default::default(),
+            stopped_by: Default::default(),
         });
         kernel
             .processes

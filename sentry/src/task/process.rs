@@ -90,6 +90,8 @@ pub struct ProcessInfo {
     pub timers: super::itimers::ProcessTimers,
     /// CPU time of the children waited for (times, RUSAGE_CHILDREN).
     pub children_cpu: Mutex<std::time::Duration>,
+    /// The signal that stopped the process (job control), while it is stopped.
+    pub stopped_by: Mutex<Option<i32>>,
 }
 
 /// Why a process's threads are leaving.

@@ -29,6 +29,7 @@ impl Task {
     pub fn run(&mut self) -> Result<Ending, platform::Error> {
         crate::fsimpl::proc::set_current_pid(self.pid);
         loop {
+            self.wait_while_stopped();
             if self.process.must_leave(self.tid) {
                 return Ok(Ending::Told);
             }
@@ -89,16 +90,12 @@ impl Task {
         self.process.signals.pending(&self.thread) & !(self.signals.mask & !UNBLOCKABLE)
     }
 
-    /// Whether a blocking call should give up: a pending signal ends the process
-    /// or runs a handler, or the thread must leave.
+    /// Whether a blocking call should give up: a pending signal ends the
+    /// process, stops it or runs a handler, or the thread must leave.
     pub fn signal_pending(&self) -> bool {
         self.process.must_leave(self.tid)
-            || signals_in(self.deliverable()).any(|s| {
-                matches!(
-                    self.disposition(s),
-                    Disposition::Terminate | Disposition::Handle(_)
-                )
-            })
+            || signals_in(self.deliverable())
+                .any(|s| !matches!(self.disposition(s), Disposition::Ignore))
     }
 
     fn disposition(&self, signo: i32) -> Disposition {
@@ -118,10 +115,9 @@ impl Task {
     /// Before returning to application code: a synchronous signal (a fault) first,
     /// then pending signals the thread does not block, lowest first. A signal
     /// whose action is to terminate ends the process; ignored ones are discarded;
-    /// a handler gets a signal frame (one per return, as nested handlers would
-    /// start on Linux). A syscall a signal interrupted is restarted or fails with
-    /// EINTR. Job-control stops are not implemented: those signals are discarded
-    /// with a warning.
+    /// a stop stops the process; a handler gets a signal frame (one per return,
+    /// as nested handlers would start on Linux). A syscall a signal interrupted
+    /// is restarted or fails with EINTR.
     fn act_on_signals(&mut self) -> Option<ExitStatus> {
         let mut restart = self.syscall_restart.take();
         let mut handled = false;
@@ -147,10 +143,12 @@ impl Task {
             match self.disposition(signo) {
                 Disposition::Terminate => return Some(ExitStatus::Signaled(signo)),
                 Disposition::Ignore => {}
-                Disposition::Stop => tracing::warn!(
-                    "process {}: signal {signo} would stop it; job control is not implemented: discarded",
-                    self.pid
-                ),
+                Disposition::Stop => {
+                    self.stop_process(signo);
+                    // The thread parks at the top of the loop; signals still
+                    // pending are acted on once the process continues.
+                    break;
+                }
                 Disposition::Handle(action) => {
                     if let Some(status) = self.handle(signo, info, &action, &mut restart) {
                         return Some(status);

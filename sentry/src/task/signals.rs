@@ -52,6 +52,11 @@ impl DefaultAction {
     }
 }
 
+/// The signals whose default action stops the process.
+pub const STOP_SIGNALS: u64 = (1 << (SIGSTOP - 1)) | (1 << 19) | (1 << 20) | (1 << 21);
+/// `sa_flags`: no SIGCHLD when a child stops or continues.
+pub const SA_NOCLDSTOP: u64 = 1;
+
 /// The bit of `signo` (1-based) in a mask.
 pub fn bit(signo: i32) -> u64 {
     1 << (signo - 1)
@@ -233,6 +238,20 @@ impl ProcessSignals {
         let info = pending.shared.remove(&signo)?;
         self.shared_bits.fetch_and(!bit(signo), Ordering::SeqCst);
         Some(info)
+    }
+
+    /// Drops the pending signals of `mask`, for the process and every thread
+    /// (SIGCONT discards pending stops, a stop discards a pending SIGCONT).
+    pub fn discard(&self, mask: u64, threads: &[Arc<ThreadInfo>]) {
+        let mut pending = self.pending.lock();
+        pending.shared.retain(|&s, _| mask & bit(s) == 0);
+        self.shared_bits.fetch_and(!mask, Ordering::SeqCst);
+        for t in threads {
+            if let Some(own) = pending.threads.get_mut(&t.tid) {
+                own.retain(|&s, _| mask & bit(s) == 0);
+            }
+            t.bits.fetch_and(!mask, Ordering::SeqCst);
+        }
     }
 
     /// Forgets what was sent to a thread that is gone.

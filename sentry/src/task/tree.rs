@@ -38,6 +38,23 @@ struct Node {
     /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here.
     subreaper: bool,
     exited: Option<Exited>,
+    /// A stop or continue the parent has not collected yet.
+    job: Option<JobEvent>,
+}
+
+/// Job control's news for a parent (WUNTRACED, WCONTINUED).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobEvent {
+    /// Stopped by this signal.
+    Stopped(i32),
+    Continued,
+}
+
+/// What `wait` found about a child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitEvent {
+    Exited(Exited),
+    Job(JobEvent),
 }
 
 /// Which children `wait` looks at (wait4's `pid` argument).
@@ -53,6 +70,10 @@ pub enum WaitFor {
 pub struct WaitOptions {
     /// Report exited children (WEXITED; wait4 always does).
     pub exited: bool,
+    /// Report stopped children (WUNTRACED, WSTOPPED).
+    pub stopped: bool,
+    /// Report continued children (WCONTINUED).
+    pub continued: bool,
     /// Return at once when none is ready (WNOHANG).
     pub nohang: bool,
     /// Leave the child waitable (WNOWAIT).
@@ -62,6 +83,8 @@ pub struct WaitOptions {
 impl WaitOptions {
     pub const BLOCK: WaitOptions = WaitOptions {
         exited: true,
+        stopped: false,
+        continued: false,
         nohang: false,
         keep: false,
     };
@@ -71,7 +94,7 @@ impl WaitOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Waited {
     pub pid: i32,
-    pub exited: Exited,
+    pub event: WaitEvent,
 }
 
 pub struct ProcessTree {
@@ -96,6 +119,7 @@ impl Default for ProcessTree {
             execed: true,
             subreaper: false,
             exited: None,
+            job: None,
         };
         ProcessTree {
             inner: Mutex::new(Tree {
@@ -162,6 +186,7 @@ impl ProcessTree {
                 execed: false,
                 subreaper: false,
                 exited: None,
+                job: None,
             },
         );
         Ok(pid)
@@ -387,6 +412,21 @@ impl ProcessTree {
         orphans
     }
 
+    /// Records that `pid` stopped or continued, for its parent's wait; returns
+    /// the parent (0 for none).
+    pub fn job_event(&self, pid: i32, event: JobEvent) -> i32 {
+        let parent = {
+            let mut tree = self.inner.lock();
+            let Some(n) = tree.nodes.get_mut(&pid) else {
+                return 0;
+            };
+            n.job = Some(event);
+            n.parent
+        };
+        self.changed.notify(crate::waiter::events::POLLIN);
+        parent
+    }
+
     /// wait4/waitid for `waiter`: the first exited child matching `which`, reaped
     /// unless `opts.keep` (WNOWAIT). `Ok(None)` when children match but none
     /// exited and `opts.nohang`; `ECHILD` when none match; `EINTR` when the
@@ -414,14 +454,33 @@ impl ProcessTree {
                     continue;
                 }
                 matched = true;
-                if let Some(exited) = n.exited.filter(|_| opts.exited) {
-                    found = Some(Waited { pid, exited });
+                let event = match (n.exited, n.job) {
+                    (Some(e), _) if opts.exited => Some(WaitEvent::Exited(e)),
+                    (None, Some(j @ JobEvent::Stopped(_))) if opts.stopped => {
+                        Some(WaitEvent::Job(j))
+                    }
+                    (None, Some(JobEvent::Continued)) if opts.continued => {
+                        Some(WaitEvent::Job(JobEvent::Continued))
+                    }
+                    _ => None,
+                };
+                if let Some(event) = event {
+                    found = Some(Waited { pid, event });
                     break;
                 }
             }
             if let Some(w) = found {
                 if !opts.keep {
-                    tree.nodes.remove(&w.pid);
+                    match w.event {
+                        WaitEvent::Exited(_) => {
+                            tree.nodes.remove(&w.pid);
+                        }
+                        WaitEvent::Job(_) => {
+                            if let Some(n) = tree.nodes.get_mut(&w.pid) {
+                                n.job = None;
+                            }
+                        }
+                    }
                 }
                 return Ok(Some(w));
             }
@@ -497,7 +556,7 @@ mod tests {
             w,
             Ok(Some(Waited {
                 pid: a,
-                exited: exited(3)
+                event: WaitEvent::Exited(exited(3))
             }))
         );
         let w = t.wait(
