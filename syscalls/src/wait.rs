@@ -103,24 +103,31 @@ fn waitid(t: &mut Task, a: &Args) -> SysResult {
     if options & !(events | l::WNOHANG | l::WNOWAIT | THREAD_KIND) != 0 || options & events == 0 {
         return Err(Errno::EINVAL);
     }
+    let mut pidfd_nonblock = false;
     let which = match idtype {
         l::P_ALL => WaitFor::Any,
         l::P_PID if id > 0 => WaitFor::Pid(id),
         l::P_PGID if id == 0 => WaitFor::Group(t.kernel.tree.pgid(t.pid)?),
         l::P_PGID if id > 0 => WaitFor::Group(id),
-        // No descriptor can be a pidfd yet (pidfd_open is not implemented).
         l::P_PIDFD => {
-            t.fds.get(id)?;
-            return Err(Errno::EINVAL);
+            let file = t.fds.get(id)?;
+            let pidfd = file.ops.as_pidfd().ok_or(Errno::EBADF)?;
+            // A non-blocking pidfd makes the wait say EAGAIN rather than block.
+            pidfd_nonblock = *file.flags.lock() & l::O_NONBLOCK != 0;
+            WaitFor::Pid(pidfd.pid)
         }
         _ => return Err(Errno::EINVAL),
     };
+    let nohang = options & l::WNOHANG != 0;
     let opts = WaitOptions {
         exited: options & l::WEXITED != 0,
-        nohang: options & l::WNOHANG != 0,
+        nohang: nohang || pidfd_nonblock,
         keep: options & l::WNOWAIT != 0,
     };
     let found = do_wait(t, which, opts)?;
+    if found.is_none() && !nohang {
+        return Err(Errno::EAGAIN);
+    }
     if info_addr != 0 {
         let info = found
             .as_ref()

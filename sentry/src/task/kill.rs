@@ -52,7 +52,7 @@ pub(crate) fn deliver(
     signo: i32,
     info: SigInfo,
 ) {
-    if process.signals.ignores(signo) || !process.signals.raise(thread, signo, info) {
+    if process.discards(thread, signo) || !process.signals.raise(thread, signo, info) {
         return;
     }
     match thread {
