@@ -252,6 +252,8 @@ fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
 fn suspend_with(t: &mut Task, mask: u64) -> SysResult {
     let old = t.signals.mask;
     t.signals.mask = mask & !UNBLOCKABLE;
+    // Senders see the mask of the wait (an ignored signal it lets through is dropped).
+    t.thread.set_blocked(t.signals.mask);
     // Blocking gives up exactly when a signal needs the thread.
     while t.block(None).is_ok() {}
     t.signals.saved_mask = Some(old);

@@ -33,7 +33,7 @@ fn create(t: &Task, fd: i32, mask_addr: u64, size: usize, flags: u32) -> SysResu
         sfd.set_mask(mask);
         return Ok(fd as u64);
     }
-    let ops = Arc::new(SignalFd::new(t.process.clone(), mask));
+    let ops = Arc::new(SignalFd::new(&t.process, mask));
     let file = OpenFile::new(ops, l::O_RDWR | (flags & l::O_NONBLOCK));
     let cloexec = flags & l::O_CLOEXEC != 0;
     Ok(t.fds.install(file, cloexec, 0, t.limit(l::RLIMIT_NOFILE))? as u64)

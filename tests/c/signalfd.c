@@ -124,5 +124,17 @@ int main(void) {
     /* The child's SIGCHLD comes too. */
     CHECK("blocking SIGCHLD", read(b, &si, sizeof si) == sizeof si && si.ssi_signo == SIGCHLD);
     waitpid(child, NULL, 0);
+
+    /* The same blocked SIGCHLD is there for sigwaitinfo too. */
+    fflush(stdout);
+    child = fork();
+    if (child == 0)
+        _exit(4);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    siginfo_t info;
+    CHECK("sigwaitinfo SIGCHLD", sigwaitinfo(&chld, &info) == SIGCHLD && info.si_pid == child);
+    waitpid(child, NULL, 0);
     return 0;
 }

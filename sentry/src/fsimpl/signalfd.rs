@@ -25,22 +25,23 @@ pub const RECORD: usize = 128;
 
 pub struct SignalFd {
     mask: Mutex<u64>,
-    /// Keeps the creator's arrivals queue alive for waiters.
-    process: Arc<ProcessInfo>,
+    /// The creator's `arrivals` (not the process: descriptors live in the
+    /// process, and children inherit them).
+    arrivals: Arc<Queue>,
 }
 
 impl SignalFd {
-    pub fn new(process: Arc<ProcessInfo>, mask: u64) -> SignalFd {
+    pub fn new(creator: &ProcessInfo, mask: u64) -> SignalFd {
         SignalFd {
             mask: Mutex::new(mask & !UNBLOCKABLE),
-            process,
+            arrivals: creator.signals.arrivals.clone(),
         }
     }
 
     /// signalfd on an existing descriptor replaces the mask.
     pub fn set_mask(&self, mask: u64) {
         *self.mask.lock() = mask & !UNBLOCKABLE;
-        self.process.signals.arrivals.notify(POLLIN);
+        self.arrivals.notify(POLLIN);
     }
 
     fn next(&self, process: &ProcessInfo, thread: &ThreadInfo) -> Option<SigInfo> {
@@ -130,7 +131,7 @@ impl FileOps for SignalFd {
     }
 
     fn wait_queue(&self) -> Option<&Queue> {
-        Some(&self.process.signals.arrivals)
+        Some(&self.arrivals)
     }
 
     fn anon_name(&self) -> Option<&'static str> {

@@ -152,8 +152,9 @@ pub struct ProcessSignals {
     /// The keys of `pending.shared` as a mask, for checks without the lock.
     shared_bits: AtomicU64,
     /// Notified (POLLIN) whenever a signal becomes pending, for waits on
-    /// signals that do not go through a thread's waker (signalfd).
-    pub arrivals: crate::waiter::Queue,
+    /// signals that do not go through a thread's waker (signalfd). Shared, so
+    /// that a signalfd waits on it without keeping the process alive.
+    pub arrivals: Arc<crate::waiter::Queue>,
 }
 
 impl Default for ProcessSignals {
