@@ -125,7 +125,7 @@ fn waitid(t: &mut Task, a: &Args) -> SysResult {
         keep: options & l::WNOWAIT != 0,
     };
     let found = do_wait(t, which, opts)?;
-    if found.is_none() && !nohang {
+    if found.is_none() && pidfd_nonblock && !nohang {
         return Err(Errno::EAGAIN);
     }
     if info_addr != 0 {
