@@ -21,6 +21,8 @@ pub(crate) fn apply(t: &mut Task, addr: u64, size: usize) -> Result<Option<u64>,
     let new: u64 = t.mm.read_obj(addr)?;
     let old = t.signals.mask;
     t.signals.mask = new & !UNBLOCKABLE;
+    // Senders see the mask of the wait; the task loop publishes the old one again.
+    t.thread.set_blocked(t.signals.mask);
     Ok(Some(old))
 }
 

@@ -61,7 +61,7 @@ fn may_signal(sender: &Credentials, target: &Credentials) -> bool {
 }
 
 /// Sends `info`'s signal to process `pid` on behalf of `t`.
-fn send(t: &Task, pid: i32, info: SigInfo) -> Result<(), Errno> {
+pub(crate) fn send(t: &Task, pid: i32, info: SigInfo) -> Result<(), Errno> {
     let signo = info.signo();
     let Some(target) = t.kernel.process(pid) else {
         // A zombie accepts signals and ignores them; a missing pid is ESRCH.
@@ -76,7 +76,7 @@ fn send(t: &Task, pid: i32, info: SigInfo) -> Result<(), Errno> {
     signal_process(&t.kernel, pid, signo, info)
 }
 
-fn check_signo(signo: i32) -> Result<(), Errno> {
+pub(crate) fn check_signo(signo: i32) -> Result<(), Errno> {
     if (0..=SIGRTMAX).contains(&signo) {
         Ok(())
     } else {
@@ -85,7 +85,7 @@ fn check_signo(signo: i32) -> Result<(), Errno> {
 }
 
 /// The siginfo of a signal sent by the calling process with `code`.
-fn from_caller(t: &Task, signo: i32, code: i32) -> SigInfo {
+pub(crate) fn from_caller(t: &Task, signo: i32, code: i32) -> SigInfo {
     SigInfo::new(signo, code).with_sender(t.pid, t.creds().uid)
 }
 
@@ -149,7 +149,7 @@ fn tgkill(t: &mut Task, a: &Args) -> SysResult {
 
 /// The siginfo given to rt_sigqueueinfo: a process may not pretend to be the
 /// kernel or kill(2) when signalling another process.
-fn queued_info(t: &Task, pid: i32, signo: i32, addr: u64) -> Result<SigInfo, Errno> {
+pub(crate) fn queued_info(t: &Task, pid: i32, signo: i32, addr: u64) -> Result<SigInfo, Errno> {
     let mut info: SigInfo = t.mm.read_obj(addr)?;
     if (info.code() >= 0 || info.code() == SI_TKILL) && pid != t.pid {
         return Err(Errno::EPERM);
@@ -235,6 +235,8 @@ fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
 fn suspend_with(t: &mut Task, mask: u64) -> SysResult {
     let old = t.signals.mask;
     t.signals.mask = mask & !UNBLOCKABLE;
+    // Senders see the mask of the wait (an ignored signal it lets through is dropped).
+    t.thread.set_blocked(t.signals.mask);
     // Blocking gives up exactly when a signal needs the thread.
     while t.block(None).is_ok() {}
     t.signals.saved_mask = Some(old);

@@ -61,6 +61,9 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::select::entries());
     v.extend(crate::epoll::entries());
     v.extend(crate::eventfd::entries());
+    v.extend(crate::signalfd::entries());
+    v.extend(crate::timerfd::entries());
+    v.extend(crate::pidfd::entries());
     v.extend(crate::futex::entries());
     v.extend(crate::mm::entries());
     v.extend(crate::process::entries());

@@ -13,11 +13,7 @@ use crate::table::Support::{self, *};
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
     vec![
         (l::__NR_wait4, Some(wait4), Full),
-        (
-            l::__NR_waitid,
-            Some(waitid),
-            Partial("P_PIDFD is EINVAL (no pidfds yet)"),
-        ),
+        (l::__NR_waitid, Some(waitid), Full),
     ]
 }
 
@@ -126,26 +122,33 @@ fn waitid(t: &mut Task, a: &Args) -> SysResult {
     if options & !(events | l::WNOHANG | l::WNOWAIT | THREAD_KIND) != 0 || options & events == 0 {
         return Err(Errno::EINVAL);
     }
+    let mut pidfd_nonblock = false;
     let which = match idtype {
         l::P_ALL => WaitFor::Any,
         l::P_PID if id > 0 => WaitFor::Pid(id),
         l::P_PGID if id == 0 => WaitFor::Group(t.kernel.tree.pgid(t.pid)?),
         l::P_PGID if id > 0 => WaitFor::Group(id),
-        // No descriptor can be a pidfd yet (pidfd_open is not implemented).
         l::P_PIDFD => {
-            t.fds.get(id)?;
-            return Err(Errno::EINVAL);
+            let file = t.fds.get(id)?;
+            let pidfd = file.ops.as_pidfd().ok_or(Errno::EBADF)?;
+            // A non-blocking pidfd makes the wait say EAGAIN rather than block.
+            pidfd_nonblock = *file.flags.lock() & l::O_NONBLOCK != 0;
+            WaitFor::Pid(pidfd.pid)
         }
         _ => return Err(Errno::EINVAL),
     };
+    let nohang = options & l::WNOHANG != 0;
     let opts = WaitOptions {
         exited: options & l::WEXITED != 0,
         stopped: options & l::WSTOPPED != 0,
         continued: options & l::WCONTINUED != 0,
-        nohang: options & l::WNOHANG != 0,
+        nohang: nohang || pidfd_nonblock,
         keep: options & l::WNOWAIT != 0,
     };
     let found = do_wait(t, which, opts)?;
+    if found.is_none() && pidfd_nonblock && !nohang {
+        return Err(Errno::EAGAIN);
+    }
     if info_addr != 0 {
         let info = found
             .as_ref()

@@ -69,6 +69,18 @@ pub trait FileOps: Send + Sync {
     fn epoll(&self) -> Option<&crate::fsimpl::epoll::Epoll> {
         None
     }
+    /// The signalfd behind a descriptor (signalfd on it replaces its mask).
+    fn as_signalfd(&self) -> Option<&crate::fsimpl::signalfd::SignalFd> {
+        None
+    }
+    /// The timerfd behind a descriptor (timerfd_settime/gettime).
+    fn as_timerfd(&self) -> Option<&crate::fsimpl::timerfd::TimerFd> {
+        None
+    }
+    /// The pidfd behind a descriptor.
+    fn as_pidfd(&self) -> Option<&crate::fsimpl::pidfd::PidFd> {
+        None
+    }
     /// For anonymous files (eventfd, epoll): the name /proc/PID/fd shows after
     /// `anon_inode:`.
     fn anon_name(&self) -> Option<&'static str> {

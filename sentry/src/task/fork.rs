@@ -365,6 +365,7 @@ impl ThreadSeed {
             .adopt_thread(self.handover)
             .map_err(|e| e.to_string())?;
         let thread = Arc::new(ThreadInfo::new(self.tid, ctx.clone()));
+        thread.set_blocked(self.signals.mask);
         self.process.threads.lock().insert(self.tid, thread.clone());
         Ok(Task {
             kernel: self.kernel,

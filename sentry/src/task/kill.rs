@@ -53,7 +53,7 @@ pub(crate) fn deliver(
     info: SigInfo,
 ) {
     super::job::on_send(kernel, process, signo);
-    if process.signals.ignores(signo) || !process.signals.raise(thread, signo, info) {
+    if process.discards(thread, signo) || !process.signals.raise(thread, signo, info) {
         return;
     }
     match thread {

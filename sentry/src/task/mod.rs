@@ -4,6 +4,7 @@ mod attrs;
 mod block;
 mod completion;
 mod creds;
+pub mod current;
 mod exec;
 mod exec_opener;
 mod exit;

@@ -105,6 +105,21 @@ pub enum Leaving {
 }
 
 impl ProcessInfo {
+    /// Whether `signo` sent to the process (or to `thread`) is discarded on
+    /// arrival: ignored, and not blocked by the thread (by any thread, for the
+    /// process), since a blocked signal's action may change before it is
+    /// unblocked and signalfd may read it (Linux's `sig_ignored`).
+    pub fn discards(&self, thread: Option<&super::ThreadInfo>, signo: i32) -> bool {
+        if !self.signals.ignores(signo) {
+            return false;
+        }
+        let b = super::signals::bit(signo);
+        match thread {
+            Some(t) => t.blocked() & b == 0,
+            None => self.threads.lock().values().all(|t| t.blocked() & b == 0),
+        }
+    }
+
     /// Makes every thread come back from application code or wake from a wait
     /// on signals, so that it looks at what changed.
     pub fn interrupt_threads(&self) {

@@ -28,6 +28,7 @@ impl Task {
     /// platform error), not the application.
     pub fn run(&mut self) -> Result<Ending, platform::Error> {
         crate::fsimpl::proc::set_current_pid(self.pid);
+        super::current::set(&self.process, &self.thread);
         loop {
             self.wait_while_stopped();
             if self.process.must_leave(self.tid) {
@@ -36,6 +37,8 @@ impl Task {
             if let Some(status) = self.act_on_signals() {
                 return Ok(Ending::Group(status));
             }
+            // Published for senders, which discard ignored signals unless blocked.
+            self.thread.set_blocked(self.signals.mask);
             match self.ctx.switch(self.mm.address_space(), &mut self.cpu)? {
                 Exit::Syscall => {
                     self.last_fault = None;

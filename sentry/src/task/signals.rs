@@ -109,6 +109,9 @@ pub struct ThreadInfo {
     pub waker: Arc<Waker>,
     /// The keys of this thread's own pending signals, as a mask.
     bits: AtomicU64,
+    /// The thread's signal mask as last published by its task, so that senders
+    /// keep a blocked signal even when its action is to ignore it (as Linux).
+    blocked: AtomicU64,
 }
 
 impl ThreadInfo {
@@ -118,7 +121,16 @@ impl ThreadInfo {
             interrupter,
             waker: Waker::new(),
             bits: AtomicU64::new(0),
+            blocked: AtomicU64::new(0),
         }
+    }
+
+    pub fn set_blocked(&self, mask: u64) {
+        self.blocked.store(mask, Ordering::SeqCst);
+    }
+
+    pub fn blocked(&self) -> u64 {
+        self.blocked.load(Ordering::SeqCst)
     }
 
     /// Makes the thread look at what changed: back from application code, awake
@@ -145,8 +157,9 @@ pub struct ProcessSignals {
     /// The keys of `pending.shared` as a mask, for checks without the lock.
     shared_bits: AtomicU64,
     /// Notified (POLLIN) whenever a signal becomes pending, for waits on
-    /// signals that do not go through a thread's waker (signalfd).
-    pub arrivals: crate::waiter::Queue,
+    /// signals that do not go through a thread's waker (signalfd). Shared, so
+    /// that a signalfd waits on it without keeping the process alive.
+    pub arrivals: Arc<crate::waiter::Queue>,
 }
 
 impl Default for ProcessSignals {

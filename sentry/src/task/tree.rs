@@ -99,7 +99,7 @@ pub struct Waited {
 
 pub struct ProcessTree {
     inner: Mutex<Tree>,
-    changed: Queue,
+    changed: std::sync::Arc<Queue>,
 }
 
 struct Tree {
@@ -127,7 +127,7 @@ impl Default for ProcessTree {
                 nodes: BTreeMap::from([(INIT_PID, init)]),
                 threads: BTreeMap::new(),
             }),
-            changed: Queue::default(),
+            changed: Default::default(),
         }
     }
 }
@@ -227,6 +227,20 @@ impl ProcessTree {
             }
             let _ = b.block(None);
         }
+    }
+
+    /// The queue notified at every exit (pidfds wait on it).
+    pub fn changes(&self) -> std::sync::Arc<Queue> {
+        self.changed.clone()
+    }
+
+    /// Whether `pid` names a process that exited and was not reaped yet.
+    pub fn is_zombie(&self, pid: i32) -> bool {
+        self.inner
+            .lock()
+            .nodes
+            .get(&pid)
+            .is_some_and(|n| n.exited.is_some())
     }
 
     /// Forgets a process that never ran (a fork that failed half-way).
