@@ -84,6 +84,36 @@ static void on_fp_clobber(int sig) {
     (void)x;
 }
 
+/* A handler that clobbers xmm5 and, the first time, raises a second signal
+ * whose handler clobbers it too: the interrupted code's xmm5 must survive. */
+static volatile sig_atomic_t xmm_depth;
+static void on_xmm_clobber(int sig) {
+    (void)sig;
+    __asm__ volatile("pcmpeqd %%xmm5, %%xmm5" ::: "xmm5");
+    if (xmm_depth++ == 0)
+        raise(SIGUSR2);
+    __asm__ volatile("pxor %%xmm5, %%xmm5" ::: "xmm5");
+}
+
+/* Loads xmm5, sends SIGUSR1 to itself with a raw syscall (no function call
+ * that could clobber the register legally), and reads xmm5 back. */
+static unsigned long long xmm5_across_signal(unsigned long long value) {
+    unsigned long long out;
+    __asm__ volatile(
+        "movq %[v], %%xmm5\n\t"
+        "mov $39, %%eax\n\t" /* getpid */
+        "syscall\n\t"
+        "mov %%rax, %%rdi\n\t"
+        "mov $10, %%esi\n\t" /* SIGUSR1 */
+        "mov $62, %%eax\n\t" /* kill */
+        "syscall\n\t"
+        "movq %%xmm5, %[out]\n\t"
+        : [out] "=r"(out)
+        : [v] "r"(value)
+        : "rax", "rdi", "rsi", "rcx", "r11", "xmm5", "memory");
+    return out;
+}
+
 static volatile sig_atomic_t chld_hits;
 static void on_chld(int sig) {
     (void)sig;
@@ -195,6 +225,44 @@ int main(void) {
         raise(SIGUSR1);
     double after = a * 7.0;
     CHECK("FP values survive handlers", before == after);
+
+    /* An FP register of the interrupted code survives nested handlers. */
+    signal(SIGUSR1, on_xmm_clobber);
+    signal(SIGUSR2, on_xmm_clobber);
+    CHECK("xmm5 kept across nested handlers", xmm5_across_signal(0x1234567890abcdefULL) == 0x1234567890abcdefULL && xmm_depth == 2);
+    signal(SIGUSR2, SIG_DFL);
+
+    /* A read blocked on a pipe: a handler without SA_RESTART makes it fail
+     * with EINTR; with SA_RESTART it goes on and gets the data. */
+    for (int restart = 0; restart <= 1; restart++) {
+        struct sigaction sr = {0};
+        sr.sa_handler = on_plain;
+        sr.sa_flags = restart ? SA_RESTART : 0;
+        sigaction(SIGUSR1, &sr, NULL);
+        int p[2];
+        pipe(p);
+        fflush(stdout);
+        pid_t parent = getpid();
+        pid_t c = fork();
+        if (c == 0) {
+            usleep(30000);
+            kill(parent, SIGUSR1);
+            usleep(30000);
+            write(p[1], "d", 1);
+            _exit(0);
+        }
+        hits = 0;
+        char d = 0;
+        long n = read(p[0], &d, 1);
+        if (restart)
+            CHECK("SA_RESTART: the read goes on and gets the data", n == 1 && d == 'd' && hits == 1);
+        else
+            CHECK("no SA_RESTART: the read fails with EINTR", n == -1 && errno == EINTR && hits == 1);
+        waitpid(c, NULL, 0);
+        close(p[0]);
+        close(p[1]);
+    }
+    signal(SIGUSR1, SIG_DFL);
 
     /* A blocked wait: SA_RESTART resumes it, without it fails with EINTR. */
     signal(SIGUSR1, SIG_DFL);

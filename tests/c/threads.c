@@ -48,6 +48,21 @@ static void *spin(void *arg) {
     return NULL;
 }
 
+static int block_pipe[2];
+static volatile pid_t reader_tid;
+static volatile sig_atomic_t usr2_on;
+static void on_usr2(int sig) {
+    (void)sig;
+    usr2_on = gettid_();
+}
+static void *blocked_reader(void *arg) {
+    (void)arg;
+    reader_tid = gettid_();
+    char b;
+    long n = read(block_pipe[0], &b, 1);
+    return (void *)(intptr_t)(n == -1 && errno == EINTR);
+}
+
 static void *exit_process(void *arg) {
     (void)arg;
     exit(3);
@@ -177,6 +192,22 @@ int main(int argc, char **argv) {
     stop_spin = 1;
     pthread_join(t[0], NULL);
     CHECK_ERR("tgkill of a thread that is gone", syscall(SYS_tgkill, getpid(), spinner_tid, 0), ESRCH);
+
+    /* A signal aimed at a thread blocked in read on a pipe: its handler runs
+     * there and the read fails with EINTR (no SA_RESTART). */
+    struct sigaction sa2 = {0};
+    sa2.sa_handler = on_usr2;
+    sigaction(SIGUSR2, &sa2, NULL);
+    pipe(block_pipe);
+    pthread_t rd;
+    pthread_create(&rd, NULL, blocked_reader, NULL);
+    while (!reader_tid)
+        ;
+    usleep(50000);
+    CHECK("pthread_kill to the blocked reader", pthread_kill(rd, SIGUSR2) == 0);
+    void *eintr;
+    pthread_join(rd, &eintr);
+    CHECK("its read fails with EINTR, the handler ran on it", eintr == (void *)1 && usr2_on == reader_tid);
 
     int st = child_status(body_exit_from_thread);
     CHECK("exit() in a thread ends the process", WIFEXITED(st) && WEXITSTATUS(st) == 3);
