@@ -77,3 +77,4 @@ compat!(prctl_sched: "prctl_sched" [] => Expect::exit(0));
 compat!(futex: "futex" [] => Expect::exit(0));
 compat!(shared_maps: "shared_maps" [] => Expect::exit(0));
 compat!(jobctl: "jobctl" [] => Expect::exit(0));
+compat!(magic_links: "magic_links" [] => Expect::exit(0));

@@ -49,3 +49,8 @@ fn file_tools_in_pipelines() {
 fn python_runs_processes_threads_and_signals() {
     run_script("/usr/bin/python3", &[], "python_features.py");
 }
+
+#[test]
+fn bash_runs_process_substitution_and_coprocesses() {
+    run_script("/bin/bash", &[], "bash_features.sh");
+}

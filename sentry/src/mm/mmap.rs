@@ -136,6 +136,11 @@ impl MemoryManager {
                 first: offset / PAGE_SIZE,
             },
         });
+        if let Some(sp) = &shared_pages
+            && prot.write
+        {
+            sp.cache.mark_writable();
+        }
         let vma = Vma {
             start,
             end: start + len,
@@ -205,6 +210,9 @@ impl MemoryManager {
         }
         for vma in inner.vmas.range_mut(addr, end) {
             vma.prot = prot;
+            if let Some(sp) = vma.shared_pages.as_ref().filter(|_| prot.write) {
+                sp.cache.mark_writable();
+            }
         }
         // Re-map what is populated with the new protection; the rest faults in later.
         self.platform_map(&inner, addr, end, prot)

@@ -4,6 +4,7 @@
 //! munmap and when the last mapping goes).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use abi::{Errno, PAGE_SIZE};
@@ -19,6 +20,9 @@ pub struct PageCache {
     pages: Mutex<BTreeMap<u64, u64>>,
     /// Where pages come from and go back to; None for anonymous memory.
     file: Option<Arc<dyn Mappable>>,
+    /// Some mapping could write the pages (only then are they written back:
+    /// the file may be open read-only).
+    writable: AtomicBool,
 }
 
 /// Where a shared area's pages are: the cache, and the page index at the
@@ -35,6 +39,7 @@ impl PageCache {
             memfile,
             pages: Mutex::new(BTreeMap::new()),
             file: None,
+            writable: AtomicBool::new(false),
         })
     }
 
@@ -45,6 +50,7 @@ impl PageCache {
                 memfile: memfile.clone(),
                 pages: Mutex::new(BTreeMap::new()),
                 file: Some(file.clone()),
+                writable: AtomicBool::new(false),
             })
         };
         let Some(slot) = file.cache_slot() else {
@@ -80,12 +86,20 @@ impl PageCache {
         Ok(offset)
     }
 
+    /// A mapping that may write the pages exists (a writable MAP_SHARED area).
+    pub fn mark_writable(&self) {
+        self.writable.store(true, Ordering::Relaxed);
+    }
+
     /// Writes the cached pages of `[first, first+count)` back to the file, up
     /// to the file's size (a mapping never grows its file).
     pub fn write_back(&self, first: u64, count: u64) {
         let Some(file) = &self.file else {
             return;
         };
+        if !self.writable.load(Ordering::Relaxed) {
+            return;
+        }
         let size = file.size();
         let pages = self.pages.lock();
         for (&index, &offset) in pages.range(first..first.saturating_add(count)) {

@@ -64,6 +64,16 @@ pub struct DirEntry {
 /// Identity of an inode inside the sandbox: (device, inode number).
 pub type InodeKey = (u64, u64);
 
+/// Where a magic link leads.
+#[derive(Clone)]
+pub enum MagicTarget {
+    /// A place in the file tree (a file opened by path, a directory).
+    Path(crate::vfs::VfsPath),
+    /// An inode with no path (a pipe, an anonymous file): it takes the
+    /// link's place.
+    Inode(Arc<dyn Inode>),
+}
+
 pub trait Inode: Send + Sync {
     fn stat(&self) -> Result<Stat, Errno>;
 
@@ -135,6 +145,12 @@ pub trait Inode: Send + Sync {
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         Err(Errno::EINVAL)
+    }
+
+    /// For /proc's magic links (fd/N, cwd, root): where following the link
+    /// leads, whatever its text says. None for ordinary symlinks.
+    fn magic_link(&self) -> Option<MagicTarget> {
+        None
     }
 
     /// Extended attributes. Filesystems without them say EOPNOTSUPP (and list none).

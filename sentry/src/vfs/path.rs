@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use abi::Errno;
 
-use super::inode::{Inode, S_IFDIR, S_IFLNK, S_IFMT};
+use super::inode::{Inode, MagicTarget, S_IFDIR, S_IFLNK, S_IFMT};
 use super::mount::{Mount, MountNamespace};
 use super::perm::{MAY_EXEC, may_access};
 use crate::task::Credentials;
@@ -114,6 +114,19 @@ impl VfsPath {
         let mut out = b"(unreachable)".to_vec();
         out.extend(self.to_bytes());
         out
+    }
+
+    /// Whether the file was removed from its directory since this path led to
+    /// it (/proc's fd links then read "... (deleted)").
+    pub fn is_unlinked(&self) -> bool {
+        let Some(parent) = &self.0.parent else {
+            return false;
+        };
+        parent
+            .0
+            .inode
+            .lookup(&self.0.name)
+            .map_or(true, |i| i.key() != self.0.inode.key())
     }
 
     pub fn is_dir(&self) -> bool {
@@ -245,6 +258,29 @@ impl Resolver<'_> {
             let is_link = next.inode().mode() & S_IFMT == S_IFLNK;
             if is_link && self.limits.no_symlinks && (!last || follow || trailing_slash) {
                 return Err(Errno::ELOOP);
+            }
+            if is_link
+                && (!last || follow || trailing_slash)
+                && let Some(target) = next.inode().magic_link()
+            {
+                *links += 1;
+                if *links > MAX_SYMLINKS {
+                    return Err(Errno::ELOOP);
+                }
+                let target = match target {
+                    MagicTarget::Path(p) => p,
+                    MagicTarget::Inode(inode) => cur.child(name, cur.mount().clone(), inode),
+                };
+                if last {
+                    cur = target;
+                    continue;
+                }
+                // The rest of the path continues from wherever the link leads.
+                let mut rest = parts[i + 1..].join(&b'/');
+                if trailing_slash {
+                    rest.push(b'/');
+                }
+                return self.walk(&target, &rest, follow, links);
             }
             if is_link && (!last || follow || trailing_slash) {
                 *links += 1;

@@ -8,7 +8,7 @@ use abi::Errno;
 use abi::types::Stat;
 
 use crate::fs::FileOps;
-use crate::vfs::inode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dirent_type};
+use crate::vfs::inode::{MagicTarget, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, dirent_type};
 use crate::vfs::{DirEntry, Inode, InodeKey};
 
 /// Device number of procfs.
@@ -18,9 +18,13 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(2);
 pub type Generate = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
 pub type Listing = Box<dyn Fn() -> Vec<(Vec<u8>, Arc<dyn Inode>)> + Send + Sync>;
 
+pub type Leads = Box<dyn Fn() -> Option<MagicTarget> + Send + Sync>;
+
 enum Kind {
     File(Generate),
     Link(Generate),
+    /// A magic link: its text, and where following it leads.
+    Magic(Generate, Leads),
     Dir(Listing),
 }
 
@@ -56,6 +60,18 @@ impl ProcNode {
         target: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
     ) -> Arc<dyn Inode> {
         Self::make(S_IFLNK | 0o777, Kind::Link(Box::new(target)))
+    }
+
+    /// A magic link: it reads as `text`, but following it leads to `target`
+    /// (the open file or directory itself, not a path looked up again).
+    pub fn magic_link(
+        text: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
+        target: impl Fn() -> Option<MagicTarget> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Self::make(
+            S_IFLNK | 0o777,
+            Kind::Magic(Box::new(text), Box::new(target)),
+        )
     }
 
     pub fn dir(
@@ -108,8 +124,15 @@ impl Inode for ProcNode {
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         match &self.kind {
-            Kind::Link(target) => target(),
+            Kind::Link(target) | Kind::Magic(target, _) => target(),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn magic_link(&self) -> Option<MagicTarget> {
+        match &self.kind {
+            Kind::Magic(_, leads) => leads(),
+            _ => None,
         }
     }
 
@@ -126,7 +149,7 @@ impl Inode for ProcNode {
                 data: Vec::new(),
                 stat,
             })),
-            Kind::Link(_) => Err(Errno::ELOOP),
+            Kind::Link(_) | Kind::Magic(..) => Err(Errno::ELOOP),
         }
     }
 
@@ -189,5 +212,38 @@ impl FileOps for Snapshot {
     }
     fn size(&self) -> Result<u64, Errno> {
         Ok(self.data.len() as u64)
+    }
+}
+
+/// What a magic link to an open file without a path leads to: the file
+/// itself, which opening shares (a pipe end reopened through /proc/self/fd/N
+/// or /dev/stdin is the same end).
+pub struct Reopen {
+    ops: Arc<dyn FileOps>,
+    stat: Stat,
+}
+
+impl Reopen {
+    pub fn inode(ops: Arc<dyn FileOps>) -> Arc<dyn Inode> {
+        let stat = ops.stat().unwrap_or_default();
+        Arc::new(Reopen { ops, stat })
+    }
+}
+
+impl Inode for Reopen {
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.ops.stat()
+    }
+    fn key(&self) -> InodeKey {
+        (self.stat.dev, self.stat.ino)
+    }
+    fn mode(&self) -> u32 {
+        self.stat.mode
+    }
+    fn open(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        Ok(self.ops.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

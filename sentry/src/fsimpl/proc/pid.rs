@@ -4,11 +4,12 @@ use std::sync::{Arc, Weak};
 
 use abi::Errno;
 
-use super::node::ProcNode;
+use super::node::{ProcNode, Reopen};
 use crate::fs::OpenFile;
 use crate::kernel::Kernel;
 use crate::task::ProcessInfo;
-use crate::vfs::Inode;
+use crate::vfs::inode::MagicTarget;
+use crate::vfs::{Inode, VfsPath};
 
 /// Clock ticks per second of /proc times (USER_HZ).
 const HZ: u64 = 100;
@@ -37,8 +38,17 @@ fn memory_range(p: &ProcessInfo, start: u64, end: u64) -> Result<Vec<u8>, Errno>
 
 /// What /proc/PID/fd/N reads as.
 pub fn fd_target(file: &OpenFile) -> Vec<u8> {
-    if let Some(path) = &file.path {
-        return path.to_bytes();
+    // A file reopened through an fd link of a pathless file is that file again.
+    let reopened = file
+        .path
+        .as_ref()
+        .is_some_and(|p| p.inode().as_any().is::<Reopen>());
+    if let Some(path) = file.path.as_ref().filter(|_| !reopened) {
+        let mut text = path.to_bytes();
+        if path.is_unlinked() {
+            text.extend_from_slice(b" (deleted)");
+        }
+        return text;
     }
     if let Some(name) = file.ops.anon_name() {
         return format!("anon_inode:{name}").into_bytes();
@@ -49,6 +59,15 @@ pub fn fd_target(file: &OpenFile) -> Vec<u8> {
         libc::S_IFSOCK => format!("socket:[{}]", st.ino).into_bytes(),
         _ => format!("host:[{}]", st.ino).into_bytes(),
     }
+}
+
+/// A magic link to a directory of the process (cwd, root).
+fn magic_dir(p: &Weak<ProcessInfo>, dir: fn(&ProcessInfo) -> VfsPath) -> Arc<dyn Inode> {
+    let (p1, p2) = (p.clone(), p.clone());
+    ProcNode::magic_link(
+        move || Ok(dir(&*alive(&p1)?).to_bytes()),
+        move || Some(MagicTarget::Path(dir(&*p2.upgrade()?))),
+    )
 }
 
 fn fd_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
@@ -62,10 +81,21 @@ fn fd_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
             .entries()
             .into_iter()
             .map(|(fd, file)| {
-                let target = fd_target(&file);
+                let leads = match &file.path {
+                    Some(path) if !path.inode().as_any().is::<Reopen>() => {
+                        MagicTarget::Path(path.clone())
+                    }
+                    _ => MagicTarget::Inode(Reopen::inode(file.ops.clone())),
+                };
+                // The text is made when read (not when listed), from the
+                // description while it is open.
+                let file = Arc::downgrade(&file);
                 (
                     fd.to_string().into_bytes(),
-                    ProcNode::link(move || Ok(target.clone())),
+                    ProcNode::magic_link(
+                        move || Ok(fd_target(&*file.upgrade().ok_or(Errno::ENOENT)?)),
+                        move || Some(leads.clone()),
+                    ),
                 )
             })
             .collect()
@@ -296,8 +326,8 @@ pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
             pfile(&w, |p| Ok(format!("{}\n", p.comm_string()).into_bytes())),
         ),
         ("exe", plink(&w, |p| Ok(p.exe.lock().clone().into_bytes()))),
-        ("cwd", plink(&w, |p| Ok(p.fs.cwd().to_bytes()))),
-        ("root", plink(&w, |p| Ok(p.fs.root().to_bytes()))),
+        ("cwd", magic_dir(&w, |p| p.fs.cwd())),
+        ("root", magic_dir(&w, |p| p.fs.root())),
         ("fd", fd_dir(&w)),
         ("fdinfo", fdinfo_dir(&w)),
         ("maps", pfile(&w, maps)),
