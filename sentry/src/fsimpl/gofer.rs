@@ -32,6 +32,8 @@ pub struct GoferInode {
     /// Children already walked to (only when the sandbox owns the tree).
     children: Mutex<HashMap<Vec<u8>, Arc<GoferInode>>>,
     me: Weak<GoferInode>,
+    /// The page cache mappings of this file share (across opens and processes).
+    pages: CacheSlot,
 }
 
 /// One gofer mount: its client and how much may be cached.
@@ -156,6 +158,7 @@ impl GoferInode {
             attr_stale: AtomicBool::new(false),
             children: Mutex::default(),
             me: me.clone(),
+            pages: Default::default(),
         })
     }
 
@@ -471,12 +474,10 @@ impl Inode for GoferInode {
         let keep = (libc::O_ACCMODE | libc::O_TRUNC | libc::O_APPEND | libc::O_DSYNC | libc::O_SYNC)
             as u32;
         let fd = self.client().open(self.fid, flags & keep)?;
+        let inode = self.arc()?;
         Ok(Arc::new(GoferFile {
-            inode: self.arc()?,
-            source: Arc::new(FdSource {
-                fd,
-                pages: Default::default(),
-            }),
+            inode: inode.clone(),
+            source: Arc::new(FdSource { fd, inode }),
         }))
     }
 
@@ -519,8 +520,8 @@ impl Inode for GoferInode {
 /// A host descriptor donated by the gofer.
 struct FdSource {
     fd: OwnedFd,
-    /// The pages shared mappings of this open file use.
-    pages: CacheSlot,
+    /// Its file: the page cache lives there, shared by every open of the file.
+    inode: Arc<GoferInode>,
 }
 
 impl Mappable for FdSource {
@@ -539,7 +540,7 @@ impl Mappable for FdSource {
         nix::sys::stat::fstat(self.fd.as_raw_fd()).map_or(0, |st| st.st_size as u64)
     }
     fn cache_slot(&self) -> Option<&CacheSlot> {
-        Some(&self.pages)
+        Some(&self.inode.pages)
     }
 }
 

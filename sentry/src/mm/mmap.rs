@@ -126,17 +126,23 @@ impl MemoryManager {
         } else {
             self.pick_address(&inner, a.addr, len)?
         };
-        let shared_pages = shared.then(|| match &backing {
-            Backing::Anonymous => SharedPages {
+        // Shared areas, and private ones of files that keep a page cache, take
+        // their pages from the object's cache (private ones copy on write).
+        let shared_pages = match &backing {
+            Backing::Anonymous if shared => Some(SharedPages {
                 cache: PageCache::anonymous(self.memfile.clone()),
                 first: 0,
-            },
-            Backing::File { file, offset } => SharedPages {
-                cache: PageCache::of_file(&self.memfile, file),
-                first: offset / PAGE_SIZE,
-            },
-        });
+            }),
+            Backing::File { file, offset } if shared || file.cache_slot().is_some() => {
+                Some(SharedPages {
+                    cache: PageCache::of_file(&self.memfile, file),
+                    first: offset / PAGE_SIZE,
+                })
+            }
+            _ => None,
+        };
         if let Some(sp) = &shared_pages
+            && shared
             && prot.write
         {
             sp.cache.mark_writable();
@@ -210,7 +216,11 @@ impl MemoryManager {
         }
         for vma in inner.vmas.range_mut(addr, end) {
             vma.prot = prot;
-            if let Some(sp) = vma.shared_pages.as_ref().filter(|_| prot.write) {
+            if let Some(sp) = vma
+                .shared_pages
+                .as_ref()
+                .filter(|_| vma.shared && prot.write)
+            {
                 sp.cache.mark_writable();
             }
         }

@@ -205,7 +205,8 @@ impl MemoryManager {
         // Whole pages (areas are page aligned, so this stays inside `vma`).
         let (start, end) = (page_down(start), abi::page_up(end).ok_or(Errno::EFAULT)?);
         if let Some(sp) = &vma.shared_pages {
-            // Shared areas take their pages from the cache every mapping shares.
+            // Pages from the cache every mapping shares (copy-on-write for
+            // private areas).
             for (hs, he) in inner.pmas.holes(start, end) {
                 for page in (hs..he).step_by(PAGE_SIZE as usize) {
                     let offset = sp.cache.page(sp.first + (page - vma.start) / PAGE_SIZE)?;
@@ -213,7 +214,7 @@ impl MemoryManager {
                         start: page,
                         end: page + PAGE_SIZE,
                         offset,
-                        cow: false,
+                        cow: !vma.shared,
                     });
                 }
             }

@@ -52,7 +52,8 @@ pub struct Vma {
     pub name: Option<&'static str>,
     /// Path of the mapped file, for /proc/PID/maps.
     pub path: Option<Arc<str>>,
-    /// For MAP_SHARED areas: the pages every mapping of the object shares.
+    /// The pages every mapping of the object shares: MAP_SHARED areas write
+    /// them in place; private file areas start from them copy-on-write.
     pub shared_pages: Option<super::page_cache::SharedPages>,
 }
 
@@ -89,6 +90,7 @@ impl Vma {
     /// to the file (msync, munmap).
     pub fn write_back(&self, start: u64, end: u64) {
         if let Some(sp) = &self.shared_pages
+            && self.shared
             && self.prot.write
         {
             let first = sp.first + (start.max(self.start) - self.start) / abi::PAGE_SIZE;
