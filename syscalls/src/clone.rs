@@ -9,7 +9,7 @@ use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const CLONE: &str = "processes only: threads (CLONE_VM without CLONE_VFORK, CLONE_THREAD, CLONE_SIGHAND) are ENOSYS, namespaces and CLONE_PIDFD EINVAL; a CLONE_VM|CLONE_VFORK child gets a copy of the memory";
+    const CLONE: &str = "CLONE_SIGHAND without CLONE_THREAD and threads without CLONE_FILES/CLONE_FS are ENOSYS; namespaces and CLONE_PIDFD are EINVAL";
     vec![
         (l::__NR_fork, Some(fork), Full),
         (

@@ -78,3 +78,4 @@ compat!(futex: "futex" [] => Expect::exit(0));
 compat!(shared_maps: "shared_maps" [] => Expect::exit(0));
 compat!(jobctl: "jobctl" [] => Expect::exit(0));
 compat!(magic_links: "magic_links" [] => Expect::exit(0));
+compat!(vfork: "vfork" [] => Expect::exit(0));

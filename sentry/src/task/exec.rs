@@ -43,6 +43,11 @@ impl Task {
         // Past the point of no return: the other threads go, the old image is
         // dropped with its memory.
         self.leave_alone();
+        // Our stub thread leaves the old address space, which a vfork parent
+        // may still be using.
+        if let Err(e) = self.mm.address_space().release_thread() {
+            tracing::debug!("execve: releasing the old stub thread: {e}");
+        }
         self.mm = mm.clone();
         *self.process.mm.lock() = mm;
         self.cpu = initial_cpu(&image);

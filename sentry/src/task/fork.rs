@@ -54,9 +54,9 @@ const PROCESS_FLAGS: u64 = bits(&[
 ]);
 
 impl Task {
-    /// Makes a child process; returns its pid. CLONE_VM|CLONE_VFORK (vfork,
-    /// posix_spawn) gives the child a copy of the memory rather than the same
-    /// memory, and the parent waits until the child execs or exits as vfork does.
+    /// Makes a child process; returns its pid. With CLONE_VM (vfork,
+    /// posix_spawn) the child shares our memory; with CLONE_VFORK we wait until
+    /// it execs or exits.
     pub fn clone_process(&mut self, req: CloneRequest) -> Result<i32, Errno> {
         let has = |f: u32| req.flags & f as u64 != 0;
         if has(l::CLONE_THREAD) && !has(l::CLONE_SIGHAND)
@@ -68,9 +68,9 @@ impl Task {
         if has(l::CLONE_THREAD) {
             return self.clone_thread(req);
         }
-        if has(l::CLONE_SIGHAND) || has(l::CLONE_VM) && !has(l::CLONE_VFORK) {
+        if has(l::CLONE_SIGHAND) {
             tracing::warn!(
-                "clone({:#x}): processes sharing memory or handlers are not implemented",
+                "clone({:#x}): processes sharing signal handlers are not implemented",
                 req.flags
             );
             return Err(Errno::ENOSYS);
@@ -84,8 +84,22 @@ impl Task {
         }
 
         let pid = self.kernel.tree.add_child(self.pid, has(l::CLONE_PARENT))?;
-        let snapshot = match self.mm.fork() {
-            Ok(s) => s,
+        let memory = if has(l::CLONE_VM) {
+            // The same memory: the child runs on a stub thread of our own
+            // address space, as a thread would.
+            self.mm
+                .address_space()
+                .new_thread()
+                .map(|handover| ChildMemory::Shared(self.mm.clone(), handover))
+                .map_err(|e| {
+                    tracing::error!("no stub thread for process {pid}: {e}");
+                    Errno::EAGAIN
+                })
+        } else {
+            self.mm.fork().map(ChildMemory::Copy)
+        };
+        let memory = match memory {
+            Ok(m) => m,
             Err(e) => {
                 self.kernel.tree.remove(pid);
                 return Err(e);
@@ -114,7 +128,7 @@ impl Task {
         let seed = ChildSeed {
             kernel: self.kernel.clone(),
             pid,
-            snapshot,
+            memory,
             cpu,
             fds: if has(l::CLONE_FILES) {
                 self.fds.clone()
@@ -150,10 +164,37 @@ impl Task {
             let _ = self.mm.write_obj(req.parent_tid, &pid);
         }
         if let Some(done) = vfork_done {
-            // Interrupted: the parent goes on to act on its signal.
-            let _ = done.wait(self);
+            // Only a signal that kills ends the wait: the child may be using
+            // our memory and stack.
+            let _ = done.wait(&Killable(self));
         }
         Ok(pid)
+    }
+}
+
+/// A child's memory: a copy-on-write copy of ours, or ours (CLONE_VM), which
+/// it runs on a stub thread made for it in our address space.
+enum ChildMemory {
+    Copy(MmSnapshot),
+    Shared(Arc<MemoryManager>, platform::NewThread),
+}
+
+/// A vfork parent's wait: only what kills the parent ends it.
+struct Killable<'a>(&'a Task);
+
+impl crate::waiter::Blocker for Killable<'_> {
+    fn waker(&self) -> Arc<crate::waiter::Waker> {
+        self.0.thread.waker.clone()
+    }
+    fn block(&self, deadline: Option<std::time::Instant>) -> Result<(), Errno> {
+        if self.0.fatal_signal_pending() {
+            return Err(Errno::EINTR);
+        }
+        let woken = self.0.thread.waker.sleep(deadline);
+        if self.0.fatal_signal_pending() {
+            return Err(Errno::EINTR);
+        }
+        if woken { Ok(()) } else { Err(Errno::ETIMEDOUT) }
     }
 }
 
@@ -161,7 +202,7 @@ impl Task {
 struct ChildSeed {
     kernel: Arc<crate::kernel::Kernel>,
     pid: i32,
-    snapshot: MmSnapshot,
+    memory: ChildMemory,
     cpu: platform::CpuState,
     fds: Arc<FdTable>,
     fs: Arc<FsContext>,
@@ -208,11 +249,21 @@ impl ChildSeed {
     fn into_task(self) -> Result<Task, String> {
         let kernel = self.kernel;
         let ctx = kernel.platform.new_context().map_err(|e| e.to_string())?;
-        let space = kernel
-            .platform
-            .new_address_space()
-            .map_err(|e| e.to_string())?;
-        let mm = Arc::new(MemoryManager::from_fork(space, self.snapshot));
+        let mm = match self.memory {
+            ChildMemory::Copy(snapshot) => {
+                let space = kernel
+                    .platform
+                    .new_address_space()
+                    .map_err(|e| e.to_string())?;
+                Arc::new(MemoryManager::from_fork(space, snapshot))
+            }
+            ChildMemory::Shared(mm, handover) => {
+                mm.address_space()
+                    .adopt_thread(handover)
+                    .map_err(|e| e.to_string())?;
+                mm
+            }
+        };
         if self.set_child_tid {
             // As on Linux, a bad pointer is ignored.
             let _ = mm.write_obj(self.child_tid, &self.pid);

@@ -101,6 +101,13 @@ impl Task {
                 .any(|s| !matches!(self.disposition(s), Disposition::Ignore))
     }
 
+    /// Whether a pending signal ends the process (or the thread must leave).
+    pub fn fatal_signal_pending(&self) -> bool {
+        self.process.must_leave(self.tid)
+            || signals_in(self.deliverable())
+                .any(|s| matches!(self.disposition(s), Disposition::Terminate))
+    }
+
     fn disposition(&self, signo: i32) -> Disposition {
         let action = self.process.signals.action(signo);
         match action.handler {
