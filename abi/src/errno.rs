@@ -68,10 +68,15 @@ impl Errno {
     pub const ERESTARTSYS: Errno = Errno(512);
     /// Restart only if no handler runs.
     pub const ERESTARTNOHAND: Errno = Errno(514);
+    /// Restart only if no handler runs, through restart_syscall (the call
+    /// left what it needs to go on, e.g. a sleep's deadline).
+    pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
 
     /// Whether this is one of the restart values.
     pub fn is_restart(self) -> bool {
-        self == Errno::ERESTARTSYS || self == Errno::ERESTARTNOHAND
+        self == Errno::ERESTARTSYS
+            || self == Errno::ERESTARTNOHAND
+            || self == Errno::ERESTART_RESTARTBLOCK
     }
 }
 

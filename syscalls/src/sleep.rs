@@ -5,21 +5,17 @@ use std::time::{Duration, Instant};
 use abi::linux as l;
 use abi::types::Timespec;
 use sentry::Errno;
-use sentry::task::Task;
+use sentry::task::{RestartBlock, Task};
 use sentry::waiter::Blocker;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "an interrupted sleep is not restarted when no handler runs (it fails with EINTR, the remaining time written)";
     vec![
-        (l::__NR_nanosleep, Some(nanosleep), Partial(NOTE)),
-        (
-            l::__NR_clock_nanosleep,
-            Some(clock_nanosleep),
-            Partial(NOTE),
-        ),
+        (l::__NR_nanosleep, Some(nanosleep), Full),
+        (l::__NR_clock_nanosleep, Some(clock_nanosleep), Full),
+        (l::__NR_restart_syscall, Some(restart_syscall), Full),
     ]
 }
 
@@ -31,10 +27,14 @@ fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
     Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
-/// Sleeps for `wait` unless a signal interrupts it; then EINTR, with the time
-/// left written to `rem` (when not NULL).
-fn sleep_for(t: &Task, wait: Duration, rem: u64) -> SysResult {
-    let deadline = Instant::now() + wait;
+/// Sleeps for `wait` unless a signal interrupts it; then the time left is
+/// written to `rem` (when not NULL), and the sleep goes on after a signal that
+/// runs no handler (restart_syscall) or fails with EINTR after a handler.
+fn sleep_for(t: &mut Task, wait: Duration, rem: u64) -> SysResult {
+    sleep_until(t, Instant::now() + wait, rem)
+}
+
+fn sleep_until(t: &mut Task, deadline: Instant, rem: u64) -> SysResult {
     loop {
         match t.block(Some(deadline)) {
             Ok(()) => continue,
@@ -48,9 +48,25 @@ fn sleep_for(t: &Task, wait: Duration, rem: u64) -> SysResult {
                     };
                     t.mm.write_obj(rem, &ts)?;
                 }
-                return Err(e);
+                if e != Errno::EINTR {
+                    return Err(e);
+                }
+                t.restart_block = Some(RestartBlock {
+                    deadline,
+                    remaining_at: rem,
+                });
+                return Err(Errno::ERESTART_RESTARTBLOCK);
             }
         }
+    }
+}
+
+/// restart_syscall: goes on with the call a signal interrupted (a sleep), if
+/// it left a restart block; otherwise EINTR, as Linux's do_no_restart_syscall.
+fn restart_syscall(t: &mut Task, _: &Args) -> SysResult {
+    match t.restart_block.take() {
+        Some(b) => sleep_until(t, b.deadline, b.remaining_at),
+        None => Err(Errno::EINTR),
     }
 }
 

@@ -7,6 +7,7 @@
 #include "common.h"
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t chld_code[8], nchld;
@@ -101,5 +102,24 @@ int main(void) {
     kill(c, SIGCONT);
     CHECK("SIGTERM acts once continued", waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
     CHECK("SIGCONT to a running process is harmless", kill(getpid(), SIGCONT) == 0);
+
+    /* A sleep that a stop and a continue interrupt goes on (restart_syscall)
+     * and returns 0, not EINTR. */
+    int ready[2];
+    pipe(ready);
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        write(ready[1], "r", 1);
+        struct timespec ts = {0, 300 * 1000 * 1000};
+        _exit(nanosleep(&ts, NULL) == 0 ? 0 : 1);
+    }
+    char r;
+    read(ready[0], &r, 1);
+    usleep(50000);
+    kill(c, SIGSTOP);
+    waitpid(c, &st, WUNTRACED);
+    kill(c, SIGCONT);
+    CHECK("nanosleep goes on after stop and continue", waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     return 0;
 }

@@ -311,6 +311,7 @@ impl ChildSeed {
             syscall_restart: None,
             registers_replaced: false,
             last_fault: None,
+            restart_block: None,
             exit: std::cell::Cell::new(None),
             thread,
         })
@@ -435,6 +436,7 @@ impl ThreadSeed {
             syscall_restart: None,
             registers_replaced: false,
             last_fault: None,
+            restart_block: None,
             exit: std::cell::Cell::new(None),
             thread,
         })

@@ -111,9 +111,20 @@ pub struct Task {
     registers_replaced: bool,
     /// Where the last fault was, if nothing but faults happened since.
     last_fault: Option<u64>,
+    /// What restart_syscall goes on with: an interrupted sleep's end and where
+    /// to write the time left.
+    pub restart_block: Option<RestartBlock>,
     exit: std::cell::Cell<Option<Ending>>,
     /// This thread as signals and other threads see it.
     pub thread: Arc<ThreadInfo>,
+}
+
+/// What an interrupted call left for restart_syscall.
+#[derive(Clone, Copy, Debug)]
+pub struct RestartBlock {
+    pub deadline: std::time::Instant,
+    /// Where to write the time left if interrupted again (0: nowhere).
+    pub remaining_at: u64,
 }
 
 /// How a task's run ended.
@@ -284,6 +295,7 @@ impl Task {
             syscall_restart: None,
             registers_replaced: false,
             last_fault: None,
+            restart_block: None,
             exit: std::cell::Cell::new(None),
             thread,
         })

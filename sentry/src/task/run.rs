@@ -168,9 +168,9 @@ impl Task {
                 }
             }
         }
-        if restart.is_some() {
+        if let Some(r) = restart {
             // No handler ran: the interrupted call starts again.
-            self.restart_syscall();
+            self.restart_syscall(r);
         }
         if !handled && let Some(mask) = self.signals.saved_mask.take() {
             self.signals.mask = mask;
@@ -188,7 +188,7 @@ impl Task {
     ) -> Option<ExitStatus> {
         if let Some(r) = restart.take() {
             if r == Errno::ERESTARTSYS && action.flags & SA_RESTART != 0 {
-                self.restart_syscall();
+                self.restart_syscall(r);
             } else {
                 self.cpu.set_return(Errno::EINTR.as_return());
             }
@@ -214,9 +214,15 @@ impl Task {
         None
     }
 
-    fn restart_syscall(&mut self) {
+    /// Makes the application execute its `syscall` again: the same call, or
+    /// restart_syscall for a call that left a restart block.
+    fn restart_syscall(&mut self, why: Errno) {
         let r = &mut self.cpu.regs;
         r.rip = r.rip.wrapping_sub(SYSCALL_INSN_LEN);
-        r.rax = r.orig_rax;
+        r.rax = if why == Errno::ERESTART_RESTARTBLOCK {
+            abi::linux::__NR_restart_syscall as u64
+        } else {
+            r.orig_rax
+        };
     }
 }
