@@ -5,7 +5,7 @@
  * stay readable (and unwritable) in the child. Children report through a
  * pipe; only the parent prints. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -76,14 +76,6 @@ static int recv_int(int fd) {
     if (read(fd, &v, sizeof v) != sizeof v)
         FAIL("short read on a report pipe");
     return v;
-}
-
-static pid_t fork_flushed(void) {
-    fflush(stdout);
-    pid_t p = fork();
-    if (p < 0)
-        FAIL("fork: %s", errname(errno));
-    return p;
 }
 
 static void reap(const char *label, pid_t p) {

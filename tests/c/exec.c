@@ -7,7 +7,7 @@
  * handled signals are reset to SIG_DFL while ignored ones stay ignored, the
  * signal mask is kept, the pid and ppid are unchanged and globals are fresh. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -33,21 +33,6 @@ static void write_file(const char *path, const char *text, mode_t mode) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || write(fd, text, strlen(text)) != (long)strlen(text) || fchmod(fd, mode) != 0 || close(fd) != 0)
         FAIL("write %s: %s", path, errname(errno));
-}
-
-static pid_t fork_flushed(void) {
-    fflush(stdout);
-    pid_t p = fork();
-    if (p < 0)
-        FAIL("fork: %s", errname(errno));
-    return p;
-}
-
-static int exit_code_of(pid_t p) {
-    int status;
-    if (waitpid(p, &status, 0) != p)
-        FAIL("waitpid: %s", errname(errno));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
 }
 
 /* The image the whole process ends in. */

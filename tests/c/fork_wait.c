@@ -3,20 +3,12 @@
  * pid versus any, waitid's siginfo, WNOWAIT, zombies, getppid in the child.
  * Children report through exit codes and pipes; only the parent prints. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static pid_t fork_flushed(void) {
-    fflush(stdout);
-    pid_t p = fork();
-    if (p < 0)
-        FAIL("fork: %s", errname(errno));
-    return p;
-}
 
 /* A child that exits with `code` at once. */
 static pid_t child_exiting(int code) {

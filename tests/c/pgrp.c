@@ -4,26 +4,11 @@
  * member of a group. Children report through exit-code bits; only the
  * parent prints. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <limits.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static pid_t fork_flushed(void) {
-    fflush(stdout);
-    pid_t p = fork();
-    if (p < 0)
-        FAIL("fork: %s", errname(errno));
-    return p;
-}
-
-static int exit_code_of(pid_t p) {
-    int status;
-    if (waitpid(p, &status, 0) != p)
-        FAIL("waitpid: %s", errname(errno));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
-}
 
 /* Prints one line per bit of a child's report, then fails on any. */
 static void report(const char *what, int code, const char *const *checks, int n) {

@@ -4,7 +4,7 @@
  * exits, and the open file description (offset, status flags) shared across
  * fork. Only the parent prints. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,21 +12,6 @@
 
 #define MIB (1 << 20)
 #define PIPELINE_BYTES (256 * 1024 + 123)
-
-static pid_t fork_flushed(void) {
-    fflush(stdout);
-    pid_t p = fork();
-    if (p < 0)
-        FAIL("fork: %s", errname(errno));
-    return p;
-}
-
-static int exit_code_of(pid_t p) {
-    int status;
-    if (waitpid(p, &status, 0) != p)
-        FAIL("waitpid: %s", errname(errno));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
-}
 
 static unsigned char pattern(long i) { return (unsigned char)(i * 7 + i / 4093); }
 

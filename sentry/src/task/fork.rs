@@ -9,7 +9,9 @@ use std::sync::mpsc;
 use abi::Errno;
 use abi::linux as l;
 
-use super::{Completion, FsContext, Leaving, ProcessInfo, SignalState, Task, ThreadInfo, tree};
+use super::{
+    Completion, FsContext, ProcessInfo, ProcessParts, SignalState, Task, ThreadInfo, tree,
+};
 use crate::fs::FdTable;
 use crate::mm::{MemoryManager, MmSnapshot};
 
@@ -105,24 +107,10 @@ impl Task {
                 return Err(e);
             }
         };
-        // The child starts with the parent's registers, FP state included.
-        if self
-            .ctx
-            .load_fp(self.mm.address_space(), &mut self.cpu)
-            .is_err()
-        {
+        let Some(cpu) = self.child_cpu(&req) else {
             self.kernel.tree.remove(pid);
             return Err(Errno::EAGAIN);
-        }
-        let mut cpu = self.cpu.clone();
-        cpu.fp.bytes_mut();
-        cpu.regs.rax = 0;
-        if req.stack != 0 {
-            cpu.regs.rsp = req.stack;
-        }
-        if has(l::CLONE_SETTLS) {
-            cpu.regs.fs_base = req.tls;
-        }
+        };
         let vfork_done = has(l::CLONE_VFORK).then(|| Arc::new(Completion::default()));
         let parent = &self.process;
         let seed = ChildSeed {
@@ -169,6 +157,26 @@ impl Task {
             let _ = done.wait(&Killable(self));
         }
         Ok(pid)
+    }
+}
+
+impl Task {
+    /// A new task's registers: ours, FP state included, returning 0 from clone,
+    /// on the requested stack and TLS. None when the FP state cannot be read.
+    fn child_cpu(&mut self, req: &CloneRequest) -> Option<platform::CpuState> {
+        self.ctx
+            .load_fp(self.mm.address_space(), &mut self.cpu)
+            .ok()?;
+        let mut cpu = self.cpu.clone();
+        cpu.fp.bytes_mut();
+        cpu.regs.rax = 0;
+        if req.stack != 0 {
+            cpu.regs.rsp = req.stack;
+        }
+        if req.flags & l::CLONE_SETTLS as u64 != 0 {
+            cpu.regs.fs_base = req.tls;
+        }
+        Some(cpu)
     }
 }
 
@@ -270,25 +278,19 @@ impl ChildSeed {
         }
         let parent = &self.process;
         let thread = Arc::new(ThreadInfo::new(self.pid, ctx.clone()));
-        let process = Arc::new(ProcessInfo {
+        let process = ProcessInfo::new(ProcessParts {
             pid: self.pid,
-            started: std::time::Instant::now(),
             fds: self.fds.clone(),
             fs: self.fs,
-            mm: parking_lot::Mutex::new(mm.clone()),
-            comm: parking_lot::Mutex::new(*parent.comm.lock()),
-            exe: parking_lot::Mutex::new(parent.exe.lock().clone()),
-            creds: parking_lot::Mutex::new(parent.creds()),
-            limits: parking_lot::Mutex::new(parent.limits.lock().clone()),
-            attrs: parking_lot::Mutex::new(parent.attrs.lock().fork()),
-            args: parking_lot::Mutex::new(*parent.args.lock()),
+            mm: mm.clone(),
+            comm: *parent.comm.lock(),
+            exe: parent.exe.lock().clone(),
+            creds: parent.creds(),
+            limits: parent.limits.lock().clone(),
+            attrs: parent.attrs.lock().fork(),
+            args: *parent.args.lock(),
             signals: parent.signals.fork(),
-            threads: parking_lot::Mutex::new([(self.pid, thread.clone())].into()),
-            leaving: parking_lot::Mutex::new(Leaving::No),
-            leader_status: parking_lot::Mutex::new(None),
-            timers: Default::default(),
-            children_cpu: Default::default(),
-            stopped_by: Default::default(),
+            thread: thread.clone(),
         });
         kernel
             .processes
@@ -347,18 +349,9 @@ impl Task {
             Ok(h) => h,
             Err(e) => return Err(fail(self, e.to_string())),
         };
-        if let Err(e) = self.ctx.load_fp(self.mm.address_space(), &mut self.cpu) {
-            return Err(fail(self, e.to_string()));
-        }
-        let mut cpu = self.cpu.clone();
-        cpu.fp.bytes_mut();
-        cpu.regs.rax = 0;
-        if req.stack != 0 {
-            cpu.regs.rsp = req.stack;
-        }
-        if has(l::CLONE_SETTLS) {
-            cpu.regs.fs_base = req.tls;
-        }
+        let Some(cpu) = self.child_cpu(&req) else {
+            return Err(fail(self, "the FP state could not be read".into()));
+        };
         if has(l::CLONE_CHILD_SETTID) {
             let _ = self.mm.write_obj(req.child_tid, &tid);
         }

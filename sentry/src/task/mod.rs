@@ -33,7 +33,7 @@ pub use creds::{CAP_FULL, CAP_LAST_CAP, CapSets, Credentials};
 pub use fork::CloneRequest;
 pub use kill::{signal_process, signal_thread};
 pub use limits::{Limits, RLIM_INFINITY, RLIM_NLIMITS};
-pub use process::{ArgRanges, FsContext, Leaving, ProcessInfo};
+pub use process::{ArgRanges, FsContext, Leaving, ProcessInfo, ProcessParts};
 pub use signals::{
     DefaultAction, ProcessSignals, SIG_DFL, SIG_IGN, SS_DISABLE, SS_ONSTACK, SignalState,
     ThreadInfo, UNBLOCKABLE, bit, signals_in,
@@ -254,25 +254,19 @@ impl Task {
                 crate::fs::OpenFile::new(Arc::new(crate::fs::host_fd::HostFd::new(host)), flags);
             fds.install_at(fd as i32, file, false);
         }
-        let process = Arc::new(ProcessInfo {
+        let process = ProcessInfo::new(ProcessParts {
             pid: tree::INIT_PID,
-            started: std::time::Instant::now(),
             fds: fds.clone(),
             fs: Arc::new(FsContext::new(root, cwd, 0o022)),
-            mm: parking_lot::Mutex::new(mm.clone()),
-            comm: parking_lot::Mutex::new(comm_of(&image.exe_path)),
-            exe: parking_lot::Mutex::new(image.exe_path),
-            creds: parking_lot::Mutex::new(creds),
-            limits: parking_lot::Mutex::new(spec.limits),
-            attrs: parking_lot::Mutex::new(ProcessAttrs::default()),
-            args: parking_lot::Mutex::new(image.args),
+            mm: mm.clone(),
+            comm: comm_of(&image.exe_path),
+            exe: image.exe_path,
+            creds,
+            limits: spec.limits,
+            attrs: ProcessAttrs::default(),
+            args: image.args,
             signals: ProcessSignals::default(),
-            threads: parking_lot::Mutex::new([(tree::INIT_PID, thread.clone())].into()),
-            leaving: parking_lot::Mutex::new(Leaving::No),
-            leader_status: parking_lot::Mutex::new(None),
-            timers: Default::default(),
-            children_cpu: Default::default(),
-            stopped_by: Default::default(),
+            thread: thread.clone(),
         });
         kernel
             .processes

@@ -94,6 +94,48 @@ pub struct ProcessInfo {
     pub stopped_by: Mutex<Option<i32>>,
 }
 
+/// What a new process starts with; everything else about it starts empty.
+pub struct ProcessParts {
+    pub pid: i32,
+    pub fds: Arc<FdTable>,
+    pub fs: Arc<FsContext>,
+    pub mm: Arc<MemoryManager>,
+    pub comm: [u8; 16],
+    pub exe: String,
+    pub creds: Arc<Credentials>,
+    pub limits: Limits,
+    pub attrs: super::attrs::ProcessAttrs,
+    pub args: ArgRanges,
+    pub signals: ProcessSignals,
+    /// Its first thread (tid = pid).
+    pub thread: Arc<ThreadInfo>,
+}
+
+impl ProcessInfo {
+    pub fn new(p: ProcessParts) -> Arc<ProcessInfo> {
+        Arc::new(ProcessInfo {
+            pid: p.pid,
+            started: Instant::now(),
+            fds: p.fds,
+            fs: p.fs,
+            mm: Mutex::new(p.mm),
+            comm: Mutex::new(p.comm),
+            exe: Mutex::new(p.exe),
+            creds: Mutex::new(p.creds),
+            limits: Mutex::new(p.limits),
+            attrs: Mutex::new(p.attrs),
+            args: Mutex::new(p.args),
+            signals: p.signals,
+            threads: Mutex::new([(p.pid, p.thread)].into()),
+            leaving: Mutex::new(Leaving::No),
+            leader_status: Mutex::new(None),
+            timers: Default::default(),
+            children_cpu: Default::default(),
+            stopped_by: Default::default(),
+        })
+    }
+}
+
 /// Why a process's threads are leaving.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Leaving {
