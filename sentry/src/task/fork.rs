@@ -10,7 +10,8 @@ use abi::Errno;
 use abi::linux as l;
 
 use super::{
-    Completion, FsContext, ProcessInfo, ProcessParts, SignalState, Task, ThreadInfo, tree,
+    Completion, FsContext, ProcessInfo, ProcessParts, SignalState, Task, TaskParts, ThreadInfo,
+    tree,
 };
 use crate::fs::FdTable;
 use crate::mm::{MemoryManager, MmSnapshot};
@@ -296,7 +297,7 @@ impl ChildSeed {
             .processes
             .lock()
             .insert(self.pid, Arc::downgrade(&process));
-        Ok(Task {
+        Ok(Task::new(TaskParts {
             kernel,
             ctx,
             cpu: self.cpu,
@@ -305,18 +306,11 @@ impl ChildSeed {
             pid: self.pid,
             tid: self.pid,
             process,
+            thread,
             signals: self.signals,
             clear_child_tid: self.clear_child_tid,
-            robust_list: (0, 0),
             vfork_done: self.vfork_done,
-            forced: None,
-            syscall_restart: None,
-            registers_replaced: false,
-            last_fault: None,
-            restart_block: None,
-            exit: std::cell::Cell::new(None),
-            thread,
-        })
+        }))
     }
 }
 
@@ -412,7 +406,7 @@ impl ThreadSeed {
         let thread = Arc::new(ThreadInfo::new(self.tid, ctx.clone()));
         thread.set_blocked(self.signals.mask);
         self.process.threads.lock().insert(self.tid, thread.clone());
-        Ok(Task {
+        Ok(Task::new(TaskParts {
             kernel: self.kernel,
             ctx,
             cpu: self.cpu,
@@ -421,17 +415,10 @@ impl ThreadSeed {
             pid: self.pid,
             tid: self.tid,
             process: self.process,
+            thread,
             signals: self.signals,
             clear_child_tid: self.clear_child_tid,
-            robust_list: (0, 0),
             vfork_done: None,
-            forced: None,
-            syscall_restart: None,
-            registers_replaced: false,
-            last_fault: None,
-            restart_block: None,
-            exit: std::cell::Cell::new(None),
-            thread,
-        })
+        }))
     }
 }

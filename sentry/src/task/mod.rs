@@ -119,6 +119,48 @@ pub struct Task {
     pub thread: Arc<ThreadInfo>,
 }
 
+/// What a new task is made of; its bookkeeping starts empty.
+pub(crate) struct TaskParts {
+    pub kernel: Arc<Kernel>,
+    pub ctx: Arc<dyn Context>,
+    pub cpu: CpuState,
+    pub mm: Arc<MemoryManager>,
+    pub fds: Arc<FdTable>,
+    pub pid: i32,
+    pub tid: i32,
+    pub process: Arc<ProcessInfo>,
+    pub thread: Arc<ThreadInfo>,
+    pub signals: SignalState,
+    pub clear_child_tid: u64,
+    pub vfork_done: Option<Arc<Completion>>,
+}
+
+impl Task {
+    pub(crate) fn new(p: TaskParts) -> Task {
+        Task {
+            kernel: p.kernel,
+            ctx: p.ctx,
+            cpu: p.cpu,
+            mm: p.mm,
+            fds: p.fds,
+            pid: p.pid,
+            tid: p.tid,
+            process: p.process,
+            signals: p.signals,
+            clear_child_tid: p.clear_child_tid,
+            robust_list: (0, 0),
+            vfork_done: p.vfork_done,
+            forced: None,
+            syscall_restart: None,
+            registers_replaced: false,
+            last_fault: None,
+            restart_block: None,
+            exit: std::cell::Cell::new(None),
+            thread: p.thread,
+        }
+    }
+}
+
 /// What an interrupted call left for restart_syscall.
 #[derive(Clone, Copy, Debug)]
 pub struct RestartBlock {
@@ -272,7 +314,7 @@ impl Task {
             .processes
             .lock()
             .insert(tree::INIT_PID, Arc::downgrade(&process));
-        Ok(Task {
+        Ok(Task::new(TaskParts {
             kernel,
             ctx,
             cpu,
@@ -281,18 +323,11 @@ impl Task {
             pid: tree::INIT_PID,
             tid: tree::INIT_PID,
             process,
+            thread,
             signals: SignalState::default(),
             clear_child_tid: 0,
-            robust_list: (0, 0),
             vfork_done: None,
-            forced: None,
-            syscall_restart: None,
-            registers_replaced: false,
-            last_fault: None,
-            restart_block: None,
-            exit: std::cell::Cell::new(None),
-            thread,
-        })
+        }))
     }
 
     /// Resolves paths as this task sees the filesystem.
