@@ -206,16 +206,21 @@ impl MemoryManager {
         let (start, end) = (page_down(start), abi::page_up(end).ok_or(Errno::EFAULT)?);
         if let Some(sp) = &vma.shared_pages {
             // Pages from the cache every mapping shares (copy-on-write for
-            // private areas).
+            // private areas), one piece per run that is contiguous in the
+            // memory file.
             for (hs, he) in inner.pmas.holes(start, end) {
-                for page in (hs..he).step_by(PAGE_SIZE as usize) {
-                    let offset = sp.cache.page(sp.first + (page - vma.start) / PAGE_SIZE)?;
+                let first = sp.first + (hs - vma.start) / PAGE_SIZE;
+                let offsets = sp.cache.pages(first, (he - hs) / PAGE_SIZE)?;
+                let mut at = hs;
+                for run in offsets.chunk_by(|a, b| b.wrapping_sub(*a) == PAGE_SIZE) {
+                    let len = run.len() as u64 * PAGE_SIZE;
                     inner.pmas.insert(Pma {
-                        start: page,
-                        end: page + PAGE_SIZE,
-                        offset,
+                        start: at,
+                        end: at + len,
+                        offset: run[0],
                         cow: !vma.shared,
                     });
+                    at += len;
                 }
             }
             return Ok(());
@@ -252,27 +257,51 @@ impl MemoryManager {
             self.platform_unmap(start, end);
             return Ok(());
         }
+        // Pieces that continue each other in the memory file go in one call:
+        // each call is an injected mmap on ptrace.
+        let mut run: Option<Pma> = None;
         for p in inner.pmas.pieces(start, end) {
-            let prot = if p.cow {
-                Prot {
-                    write: false,
-                    ..prot
+            match &mut run {
+                Some(r)
+                    if r.end == p.start
+                        && r.offset + (r.end - r.start) == p.offset
+                        && r.cow == p.cow =>
+                {
+                    r.end = p.end;
                 }
-            } else {
-                prot
-            };
-            self.space
-                .map(p.start, p.end - p.start, p.offset, prot)
-                .map_err(|e| {
-                    tracing::error!(
-                        "mapping {:#x}-{:#x} into the address space: {e}",
-                        p.start,
-                        p.end
-                    );
-                    Errno::ENOMEM
-                })?;
+                _ => {
+                    if let Some(r) = run.replace(p) {
+                        self.map_piece(&r, prot)?;
+                    }
+                }
+            }
+        }
+        if let Some(r) = run {
+            self.map_piece(&r, prot)?;
         }
         Ok(())
+    }
+
+    /// Maps one populated piece with `prot` (without write when copy-on-write).
+    fn map_piece(&self, p: &Pma, prot: Prot) -> Result<(), Errno> {
+        let prot = if p.cow {
+            Prot {
+                write: false,
+                ..prot
+            }
+        } else {
+            prot
+        };
+        self.space
+            .map(p.start, p.end - p.start, p.offset, prot)
+            .map_err(|e| {
+                tracing::error!(
+                    "mapping {:#x}-{:#x} into the address space: {e}",
+                    p.start,
+                    p.end
+                );
+                Errno::ENOMEM
+            })
     }
 }
 

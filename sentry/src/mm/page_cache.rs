@@ -65,25 +65,54 @@ impl PageCache {
         cache
     }
 
-    /// The memory-file page holding page `index`, read from the file the first
-    /// time. The caller gets a reference of its own (to free when unmapped).
-    pub fn page(&self, index: u64) -> Result<u64, Errno> {
+    /// The memory-file pages holding pages `[first, first+count)`, read from
+    /// the file the first time; pages not cached yet are allocated together
+    /// (so that they can be mapped in one piece). The caller gets a reference
+    /// of its own to each (to free when unmapped).
+    pub fn pages(&self, first: u64, count: u64) -> Result<Vec<u64>, Errno> {
         let mut pages = self.pages.lock();
-        let offset = match pages.get(&index) {
-            Some(&o) => o,
-            None => {
-                let o = self.memfile.allocate(PAGE_SIZE)?;
-                if let Some(file) = &self.file {
-                    let mut buf = vec![0u8; PAGE_SIZE as usize];
-                    let n = file.read_at(index * PAGE_SIZE, &mut buf);
-                    self.memfile.write(o, &buf[..n]);
-                }
-                pages.insert(index, o);
-                o
+        let missing: Vec<u64> = (first..first + count)
+            .filter(|i| !pages.contains_key(i))
+            .collect();
+        if !missing.is_empty() {
+            let base = self.memfile.allocate(missing.len() as u64 * PAGE_SIZE)?;
+            for (k, &index) in missing.iter().enumerate() {
+                let offset = base + k as u64 * PAGE_SIZE;
+                pages.insert(index, offset);
             }
-        };
-        self.memfile.share(offset, PAGE_SIZE);
-        Ok(offset)
+            if let Some(file) = &self.file {
+                self.fill(&pages, &missing, file.as_ref());
+            }
+        }
+        let offsets: Vec<u64> = (first..first + count).map(|i| pages[&i]).collect();
+        for &o in &offsets {
+            self.memfile.share(o, PAGE_SIZE);
+        }
+        Ok(offsets)
+    }
+
+    /// Reads the file's bytes into newly cached pages, a run of consecutive
+    /// pages at a time.
+    fn fill(&self, pages: &BTreeMap<u64, u64>, missing: &[u64], file: &dyn Mappable) {
+        for run in missing.chunk_by(|a, b| b - a == 1) {
+            let mut buf = vec![0u8; run.len() * PAGE_SIZE as usize];
+            let mut done = 0;
+            while done < buf.len() {
+                let n = file.read_at(run[0] * PAGE_SIZE + done as u64, &mut buf[done..]);
+                if n == 0 {
+                    break;
+                }
+                done += n;
+            }
+            for (k, &index) in run.iter().enumerate() {
+                let from = k * PAGE_SIZE as usize;
+                if from >= done {
+                    break;
+                }
+                let to = (from + PAGE_SIZE as usize).min(done);
+                self.memfile.write(pages[&index], &buf[from..to]);
+            }
+        }
     }
 
     /// A mapping that may write the pages exists (a writable MAP_SHARED area).

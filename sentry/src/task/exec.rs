@@ -43,9 +43,12 @@ impl Task {
         // Past the point of no return: the other threads go, the old image is
         // dropped with its memory.
         self.leave_alone();
-        // Our stub thread leaves the old address space, which a vfork parent
-        // may still be using.
-        if let Err(e) = self.mm.address_space().release_thread() {
+        // Our stub thread leaves the old address space when a vfork parent
+        // still uses it (we and our process hold two references; a sole
+        // owner's address space just goes).
+        if Arc::strong_count(&self.mm) > 2
+            && let Err(e) = self.mm.address_space().release_thread()
+        {
             tracing::debug!("execve: releasing the old stub thread: {e}");
         }
         self.mm = mm.clone();
