@@ -97,4 +97,18 @@ static inline void rounds_report(const struct rounds *rs) {
     printf("ns_per_call: %.1f\n", median);
 }
 
+/* The usual main loop: `call(arg)` n times, timed in rounds, then the report. */
+static inline void time_calls(long n, void (*call)(void *), void *arg) {
+    struct rounds rs = {0};
+    int rounds = rounds_for(n);
+    for (int r = 0; r < rounds; r++) {
+        long calls = round_calls(n, rounds, r);
+        double a = now_ns();
+        for (long i = 0; i < calls; i++)
+            call(arg);
+        rounds_add(&rs, calls, now_ns() - a);
+    }
+    rounds_report(&rs);
+}
+
 #endif

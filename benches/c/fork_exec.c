@@ -37,6 +37,10 @@ static void fork_exec(char *self) {
     }
 }
 
+static void one_fork_exec(void *self) {
+    fork_exec(self);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], EXIT_ARG) == 0)
         return 0;
@@ -45,15 +49,6 @@ int main(int argc, char **argv) {
         return 2;
     }
     long n = argc > 1 ? positive_arg(argv[1], USAGE) : 1000;
-    struct rounds rs = {0};
-    int rounds = rounds_for(n);
-    for (int r = 0; r < rounds; r++) {
-        long calls = round_calls(n, rounds, r);
-        double a = now_ns();
-        for (long i = 0; i < calls; i++)
-            fork_exec(argv[0]);
-        rounds_add(&rs, calls, now_ns() - a);
-    }
-    rounds_report(&rs);
+    time_calls(n, one_fork_exec, argv[0]);
     return 0;
 }

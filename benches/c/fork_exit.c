@@ -26,17 +26,13 @@ static void fork_exit(void) {
     }
 }
 
+static void one_fork_exit(void *arg) {
+    (void)arg;
+    fork_exit();
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? positive_arg(argv[1], USAGE) : 1000;
-    struct rounds rs = {0};
-    int rounds = rounds_for(n);
-    for (int r = 0; r < rounds; r++) {
-        long calls = round_calls(n, rounds, r);
-        double a = now_ns();
-        for (long i = 0; i < calls; i++)
-            fork_exit();
-        rounds_add(&rs, calls, now_ns() - a);
-    }
-    rounds_report(&rs);
+    time_calls(n, one_fork_exit, NULL);
     return 0;
 }

@@ -9,17 +9,13 @@
 
 #define USAGE "getpid_loop ITERATIONS"
 
+static void one_getpid(void *arg) {
+    (void)arg;
+    syscall(SYS_getpid);
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? positive_arg(argv[1], USAGE) : 100000;
-    struct rounds rs = {0};
-    int rounds = rounds_for(n);
-    for (int r = 0; r < rounds; r++) {
-        long calls = round_calls(n, rounds, r);
-        double a = now_ns();
-        for (long i = 0; i < calls; i++)
-            syscall(SYS_getpid);
-        rounds_add(&rs, calls, now_ns() - a);
-    }
-    rounds_report(&rs);
+    time_calls(n, one_getpid, NULL);
     return 0;
 }

@@ -29,17 +29,13 @@ static void create_join(void) {
     }
 }
 
+static void one_create_join(void *arg) {
+    (void)arg;
+    create_join();
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? positive_arg(argv[1], USAGE) : 10000;
-    struct rounds rs = {0};
-    int rounds = rounds_for(n);
-    for (int r = 0; r < rounds; r++) {
-        long calls = round_calls(n, rounds, r);
-        double a = now_ns();
-        for (long i = 0; i < calls; i++)
-            create_join();
-        rounds_add(&rs, calls, now_ns() - a);
-    }
-    rounds_report(&rs);
+    time_calls(n, one_create_join, NULL);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Names, not numbers, so expected and actual read well in diffs. */
 static inline const char *errname(int e) {
@@ -86,5 +87,14 @@ static inline const char *errname(int e) {
             FAIL("%s: want %s, got ret=%ld errno=%s", label, errname(want),    \
                  r_, errname(e_));                                             \
     } while (0)
+
+/* Prints what /proc/self/fd/FD reads as ("link: ..."). */
+static inline void print_fd_link(int fd) {
+    char path[64], link[64] = {0};
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    if (readlink(path, link, sizeof link - 1) < 0)
+        snprintf(link, sizeof link, "(%s)", errname(errno));
+    printf("link: %s\n", link);
+}
 
 #endif

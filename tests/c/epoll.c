@@ -38,12 +38,8 @@ int main(void) {
     CHECK_ERR("epoll_create1 bad flags", epoll_create1(1), EINVAL);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     CHECK("epoll_create1(EPOLL_CLOEXEC)", ep >= 0 && fcntl(ep, F_GETFD) == FD_CLOEXEC);
-    char link[64] = {0};
     snprintf(buf, sizeof buf, "%d", ep);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", ep);
-    readlink(path, link, sizeof link - 1);
-    printf("link: %s\n", link);
+    print_fd_link(ep);
     CHECK("epoll_create(1)", epoll_create(1) >= 0);
 
     CHECK("pipes", pipe(p) == 0 && pipe(q) == 0);

@@ -44,10 +44,7 @@ int main(void) {
     struct stat st;
     CHECK("fstat", fstat(e, &st) == 0);
     printf("mode: %o\n", st.st_mode);
-    char path[64], link[64] = {0};
-    snprintf(path, sizeof path, "/proc/self/fd/%d", e);
-    readlink(path, link, sizeof link - 1);
-    printf("link: %s\n", link);
+    print_fd_link(e);
 
     int s = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK);
     CHECK("semaphore 1", read(s, &v, 8) == 8 && v == 1);

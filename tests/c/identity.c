@@ -2,7 +2,7 @@
  * root and non-root (a forked child drops to uid 1000), saved IDs, the fsuid,
  * and what leaving uid 0 does to the capability sets (capabilities(7)). */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -28,21 +28,6 @@ static int has(unsigned set, int cap) { return (set >> cap) & 1; }
 
 static int eff(int cap) { get_caps(); return has(caps[cap / 32].effective, cap % 32); }
 static int prm(int cap) { get_caps(); return has(caps[cap / 32].permitted, cap % 32); }
-
-/* Runs `body` in a child and waits; the child's lines come first. */
-static void in_child(void (*body)(void)) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        body();
-        fflush(stdout);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        FAIL("child failed: status %#x", status);
-}
 
 static char secret[64];
 

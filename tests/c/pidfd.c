@@ -71,10 +71,7 @@ int main(void) {
 
     struct stat st;
     CHECK("fstat", fstat(self, &st) == 0);
-    char path[64], link[64] = {0};
-    snprintf(path, sizeof path, "/proc/self/fd/%d", self);
-    readlink(path, link, sizeof link - 1);
-    printf("link: %s\n", link);
+    print_fd_link(self);
 
     /* Signals through the pidfd, with and without a siginfo. */
     struct sigaction sa = {.sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO};

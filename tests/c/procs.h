@@ -25,4 +25,20 @@ static inline int exit_code_of(pid_t p) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
 }
 
+/* Runs `body` in a child and waits; the child's lines come first, and a
+ * child that does not exit 0 fails the program. */
+static inline void in_child(void (*body)(void)) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        body();
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        FAIL("child failed: status %#x", status);
+}
+
 #endif

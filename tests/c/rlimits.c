@@ -2,26 +2,12 @@
  * and mremap, prlimit on another process, and RLIMIT_NPROC bounding a fork
  * bomb of a non-root user. */
 #define _GNU_SOURCE
-#include "common.h"
+#include "procs.h"
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void in_child(void (*body)(void)) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        body();
-        fflush(stdout);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        FAIL("child failed: status %#x", status);
-}
 
 static void address_space(void) {
     struct rlimit rl = {256 << 20, 256 << 20};

@@ -112,10 +112,7 @@ int main(void) {
     struct stat st;
     CHECK("fstat", fstat(fd, &st) == 0);
     printf("mode: %o\n", st.st_mode);
-    char path[64], link[64] = {0};
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    readlink(path, link, sizeof link - 1);
-    printf("link: %s\n", link);
+    print_fd_link(fd);
 
     /* epoll and a blocking read. */
     int ep = epoll_create1(0);
