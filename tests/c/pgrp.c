@@ -2,7 +2,9 @@
  * child a group leader (from the child and from the parent), setsid in a
  * child, the EPERM/ESRCH/EINVAL cases, and kill(-pgid) reaching every
  * member of a group. Children report through exit-code bits; only the
- * parent prints. */
+ * parent prints. The checks run in a child that starts its own session, so
+ * that its group and session are visible even when the caller's session
+ * leader lives outside our PID namespace (getsid and getpgid return 0 then). */
 #define _GNU_SOURCE
 #include "procs.h"
 #include <limits.h>
@@ -24,13 +26,13 @@ static void block_on(int fd) {
         ;
 }
 
-int main(void) {
+static int run_checks(void) {
     signal(SIGCHLD, SIG_DFL);
     pid_t me = getpid();
     pid_t pgrp = getpgrp();
     CHECK("getpgrp equals getpgid(0)", pgrp == getpgid(0));
     CHECK("getpgid(getpid()) too", getpgid(me) == pgrp);
-    CHECK("getsid(0) equals getsid(getpid())", getsid(0) == getsid(me) && getsid(0) > 0);
+    CHECK("getsid(0) equals getsid(getpid())", getsid(0) == getsid(me) && getsid(0) == me);
 
     /* setpgid(0, 0) in a child. */
     pid_t p = fork_flushed();
@@ -162,4 +164,16 @@ int main(void) {
     CHECK_ERR("kill(-a, 0) once the group is empty", kill(-a, 0), ESRCH);
     CHECK("parent untouched", getpid() == me && getpgrp() == pgrp);
     return 0;
+}
+
+int main(void) {
+    pid_t p = fork_flushed();
+    if (p == 0) {
+        if (setsid() != getpid())
+            FAIL("setsid in a fresh child: %s", errname(errno));
+        int code = run_checks();
+        fflush(stdout);
+        _exit(code);
+    }
+    return exit_code_of(p);
 }
