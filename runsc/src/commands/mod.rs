@@ -3,6 +3,7 @@
 mod boot;
 mod do_cmd;
 mod gofer;
+pub mod install;
 mod run;
 mod syscalls_cmd;
 
@@ -19,5 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
     }
 }
