@@ -112,11 +112,18 @@ fn install_keeps_other_keys_and_runtimes_and_passes_flags() {
 fn install_again_replaces_the_entry() {
     let dir = scratch("install-again");
     let file = dir.join("daemon.json");
-    assert!(runsc(&["install", &config_flag(&file), "--", "--debug"]).status.success());
+    assert!(
+        runsc(&["install", &config_flag(&file), "--", "--debug"])
+            .status
+            .success()
+    );
     let out = runsc(&["install", &config_flag(&file)]);
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("Updated"));
-    assert_eq!(read_json(&file)["runtimes"]["runsc"]["runtimeArgs"], json!([]));
+    assert_eq!(
+        read_json(&file)["runtimes"]["runsc"]["runtimeArgs"],
+        json!([])
+    );
 }
 
 #[test]
