@@ -63,8 +63,14 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// Runs `cmd` with `input` on its stdin (or /dev/null), killing it after
-/// `timeout`; prints the command line and the result.
-pub fn run(mut cmd: Command, line: String, input: Option<&[u8]>, timeout: Duration) -> Run {
+/// `timeout`; prints the command line and the result if `echo`.
+pub fn run(
+    mut cmd: Command,
+    line: String,
+    input: Option<&[u8]>,
+    timeout: Duration,
+    echo: bool,
+) -> Run {
     let start = Instant::now();
     cmd.stdin(if input.is_some() {
         Stdio::piped()
@@ -108,7 +114,7 @@ pub fn run(mut cmd: Command, line: String, input: Option<&[u8]>, timeout: Durati
     };
     if status.is_none() {
         println!("{run}\n  TIMED OUT after {}s", timeout.as_secs());
-    } else {
+    } else if echo {
         println!("{run}");
     }
     run

@@ -29,6 +29,8 @@ pub struct Daemon {
     containerd: Mutex<Option<Child>>,
     dockerd: Mutex<Option<Child>>,
     stopped: AtomicBool,
+    /// Print each docker command and its result (the tests do; a benchmark not).
+    echo: AtomicBool,
 }
 
 impl Daemon {
@@ -53,6 +55,7 @@ impl Daemon {
             containerd: Mutex::new(None),
             dockerd: Mutex::new(None),
             stopped: AtomicBool::new(false),
+            echo: AtomicBool::new(true),
         };
         let child = daemon.start_containerd(&containerd)?;
         *daemon.containerd.lock().unwrap() = Some(child);
@@ -93,6 +96,15 @@ impl Daemon {
         cmd
     }
 
+    /// Whether [`Daemon::docker`] and its kin print each command and result.
+    pub fn echo_commands(&self, on: bool) {
+        self.echo.store(on, Ordering::Relaxed);
+    }
+
+    fn echo(&self) -> bool {
+        self.echo.load(Ordering::Relaxed)
+    }
+
     /// The docker client, pointed at us.
     pub fn docker_command(&self) -> Command {
         self.command(&self.docker)
@@ -114,7 +126,7 @@ impl Daemon {
         let mut cmd = self.command(&self.docker);
         cmd.args(&args);
         let args = &args[..];
-        command::run(cmd, docker_line(args), input, timeout)
+        command::run(cmd, docker_line(args), input, timeout, self.echo())
     }
 
     /// `docker ARGS` run by `script`, so the client has a terminal.
@@ -133,6 +145,7 @@ impl Daemon {
             format!("script -qec {}", shell_quote(&docker_line(args))),
             None,
             DEFAULT_TIMEOUT,
+            self.echo(),
         )
     }
 
