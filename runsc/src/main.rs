@@ -4,9 +4,14 @@ mod boot_spec;
 mod bundle;
 mod cli;
 mod commands;
+mod container;
+mod control;
 mod inherited_fd;
 mod logging;
+mod rfc3339;
 mod sandbox;
+mod signals;
+mod table;
 
 use clap::Parser;
 
