@@ -24,10 +24,15 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let global = cli.global.clone();
     match commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            tracing::error!("{e:#}");
+            if global.log_format == "json" {
+                logging::record_failure(&global, &format!("{e:#}"));
+            } else {
+                tracing::error!("{e:#}");
+            }
             eprintln!("runsc: {e:#}");
             std::process::exit(1);
         }

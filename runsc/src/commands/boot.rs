@@ -287,6 +287,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
             kernel: kernel.clone(),
             start: parking_lot::Mutex::new(Some(start_tx)),
             exit: finish,
+            ending: parking_lot::Mutex::new(None),
         });
         server.spawn(crate::inherited_fd::adopt(fd)?)?;
     } else {

@@ -21,6 +21,9 @@ pub struct Server {
     /// What the sandbox does when a signal kills the container before it
     /// started: record the status and end.
     pub exit: fn(i32) -> !,
+    /// Set when a request ended the container: the sandbox exits with this
+    /// status once it has answered.
+    pub ending: Mutex<Option<i32>>,
 }
 
 /// Signals whose default action ends a process (all but the ignored and the
@@ -78,7 +81,11 @@ impl Server {
             };
             tracing::debug!(?req, "control request");
             let resp = self.handle(req, fds);
-            if let Err(e) = wire::send(&conn, &resp, &[]) {
+            let sent = wire::send(&conn, &resp, &[]);
+            if let Some(code) = *self.ending.lock() {
+                (self.exit)(code);
+            }
+            if let Err(e) = sent {
                 tracing::debug!("control socket: answering: {e:#}");
                 return;
             }
@@ -117,7 +124,7 @@ impl Server {
             ) && kills_by_default(signo)
             {
                 tracing::info!(signo, "container killed before it started");
-                (self.exit)(128 + signo);
+                *self.ending.lock() = Some(128 + signo);
             }
             return Response::Ok;
         }

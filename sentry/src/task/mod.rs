@@ -295,6 +295,7 @@ impl Task {
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .unwrap_or_default();
         let path = search_path(&opener, &spec.envp, &name);
+        let comm = comm_of(&path);
         let req = ExecRequest {
             path: path.clone(),
             argv: spec.argv,
@@ -324,7 +325,7 @@ impl Task {
             fds: fds.clone(),
             fs: Arc::new(FsContext::new(root, cwd, 0o022)),
             mm: mm.clone(),
-            comm: comm_of(&image.exe_path),
+            comm,
             exe: image.exe_path,
             creds,
             limits: spec.limits,
