@@ -12,6 +12,9 @@ use crate::workload::Workload;
 use tests::compile::{Variant, compile_file};
 use tests::paths::{bench_c_dir, ctests_dir, find_runsc};
 
+/// Makes the command of one run, given a fresh container id.
+type MakeRun<'a> = Box<dyn Fn(&str) -> Command + 'a>;
+
 const RUNC: &str = "/usr/sbin/runc";
 const MIN_RUNS: u32 = 10;
 
@@ -40,7 +43,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     crate::runc::make_bundle(&bundle, &workload)?;
     let state = bundle.join("state");
     let ours = find_runsc()?;
-    let runtimes: [(&str, Box<dyn Fn(&str) -> Command>); 4] = [
+    let runtimes: [(&str, MakeRun); 4] = [
         (NATIVE, Box::new(|_| Command::new(&program))),
         (
             "runc",
