@@ -1,6 +1,7 @@
 //! Benchmarks of native vs runc vs gVisor's runsc (ptrace) vs our runsc:
 //! `bench getpid|stat|open-read|seq-read|create-unlink|files|fork-exit|
-//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all`, and
+//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all`,
+//! `bench startup` (whole container runs; see `startup`) and
 //! `bench docker [--runs N]` (`docker run --rm IMAGE true`, see `docker_bench`).
 //!
 //! Each benchmark is a static C program from `benches/c/` that times its
@@ -18,6 +19,7 @@ mod parse;
 mod process_benches;
 mod runc;
 mod runners;
+mod startup;
 mod table;
 mod tempdir;
 mod workload;
@@ -38,6 +40,15 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("bench docker: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.first().is_some_and(|a| a == "startup") {
+        return match startup::main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench startup: {e}");
                 ExitCode::FAILURE
             }
         };
@@ -107,7 +118,7 @@ fn main() -> ExitCode {
 
 /// The 1, 5 and 15 minute load averages: other work on the machine shows
 /// in the numbers, the sandboxes' (several processes each) most.
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").map_or_else(
         |e| format!("unknown ({e})"),
         |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
