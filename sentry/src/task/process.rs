@@ -157,7 +157,8 @@ impl ProcessInfo {
         signo: i32,
         shield_init: bool,
     ) -> bool {
-        if !self.signals.ignores(signo) && !(shield_init && self.shields_default(signo)) {
+        let shielded = shield_init && self.shields_default(signo);
+        if !self.signals.ignores(signo) && !shielded {
             return false;
         }
         let b = super::signals::bit(signo);
