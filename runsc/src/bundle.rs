@@ -140,6 +140,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             .as_ref()
             .map(capability_sets)
             .transpose()?,
+        shield_init: true,
     })
 }
 

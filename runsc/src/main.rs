@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod container;
 mod control;
+mod forward_signals;
 mod inherited_fd;
 mod logging;
 mod rfc3339;

@@ -421,3 +421,55 @@ fn twenty_containers_at_once_leave_nothing_behind() {
     assert!(left.is_empty(), "state left: {left:?}");
     assert!(Path::new(&b.root).exists());
 }
+
+#[test]
+fn init_ignores_signals_it_has_no_handler_for() {
+    // As the init of a PID namespace under runc: `docker stop` of a `sleep`
+    // waits for its timeout and then kills.
+    let Some(b) = busybox_bundle("lc-init-shield", &["sleep", "1000"]) else {
+        return;
+    };
+    assert!(b.create("i1", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "i1"]).status.success());
+    for sig in ["TERM", "INT", "HUP", "USR1"] {
+        assert!(b.rs(&["kill", "i1", sig]).status.success());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(status_of(&b, "i1"), "running");
+    assert!(b.rs(&["kill", "i1", "KILL"]).status.success());
+    eventually("SIGKILL ends it", || status_of(&b, "i1") == "stopped");
+    assert!(b.rs(&["delete", "i1"]).status.success());
+}
+
+#[test]
+fn host_signals_to_the_sandbox_reach_the_container() {
+    let Some(b) = busybox_bundle(
+        "lc-forward",
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got INT' INT; trap 'echo got TERM; exit 4' TERM; echo ready; while true; do sleep 0.05; done",
+        ],
+    ) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    assert!(b.create("h1", &out, &[]).status.success());
+    assert!(b.rs(&["start", "h1"]).status.success());
+    eventually("the traps are set", || {
+        std::fs::read_to_string(&out).unwrap().contains("ready")
+    });
+    let sandbox = nix::unistd::Pid::from_raw(b.state("h1")["pid"].as_i64().unwrap() as i32);
+    nix::sys::signal::kill(sandbox, nix::sys::signal::Signal::SIGINT).unwrap();
+    eventually("INT arrives", || {
+        std::fs::read_to_string(&out).unwrap().contains("got INT")
+    });
+    nix::sys::signal::kill(sandbox, nix::sys::signal::Signal::SIGTERM).unwrap();
+    eventually("the container stops", || status_of(&b, "h1") == "stopped");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "ready\ngot INT\ngot TERM\n"
+    );
+    assert!(text(&b.rs(&["wait", "h1"]).stdout).contains(r#""exitStatus":4"#));
+    assert!(b.rs(&["delete", "h1"]).status.success());
+}

@@ -166,6 +166,8 @@ fn mount_point(
 }
 
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
+    // Before any thread starts: they all inherit the mask.
+    crate::forward_signals::block()?;
     let spec = read_spec(args.spec_fd)?;
     tracing::debug!(?spec, platform = %global.platform, "booting");
     let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);
@@ -186,6 +188,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         processes: Default::default(),
         tree: Default::default(),
         timers: sentry::timer::TimerService::start(),
+        shield_init: spec.shield_init,
         cpus: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
@@ -282,6 +285,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         }
         return Ok(code);
     }
+    crate::forward_signals::start(kernel.clone())?;
     if let Some(fd) = args.control_fd {
         let server = Arc::new(Server {
             kernel: kernel.clone(),
