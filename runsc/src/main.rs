@@ -9,6 +9,7 @@ mod control;
 mod forward_signals;
 mod inherited_fd;
 mod logging;
+mod passwd;
 mod rfc3339;
 mod sandbox;
 mod signals;

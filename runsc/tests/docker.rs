@@ -521,7 +521,7 @@ fn top(ctx: &Ctx) {
     }
 }
 
-scenario!(tty, runsc: ignore = "needs create/exec --console-socket: a pty whose master is sent to the socket (the container sees no tty)");
+scenario!(tty);
 fn tty(ctx: &Ctx) {
     let args = ctx.run_args(
         &["--rm", "-t"],

@@ -18,6 +18,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         root: "/".into(),
         // The host's own root: never changed (with the overlay, changes stay in memory).
         root_readonly: true,
+        overlay_only: true,
         args: args.command,
         env,
         cwd: cwd.to_string_lossy().into_owned(),
@@ -31,6 +32,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         terminal: false,
         capabilities: None,
         shield_init: false,
+        default_home: false,
     };
     crate::sandbox::run(global, &spec)
 }
