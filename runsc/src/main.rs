@@ -2,10 +2,17 @@
 
 mod boot_spec;
 mod bundle;
+// Used by the OCI lifecycle commands (create/start/delete/events) once they land.
+#[allow(dead_code)]
+mod cgroups;
 mod cli;
 mod commands;
+#[allow(dead_code)]
+mod hooks;
 mod inherited_fd;
 mod logging;
+#[allow(dead_code)]
+mod oci_state;
 mod sandbox;
 
 use clap::Parser;
