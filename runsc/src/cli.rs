@@ -110,6 +110,10 @@ pub enum Command {
     /// The file server of a container (started by runsc itself).
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// Write a starting config.json for a bundle.
+    Spec(liboci_cli::Spec),
+    /// Print the OCI features this runtime supports (JSON).
+    Features(liboci_cli::Features),
 }
 
 impl Command {
@@ -120,6 +124,8 @@ impl Command {
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
             Command::Gofer(_) => "gofer",
+            Command::Spec(_) => "spec",
+            Command::Features(_) => "features",
         }
     }
 }

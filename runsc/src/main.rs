@@ -3,7 +3,7 @@
 mod boot_spec;
 mod bundle;
 // Used by the OCI lifecycle commands (create/start/delete/events) once they land.
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod cgroups;
 mod cli;
 mod commands;

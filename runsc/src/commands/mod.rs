@@ -2,15 +2,20 @@
 
 mod boot;
 mod do_cmd;
+mod features;
 mod gofer;
 mod run;
+mod spec;
 mod syscalls_cmd;
 
 use crate::cli::{Cli, Command};
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
-    if !matches!(cli.command, Command::Syscalls(_)) {
+    if !matches!(
+        cli.command,
+        Command::Syscalls(_) | Command::Spec(_) | Command::Features(_)
+    ) {
         cli.global.validate()?;
     }
     match cli.command {
@@ -19,5 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),
+        Command::Spec(args) => spec::run(args),
+        Command::Features(args) => features::run(args),
     }
 }
