@@ -7,13 +7,16 @@ mod bundle;
 mod cgroups;
 mod cli;
 mod commands;
+mod container;
+mod control;
 #[allow(dead_code)]
 mod hooks;
 mod inherited_fd;
 mod logging;
-#[allow(dead_code)]
-mod oci_state;
+mod rfc3339;
 mod sandbox;
+mod signals;
+mod table;
 
 use clap::Parser;
 
@@ -26,10 +29,15 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let global = cli.global.clone();
     match commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            tracing::error!("{e:#}");
+            if global.log_format == "json" {
+                logging::record_failure(&global, &format!("{e:#}"));
+            } else {
+                tracing::error!("{e:#}");
+            }
             eprintln!("runsc: {e:#}");
             std::process::exit(1);
         }
