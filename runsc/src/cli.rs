@@ -145,6 +145,10 @@ pub enum Command {
     Install(crate::commands::install::InstallArgs),
     /// Remove a runtime from Docker's daemon.json.
     Uninstall(crate::commands::install::UninstallArgs),
+    /// Write a starting config.json for a bundle.
+    Spec(liboci_cli::Spec),
+    /// Print the OCI features this runtime supports (JSON).
+    Features(liboci_cli::Features),
 }
 
 impl Command {
@@ -169,6 +173,8 @@ impl Command {
             Command::Gofer(_) => "gofer",
             Command::Install(_) => "install",
             Command::Uninstall(_) => "uninstall",
+            Command::Spec(_) => "spec",
+            Command::Features(_) => "features",
         }
     }
 }

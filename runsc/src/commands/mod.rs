@@ -5,12 +5,14 @@ pub mod create;
 pub mod delete;
 mod do_cmd;
 mod exec;
+mod features;
 mod gofer;
 pub mod install;
 mod kill;
 mod list;
 mod ps;
 mod run;
+mod spec;
 pub mod start;
 mod state;
 mod syscalls_cmd;
@@ -20,7 +22,10 @@ use crate::cli::{Cli, Command};
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
-    if !matches!(cli.command, Command::Syscalls(_)) {
+    if !matches!(
+        cli.command,
+        Command::Syscalls(_) | Command::Spec(_) | Command::Features(_)
+    ) {
         cli.global.validate()?;
     }
     match cli.command {
@@ -46,5 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Gofer(args) => gofer::run(args),
         Command::Install(args) => install::install(args),
         Command::Uninstall(args) => install::uninstall(args),
+        Command::Spec(args) => spec::run(args),
+        Command::Features(args) => features::run(args),
     }
 }
