@@ -28,7 +28,7 @@ impl Task {
     /// platform error), not the application.
     pub fn run(&mut self) -> Result<Ending, platform::Error> {
         crate::fsimpl::proc::set_current_pid(self.pid);
-        super::current::set(&self.process, &self.thread);
+        super::current::set(&self.kernel, &self.process, &self.thread);
         loop {
             self.wait_while_stopped();
             if self.process.must_leave(self.tid) {
