@@ -3,8 +3,8 @@
 //! writes (output-processed) and the echo are the master's input.
 //!
 //! Linux's rules: the settings, window size and job control belong to the
-//! slave (the master's requests act on it); writing to the master while no
-//! slave is open is EIO; once every slave closed, the master reads EIO after
+//! slave (the master's requests act on it); the master may write before a
+//! slave is open (the input waits, echoed); once every slave closed, the master reads EIO after
 //! the data and polls POLLHUP; when the master closes, the slave is hung up
 //! (reads 0, writes EIO, /dev/pts/N goes) and its session leader gets SIGHUP.
 //! Neither side ever sleeps: what would block says EAGAIN.
@@ -236,9 +236,6 @@ impl Pty {
         let mut signals = Signals::new();
         let taken = {
             let mut s = self.state.lock();
-            if s.slaves == 0 {
-                return Err(Errno::EIO);
-            }
             let s = &mut *s;
             let mut taken = 0;
             let mut echo = Vec::new();
