@@ -36,8 +36,8 @@ fn job_control(t: &Task, tty: &Arc<dyn Terminal>, signo: i32) -> Result<(), Errn
         Some(fg) if fg != pgrp => {}
         _ => return Ok(()),
     }
-    let ignored = t.signals.mask & bit(signo) != 0
-        || t.process.signals.action(signo).handler == SIG_IGN;
+    let ignored =
+        t.signals.mask & bit(signo) != 0 || t.process.signals.action(signo).handler == SIG_IGN;
     if ignored {
         return if signo == SIGTTIN {
             Err(Errno::EIO)
@@ -168,18 +168,19 @@ fn read_bytes<const N: usize>(t: &Task, addr: u64) -> Result<[u8; N], Errno> {
     Ok(b)
 }
 
-fn set_termios(
-    t: &Task,
-    term: &Arc<dyn Terminal>,
-    new: Termios,
-    when: SetWhen,
-) -> SysResult {
+fn set_termios(t: &Task, term: &Arc<dyn Terminal>, new: Termios, when: SetWhen) -> SysResult {
     check_change(t, term)?;
     term.set_termios(&new, when).map(|_| 0)
 }
 
 /// The terminal ioctls of `f` (a terminal file). `arg` is the raw argument.
-pub(crate) fn ioctl(t: &mut Task, f: &Arc<OpenFile>, tty: TtyFile, request: u32, arg: u64) -> SysResult {
+pub(crate) fn ioctl(
+    t: &mut Task,
+    f: &Arc<OpenFile>,
+    tty: TtyFile,
+    request: u32,
+    arg: u64,
+) -> SysResult {
     let term = tty.terminal();
     let master = match &tty {
         TtyFile::Master(pty) => Some(pty.clone()),
@@ -196,15 +197,28 @@ pub(crate) fn ioctl(t: &mut Task, f: &Arc<OpenFile>, tty: TtyFile, request: u32,
     let own = master.is_some() || ctty::is_controlling(&t.process, &term);
     match request {
         r if r == io::TCGETS => t.mm.copy_out(arg, &term.termios()?.to_termios()).map(|_| 0),
-        r if r == io::TCGETS2 => t.mm.copy_out(arg, &term.termios()?.to_termios2()).map(|_| 0),
+        r if r == io::TCGETS2 => {
+            t.mm.copy_out(arg, &term.termios()?.to_termios2())
+                .map(|_| 0)
+        }
         r if r == io::TCGETA => t.mm.copy_out(arg, &term.termios()?.to_termio()).map(|_| 0),
         r if r == io::TCSETS || r == io::TCSETSW || r == io::TCSETSF => {
             let b = read_bytes::<TERMIOS_SIZE>(t, arg)?;
-            set_termios(t, &term, Termios::from_bytes(&b), when(r, io::TCSETSW, io::TCSETSF))
+            set_termios(
+                t,
+                &term,
+                Termios::from_bytes(&b),
+                when(r, io::TCSETSW, io::TCSETSF),
+            )
         }
         r if r == io::TCSETS2 || r == io::TCSETSW2 || r == io::TCSETSF2 => {
             let b = read_bytes::<TERMIOS2_SIZE>(t, arg)?;
-            set_termios(t, &term, Termios::from_bytes(&b), when(r, io::TCSETSW2, io::TCSETSF2))
+            set_termios(
+                t,
+                &term,
+                Termios::from_bytes(&b),
+                when(r, io::TCSETSW2, io::TCSETSF2),
+            )
         }
         r if r == io::TCSETA || r == io::TCSETAW || r == io::TCSETAF => {
             let b = read_bytes::<TERMIO_SIZE>(t, arg)?;
@@ -253,7 +267,11 @@ pub(crate) fn ioctl(t: &mut Task, f: &Arc<OpenFile>, tty: TtyFile, request: u32,
             write_i32(t, arg, n as i32)
         }
         r if r == io::TIOCOUTQ => {
-            let n = if master.is_some() { 0 } else { term.output_len()? };
+            let n = if master.is_some() {
+                0
+            } else {
+                term.output_len()?
+            };
             write_i32(t, arg, n as i32)
         }
         r if r == io::TCFLSH => {
@@ -274,7 +292,11 @@ pub(crate) fn ioctl(t: &mut Task, f: &Arc<OpenFile>, tty: TtyFile, request: u32,
         r if r == io::TIOCGETD => write_i32(t, arg, 0),
         r if r == io::TIOCSETD => {
             let ldisc: i32 = t.mm.read_obj(arg)?;
-            if ldisc == 0 { Ok(0) } else { Err(Errno::EINVAL) }
+            if ldisc == 0 {
+                Ok(0)
+            } else {
+                Err(Errno::EINVAL)
+            }
         }
         r if r == io::TIOCGDEV => t.mm.write_obj(arg, &(term.rdev() as u32)).map(|_| 0),
         _ => match master {
@@ -319,7 +341,13 @@ fn set_pgrp(t: &Task, term: &Arc<dyn Terminal>, arg: u64) -> SysResult {
 }
 
 /// Requests only a pty master answers.
-fn master_ioctl(t: &mut Task, f: &Arc<OpenFile>, pty: &Arc<Pty>, request: u32, arg: u64) -> SysResult {
+fn master_ioctl(
+    t: &mut Task,
+    f: &Arc<OpenFile>,
+    pty: &Arc<Pty>,
+    request: u32,
+    arg: u64,
+) -> SysResult {
     match request {
         r if r == io::TIOCGPTN => t.mm.write_obj(arg, &pty.index()).map(|_| 0),
         r if r == io::TIOCSPTLCK => {

@@ -120,7 +120,7 @@ impl Inode for Root {
         }
         let index = std::str::from_utf8(name)
             .ok()
-            .filter(|s| !s.starts_with('+') && !(s.len() > 1 && s.starts_with('0')))
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()) && (s == &"0" || !s.starts_with('0')))
             .and_then(|s| s.parse::<u32>().ok())
             .ok_or(Errno::ENOENT)?;
         let pty = self.fs.slave(index).ok_or(Errno::ENOENT)?;
@@ -262,7 +262,12 @@ mod tests {
         let ptmx = root.lookup(b"ptmx").unwrap();
         let m0 = ptmx.open(0).unwrap();
         let m1 = ptmx.open(0).unwrap();
-        let names: Vec<Vec<u8>> = root.readdir().unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<Vec<u8>> = root
+            .readdir()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names[2..], [b"ptmx".to_vec(), b"0".to_vec(), b"1".to_vec()]);
         let slave = root.lookup(b"0").unwrap();
         assert_eq!(slave.open(0).err(), Some(Errno::EIO), "locked");

@@ -94,8 +94,7 @@ pub fn acquire_on_open(kernel: &Kernel, process: &ProcessInfo, tty: &Arc<dyn Ter
     let Ok(sid) = kernel.tree.sid(process.pid) else {
         return;
     };
-    if sid == process.pid && process.ctty.lock().is_none() && tty.job().get().session.is_none()
-    {
+    if sid == process.pid && process.ctty.lock().is_none() && tty.job().get().session.is_none() {
         take(kernel, process, tty, sid);
     }
 }
@@ -118,7 +117,11 @@ fn disassociate(kernel: &Kernel, sid: i32, tty: &Arc<dyn Terminal>, exiting: boo
 }
 
 /// TIOCNOTTY.
-pub fn release(kernel: &Kernel, process: &ProcessInfo, tty: &Arc<dyn Terminal>) -> Result<(), Errno> {
+pub fn release(
+    kernel: &Kernel,
+    process: &ProcessInfo,
+    tty: &Arc<dyn Terminal>,
+) -> Result<(), Errno> {
     if !is_controlling(process, tty) {
         return Err(Errno::ENOTTY);
     }
@@ -165,6 +168,8 @@ pub fn orphaned_group(kernel: &Kernel, pgid: i32) -> bool {
     let tree = &kernel.tree;
     !tree.group_members(pgid).into_iter().any(|pid| {
         let parent = tree.parent(pid);
-        parent > 0 && tree.pgid(parent).is_ok_and(|g| g != pgid) && tree.sid(parent) == tree.sid(pid)
+        parent > 0
+            && tree.pgid(parent).is_ok_and(|g| g != pgid)
+            && tree.sid(parent) == tree.sid(pid)
     })
 }

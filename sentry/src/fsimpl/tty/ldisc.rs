@@ -19,7 +19,10 @@ pub enum Effect {
     None,
     /// Send this signal to the foreground group; `flush`: input and output
     /// were discarded (no NOFLSH).
-    Signal { signo: i32, flush: bool },
+    Signal {
+        signo: i32,
+        flush: bool,
+    },
     /// IXON: output stopped (STOP) or started again (START, or IXANY).
     OutputStopped(bool),
 }
