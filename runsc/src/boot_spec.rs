@@ -49,6 +49,10 @@ pub struct BootSpec {
     /// none (root then gets every capability, anyone else none).
     #[serde(default)]
     pub capabilities: Option<CapabilitySets>,
+    /// The container's init is shielded from signals as a PID namespace's
+    /// init is (OCI containers); `runsc do` runs its command as the host would.
+    #[serde(default)]
+    pub shield_init: bool,
 }
 
 /// The capability sets of the first process.

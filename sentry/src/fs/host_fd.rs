@@ -22,6 +22,9 @@ pub struct HostFd {
     queue: Option<Arc<Queue>>,
     /// Set when the descriptor is a terminal.
     tty: Option<Arc<super::host_tty::HostTty>>,
+    /// The descriptor is this file's alone (an `exec`'s stdio): closed when
+    /// the file goes.
+    owned: bool,
 }
 
 /// At most this much per host write to a stream, so that a write the host
@@ -39,6 +42,30 @@ impl HostFd {
             fd,
             queue: super::host_notifier::watch(fd),
             tty: super::host_tty::HostTty::of(fd),
+            owned: false,
+        }
+    }
+
+    /// Wraps host descriptor `fd`, which this file owns and closes when it goes.
+    pub fn owned(fd: std::os::fd::OwnedFd) -> HostFd {
+        use std::os::fd::IntoRawFd;
+        let fd = fd.into_raw_fd();
+        HostFd {
+            fd,
+            queue: super::host_notifier::watch(fd),
+            tty: super::host_tty::HostTty::of(fd),
+            owned: true,
+        }
+    }
+}
+
+impl Drop for HostFd {
+    fn drop(&mut self) {
+        if self.owned {
+            super::host_notifier::unwatch(self.fd);
+            // SAFETY: the descriptor is this file's alone (`owned`) and nothing
+            // uses it once the file is dropped.
+            unsafe { libc::close(self.fd) };
         }
     }
 }

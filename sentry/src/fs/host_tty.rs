@@ -17,8 +17,9 @@ use crate::fsimpl::tty::termios::{TERMIOS2_SIZE, WINSIZE_SIZE};
 use crate::fsimpl::tty::{JobControl, SetWhen, Terminal, Termios, Winsize};
 
 pub struct HostTty {
-    /// One host descriptor of the terminal (the first the sandbox wrapped).
-    fd: i32,
+    /// The terminal's own host descriptor (a duplicate: the files it came
+    /// from may close theirs).
+    fd: std::os::fd::OwnedFd,
     rdev: u64,
     job: JobControl,
 }
@@ -38,8 +39,9 @@ impl HostTty {
         if let Some(t) = all.get(&rdev).and_then(Weak::upgrade) {
             return Some(t);
         }
+        let own = dup_owned(fd).ok()?;
         let t = Arc::new(HostTty {
-            fd,
+            fd: own,
             rdev,
             job: JobControl::default(),
         });
@@ -47,18 +49,22 @@ impl HostTty {
         Some(t)
     }
 
+    fn raw(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.fd)
+    }
+
     /// An ioctl on the host terminal whose argument is `arg` (a buffer the
     /// request reads or writes, sized for it).
     fn ioctl_buf(&self, request: u32, arg: &mut [u8]) -> Result<(), Errno> {
         // SAFETY: every caller passes a buffer of the size `request` uses.
-        let r = unsafe { libc::ioctl(self.fd, request as libc::Ioctl, arg.as_mut_ptr()) };
+        let r = unsafe { libc::ioctl(self.raw(), request as libc::Ioctl, arg.as_mut_ptr()) };
         check(r)
     }
 
     /// An ioctl whose argument is a value.
     fn ioctl_value(&self, request: u32, value: u64) -> Result<(), Errno> {
         // SAFETY: the request takes its argument by value; no memory is passed.
-        let r = unsafe { libc::ioctl(self.fd, request as libc::Ioctl, value) };
+        let r = unsafe { libc::ioctl(self.raw(), request as libc::Ioctl, value) };
         check(r)
     }
 
@@ -67,6 +73,14 @@ impl HostTty {
         self.ioctl_buf(request, &mut v)?;
         Ok(i32::from_le_bytes(v).max(0) as usize)
     }
+}
+
+/// A close-on-exec duplicate of host `fd`, owned.
+fn dup_owned(fd: i32) -> Result<std::os::fd::OwnedFd, Errno> {
+    let raw = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(0))
+        .map_err(|e| Errno(e as i32 as u16))?;
+    // SAFETY: `raw` is a new descriptor that nothing else owns.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
 }
 
 fn check(r: i32) -> Result<(), Errno> {
@@ -132,6 +146,6 @@ impl Terminal for HostTty {
     }
 
     fn reopen(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        Ok(Arc::new(HostFd::new(self.fd)))
+        Ok(Arc::new(HostFd::owned(dup_owned(self.raw())?)))
     }
 }
