@@ -16,19 +16,28 @@
 
 static int m, s;
 
-/* Prints what a read of `fd` returns once it is readable (waiting up to
- * `wait_ms`: Linux hands pty data to the line discipline asynchronously),
- * escaped; EAGAIN when nothing came. */
-static void show_after(const char *label, int fd, int wait_ms) {
+/* Prints what reads of `fd` return once it is readable (waiting up to
+ * `wait_ms`: Linux hands pty data to the other side asynchronously, output
+ * processing in pieces), escaped; EAGAIN when nothing came. Reads go on
+ * until `want` bytes came (0: one read). */
+static void show_after(const char *label, int fd, int wait_ms, int want) {
     char buf[256], out[1024];
-    struct pollfd p = {fd, POLLIN, 0};
-    poll(&p, 1, wait_ms);
+    ssize_t n = 0;
+    int e = 0;
     int fl = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-    ssize_t n = read(fd, buf, sizeof buf);
-    int e = errno;
+    do {
+        struct pollfd p = {fd, POLLIN, 0};
+        poll(&p, 1, wait_ms);
+        ssize_t r = read(fd, buf + n, sizeof buf - n);
+        if (r <= 0) {
+            e = r < 0 ? errno : 0;
+            break;
+        }
+        n += r;
+    } while (n < want);
     fcntl(fd, F_SETFL, fl);
-    if (n < 0) {
+    if (n == 0 && e) {
         printf("%s: %s\n", label, errname(e));
         return;
     }
@@ -50,12 +59,17 @@ static void show_after(const char *label, int fd, int wait_ms) {
 
 /* Data is expected. */
 static void show(const char *label, int fd) {
-    show_after(label, fd, 2000);
+    show_after(label, fd, 2000, 0);
+}
+
+/* `want` bytes are expected, maybe in pieces. */
+static void show_n(const char *label, int fd, int want) {
+    show_after(label, fd, 2000, want);
 }
 
 /* Nothing is expected. */
 static void show_none(const char *label, int fd) {
-    show_after(label, fd, 100);
+    show_after(label, fd, 100, 0);
 }
 
 static void put(const char *data) {
@@ -100,7 +114,7 @@ static void opening(void) {
     s = open(name, O_RDWR | O_NOCTTY);
     CHECK("open slave", s >= 0);
     show("slave reads early input", s);
-    show("master reads its echo", m);
+    show_n("master reads its echo", m, 7);
 
     struct stat a, b;
     CHECK("fstat slave", fstat(s, &a) == 0 && S_ISCHR(a.st_mode) && major(a.st_rdev) == 136);
@@ -149,16 +163,16 @@ static void settings(void) {
 static void canonical(void) {
     put("hello\r");
     show("line", s);
-    show("echo", m);
+    show_n("echo", m, 7);
     put("ab\x7f" "c\n");
     show("erased", s);
-    show("erase echo", m);
+    show_n("erase echo", m, 8);
     put("xyz\x15ok\n");
     show("killed", s);
-    show("kill echo", m);
+    show_n("kill echo", m, 16);
     put("\x01\n");
     show("control", s);
-    show("control echo", m);
+    show_n("control echo", m, 4);
     put("partial");
     show_none("no line yet", s);
     int n = -1;
@@ -170,12 +184,12 @@ static void canonical(void) {
     poll(&p, 1, 0);
     CHECK("FIONREAD with a line", ioctl(s, FIONREAD, &n) == 0 && n == 8);
     show("line now", s);
-    show("partial echo", m);
+    show_n("partial echo", m, 9);
     put("abc\x04");
     show("EOF ends a line", s);
     put("\x04");
     show("EOF at the start", s);
-    show("EOF echo", m);
+    show_n("EOF echo", m, 3);
     /* Two lines: a read takes one. */
     put("one\ntwo\n");
     show("first of two lines", s);
@@ -183,7 +197,7 @@ static void canonical(void) {
     ssize_t r = read(s, buf, 2);
     printf("short read: %zd\n", r);
     show("rest", s);
-    show("echo of both", m);
+    show_n("echo of both", m, 10);
     set_lflag(0, ECHO);
     put("quiet\n");
     show("quiet line", s);
@@ -191,7 +205,7 @@ static void canonical(void) {
     set_lflag(ECHONL, 0);
     put("nl\n");
     show("nl line", s);
-    show("ECHONL", m);
+    show_n("ECHONL", m, 2);
     set_lflag(ECHO, ECHONL);
 }
 
@@ -215,7 +229,7 @@ static void input_translation(void) {
 static void output(void) {
     if (write(s, "a\nb", 3) != 3)
         FAIL("write slave");
-    show("ONLCR", m);
+    show_n("ONLCR", m, 4);
     struct termios t, old;
     tcgetattr(s, &old);
     t = old;
@@ -226,7 +240,7 @@ static void output(void) {
     t.c_oflag = OPOST | OCRNL;
     tcsetattr(s, TCSANOW, &t);
     write(s, "x\ry", 3);
-    show("OCRNL", m);
+    show_n("OCRNL", m, 3);
     tcsetattr(s, TCSANOW, &old);
 }
 
@@ -240,7 +254,7 @@ static void raw(void) {
     struct termios old;
     tcgetattr(s, &old);
     put("pending");
-    show("its echo", m);
+    show_n("its echo", m, 7);
     set_lflag(0, ICANON | ECHO);
     show("edited line readable in raw mode", s);
     set_cc(1, 0);
@@ -274,7 +288,7 @@ static void raw(void) {
     set_lflag(ICANON | ECHO, 0);
     put("y\n");
     show("raw data becomes a line", s);
-    show("echo", m);
+    show_n("echo", m, 4);
     tcsetattr(s, TCSAFLUSH, &old);
 }
 
@@ -295,7 +309,7 @@ static void winsize_and_poll(void) {
     printf("busy: master %#x slave %#x\n", p[0].revents, p[1].revents);
     int n = -1;
     CHECK("FIONREAD master", ioctl(m, FIONREAD, &n) == 0 && n == 7);
-    show("master reads", m);
+    show_n("master reads", m, 7);
     CHECK("TCFLSH", tcflush(s, TCIFLUSH) == 0);
     show_none("input flushed", s);
 }
@@ -306,7 +320,7 @@ static void peer(void) {
     const char *a = ttyname(fd), *b = ptsname(m);
     CHECK("peer ttyname", a && b && strcmp(a, b) == 0);
     write(fd, "peer", 4);
-    show("from the peer", m);
+    show_n("from the peer", m, 4);
     close(fd);
 }
 
@@ -314,11 +328,11 @@ static void closing(void) {
     char name[64];
     snprintf(name, sizeof name, "%s", ptsname(m));
     write(s, "bye\n", 4);
+    show_n("master reads", m, 5);
     close(s);
     struct pollfd p = {m, POLLIN | POLLOUT, 0};
     poll(&p, 1, 0);
     printf("master after slave close: %#x\n", p.revents);
-    show("master reads the rest", m);
     char buf[16];
     CHECK_ERR("master read after that", read(m, buf, sizeof buf), EIO);
     CHECK("master write still works", write(m, "x", 1) == 1);
