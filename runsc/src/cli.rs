@@ -141,6 +141,10 @@ pub enum Command {
     /// The file server of a container (started by runsc itself).
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// Add runsc to Docker's daemon.json as a runtime (flags for it after `--`).
+    Install(crate::commands::install::InstallArgs),
+    /// Remove a runtime from Docker's daemon.json.
+    Uninstall(crate::commands::install::UninstallArgs),
 }
 
 impl Command {
@@ -163,6 +167,8 @@ impl Command {
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
             Command::Gofer(_) => "gofer",
+            Command::Install(_) => "install",
+            Command::Uninstall(_) => "uninstall",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod delete;
 mod do_cmd;
 mod exec;
 mod gofer;
+pub mod install;
 mod kill;
 mod list;
 mod ps;
@@ -43,5 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
     }
 }
