@@ -68,7 +68,9 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (
             l::__NR_ioctl,
             Some(ioctl),
-            Partial("TCGETS and TIOCGWINSZ on terminals, FIONREAD on pipes; ENOTTY otherwise"),
+            Partial(
+                "FIOCLEX, FIONCLEX, FIONBIO; FIONREAD on pipes; terminal requests on ptys and host terminals (termios, window size, job control, pty master requests; TIOCPKT, TIOCSTI, TIOCEXCL, TIOCCONS, modem and serial requests are ENOTTY); ENOTTY otherwise",
+            ),
         ),
     ]
 }
@@ -162,10 +164,7 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     let buf = &mut guard.0;
     while done < count {
         let want = (count - done).min(buf.len());
-        let flags = *f.flags.lock();
-        let n = match io_wait(t, f, READABLE, || {
-            f.ops.read_flags(offset, &mut buf[..want], flags)
-        }) {
+        let n = match read_once(t, f, offset, &mut buf[..want]) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -190,6 +189,16 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     Ok(done as u64)
 }
 
+/// One read of `f` at `offset` (ignored by streams), waiting as the
+/// description says; terminals have their own rules (job control, VMIN/VTIME).
+fn read_once(t: &Task, f: &OpenFile, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    if let Some(tty) = f.ops.terminal() {
+        return crate::tty::read(t, f, &tty, buf);
+    }
+    let flags = *f.flags.lock();
+    io_wait(t, f, READABLE, || f.ops.read_flags(offset, buf, flags))
+}
+
 /// Reads into a sentry buffer: at `pos`, or at the file offset (advanced) when
 /// `pos` is `None`. One read (streams may return less).
 pub(crate) fn read_file(
@@ -207,8 +216,7 @@ pub(crate) fn read_file(
         None if seekable => *f.offset.lock(),
         None => 0,
     };
-    let flags = *f.flags.lock();
-    let n = io_wait(t, f, READABLE, || f.ops.read_flags(offset, buf, flags))?;
+    let n = read_once(t, f, offset, buf)?;
     if pos.is_none() && seekable {
         *f.offset.lock() = offset + n as u64;
     }
@@ -251,6 +259,9 @@ pub(crate) fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) ->
         None if seekable => *f.offset.lock(),
         None => 0,
     };
+    if let Some(tty) = f.ops.terminal() {
+        crate::tty::check_write(t, &tty)?;
+    }
     let flags = *f.flags.lock();
     // A blocking write to a stream goes on until all is written; a signal
     // ends it early (with what was written, or EINTR).
@@ -410,6 +421,9 @@ fn ioctl(t: &mut Task, a: &Args) -> SysResult {
             return Ok(0);
         }
         _ => {}
+    }
+    if let Some(tty) = f.ops.terminal() {
+        return crate::tty::ioctl(t, &f, tty, request, a.u64(2));
     }
     if request == abi::ioctl::FIONREAD {
         let n = f.ops.pipe().map(|p| p.available()).ok_or(Errno::ENOTTY)? as i32;

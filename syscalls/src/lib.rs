@@ -47,6 +47,7 @@ mod timeout;
 mod timer;
 mod timerfd;
 mod transfer;
+mod tty;
 mod wait;
 mod xattr;
 

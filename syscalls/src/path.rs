@@ -271,6 +271,7 @@ fn do_open_with(
     let status = flags
         & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_DIRECT | l::O_NOATIME | l::O_DSYNC);
     let file = OpenFile::at_path(ops, found, status);
+    crate::tty::on_open(t, &file, flags);
     Ok(t.fds.install(file, cloexec, 0, limit)? as u64)
 }
 

@@ -12,11 +12,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_getpgrp, Some(getpgrp), Full),
         (l::__NR_setpgid, Some(setpgid), Full),
         (l::__NR_getsid, Some(getsid), Full),
-        (
-            l::__NR_setsid,
-            Some(setsid),
-            Partial("the new session has no controlling terminal to lose"),
-        ),
+        (l::__NR_setsid, Some(setsid), Full),
     ]
 }
 
@@ -41,6 +37,9 @@ fn getsid(t: &mut Task, a: &Args) -> SysResult {
     t.kernel.tree.sid(target(t, a.i32(0))).map(|s| s as u64)
 }
 
+/// The new session starts without a controlling terminal.
 fn setsid(t: &mut Task, _: &Args) -> SysResult {
-    t.kernel.tree.setsid(t.pid).map(|s| s as u64)
+    let sid = t.kernel.tree.setsid(t.pid)?;
+    *t.process.ctty.lock() = None;
+    Ok(sid as u64)
 }

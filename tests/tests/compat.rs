@@ -79,3 +79,5 @@ compat!(shared_maps: "shared_maps" [] => Expect::exit(0));
 compat!(jobctl: "jobctl" [] => Expect::exit(0));
 compat!(magic_links: "magic_links" [] => Expect::exit(0));
 compat!(vfork: "vfork" [] => Expect::exit(0));
+compat!(pty: "pty" [] => Expect::exit(0));
+compat!(pty_jobctl: "pty_jobctl" [] => Expect::exit(0));

@@ -1,6 +1,6 @@
 //! Real programs, not written for this suite, run natively and in the sandbox
 //! with the same output: shells running scripts (pipelines, subshells, jobs,
-//! traps), file tools in pipelines.
+//! traps), file tools in pipelines, script(1) on a pty.
 
 use std::path::{Path, PathBuf};
 
@@ -53,4 +53,13 @@ fn python_runs_processes_threads_and_signals() {
 #[test]
 fn bash_runs_process_substitution_and_coprocesses() {
     run_script("/bin/bash", &[], "bash_features.sh");
+}
+
+#[test]
+fn script_runs_commands_on_a_pty() {
+    if !Path::new("/usr/bin/script").is_file() {
+        tests::skip::report("terminal.sh: script (util-linux) is not installed");
+        return;
+    }
+    run_script("/bin/bash", &[], "terminal.sh");
 }

@@ -81,6 +81,11 @@ pub trait FileOps: Send + Sync {
     fn as_pidfd(&self) -> Option<&crate::fsimpl::pidfd::PidFd> {
         None
     }
+    /// What the file is as a terminal (pty master or slave, host terminal);
+    /// None for files that are not terminals (their tty requests are ENOTTY).
+    fn terminal(&self) -> Option<crate::fsimpl::tty::TtyFile> {
+        None
+    }
     /// For anonymous files (eventfd, epoll): the name /proc/PID/fd shows after
     /// `anon_inode:`.
     fn anon_name(&self) -> Option<&'static str> {

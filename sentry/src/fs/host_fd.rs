@@ -1,8 +1,7 @@
 //! A host descriptor the sandbox was given (the container's stdio).
 //!
-//! Reads and writes go to the host descriptor; `fstat` reports it; the terminal
-//! requests that only read state (`TCGETS`, `TIOCGWINSZ`) are answered from it
-//! when it is a terminal. Descriptors the host can poll are watched by the
+//! Reads and writes go to the host descriptor; `fstat` reports it; when it is
+//! a terminal, the terminal requests go to its `HostTty`. Descriptors the host can poll are watched by the
 //! host-FD notifier: a read or write first checks readiness without waiting and
 //! says EAGAIN when not ready (the caller then sleeps on the wait queue), so a
 //! task never sleeps in a host call. The host descriptor's own flags are left
@@ -21,6 +20,8 @@ pub struct HostFd {
     fd: i32,
     /// Set when the host can poll the descriptor (not a regular file).
     queue: Option<Arc<Queue>>,
+    /// Set when the descriptor is a terminal.
+    tty: Option<Arc<super::host_tty::HostTty>>,
     /// The descriptor is this file's alone (an `exec`'s stdio): closed when
     /// the file goes.
     owned: bool,
@@ -40,6 +41,7 @@ impl HostFd {
         HostFd {
             fd,
             queue: super::host_notifier::watch(fd),
+            tty: super::host_tty::HostTty::of(fd),
             owned: false,
         }
     }
@@ -51,13 +53,9 @@ impl HostFd {
         HostFd {
             fd,
             queue: super::host_notifier::watch(fd),
+            tty: super::host_tty::HostTty::of(fd),
             owned: true,
         }
-    }
-
-    fn is_tty(&self) -> bool {
-        // SAFETY: isatty only inspects the descriptor.
-        unsafe { libc::isatty(self.fd) == 1 }
     }
 }
 
@@ -161,19 +159,9 @@ impl FileOps for HostFd {
             .is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFREG)
     }
 
-    fn ioctl(&self, request: u32, arg: &mut [u8]) -> Result<u64, Errno> {
-        let read_only = [abi::ioctl::TCGETS, abi::ioctl::TIOCGWINSZ];
-        if !read_only.contains(&request) || !self.is_tty() {
-            return Err(Errno::ENOTTY);
-        }
-        // SAFETY: TCGETS and TIOCGWINSZ write a termios/winsize into `arg`, which the
-        // caller sized for the request.
-        let r = unsafe { libc::ioctl(self.fd, request as libc::Ioctl, arg.as_mut_ptr()) };
-        if r < 0 {
-            Err(last_errno())
-        } else {
-            Ok(r as u64)
-        }
+    fn terminal(&self) -> Option<crate::fsimpl::tty::TtyFile> {
+        let tty = self.tty.clone()?;
+        Some(crate::fsimpl::tty::TtyFile::Other(tty))
     }
 }
 

@@ -4,6 +4,7 @@ pub mod fd_table;
 pub mod file;
 pub mod host_fd;
 pub mod host_notifier;
+pub mod host_tty;
 pub mod locks;
 pub mod path_only;
 

@@ -1,5 +1,7 @@
 //! /dev: a tmpfs holding the standard device files, each covered by a device
-//! inode mounted over it, plus `shm` (a tmpfs), `pts`, and the `fd`/`std*` links.
+//! inode mounted over it, plus `shm` (a tmpfs), `pts` (devpts, with `ptmx` a
+//! link to `pts/ptmx`), and the `fd`/`std*` links. `tty` opens the caller's
+//! controlling terminal.
 //! `console` exists only when the container has a terminal: it is the host
 //! terminal the sandbox's stdio is on.
 
@@ -23,7 +25,7 @@ pub enum Device {
     Full,
     Random,
     URandom,
-    /// The controlling terminal: the sandbox's processes have none yet.
+    /// The caller's controlling terminal (ENXIO without one).
     Tty,
     /// The container's terminal, when it has one (see [`mount_devfs`]).
     Console,
@@ -102,10 +104,15 @@ impl Inode for DeviceInode {
         S_IFCHR | 0o666
     }
 
-    fn open(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         let inode = self.me.upgrade().ok_or(Errno::EIO)?;
         match (self.device, &self.host) {
-            (Device::Tty, _) | (Device::Console, None) => Err(Errno::ENXIO),
+            (Device::Tty, _) => {
+                let ctty = crate::task::current::with(|p, _| p.ctty.lock().clone()).flatten();
+                let file = ctty.ok_or(Errno::ENXIO)?.reopen(flags)?;
+                Ok(Arc::new(DevTtyFile { inode, file }))
+            }
+            (Device::Console, None) => Err(Errno::ENXIO),
             (Device::Console, Some(host)) => Ok(Arc::new(ConsoleFile {
                 inode,
                 host: host.clone(),
@@ -187,6 +194,51 @@ impl FileOps for ConsoleFile {
     fn ioctl(&self, request: u32, arg: &mut [u8]) -> Result<u64, Errno> {
         self.host.ioctl(request, arg)
     }
+
+    fn readiness(&self, mask: u32) -> u32 {
+        self.host.readiness(mask)
+    }
+
+    fn wait_queue(&self) -> Option<&crate::waiter::Queue> {
+        self.host.wait_queue()
+    }
+
+    fn terminal(&self) -> Option<crate::fsimpl::tty::TtyFile> {
+        self.host.terminal()
+    }
+}
+
+/// /dev/tty opened: the controlling terminal under /dev/tty's identity.
+struct DevTtyFile {
+    inode: Arc<DeviceInode>,
+    file: Arc<dyn FileOps>,
+}
+
+impl FileOps for DevTtyFile {
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.file.read(offset, buf)
+    }
+    fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.file.write(offset, buf)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.inode.stat()
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn ioctl(&self, request: u32, arg: &mut [u8]) -> Result<u64, Errno> {
+        self.file.ioctl(request, arg)
+    }
+    fn readiness(&self, mask: u32) -> u32 {
+        self.file.readiness(mask)
+    }
+    fn wait_queue(&self) -> Option<&crate::waiter::Queue> {
+        self.file.wait_queue()
+    }
+    fn terminal(&self) -> Option<crate::fsimpl::tty::TtyFile> {
+        self.file.terminal()
+    }
 }
 
 struct ZeroSource;
@@ -227,6 +279,7 @@ pub fn mount_devfs(
         devroot.mknod(name.as_bytes(), S_IFREG | 0o666, &root_creds)?;
     }
     devroot.mkdir(b"pts", 0o755, &root_creds)?;
+    devroot.symlink(b"ptmx", b"pts/ptmx", &root_creds)?;
     devroot.mkdir(b"shm", 0o1777, &root_creds)?;
     for (name, target) in [
         ("fd", "/proc/self/fd"),
@@ -249,6 +302,14 @@ pub fn mount_devfs(
         let file = resolver.resolve(&devdir, name.as_bytes(), false)?;
         ns.mount(&file, inode, false, "devnode", "devfs".into())?;
     }
+    let pts = resolver.resolve(&devdir, b"pts", false)?;
+    ns.mount(
+        &pts,
+        super::devpts::Devpts::new().root(),
+        false,
+        "devpts",
+        "devpts".into(),
+    )?;
     let shm = resolver.resolve(&devdir, b"shm", false)?;
     ns.mount(
         &shm,

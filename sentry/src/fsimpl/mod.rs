@@ -1,6 +1,7 @@
 //! Filesystem implementations, outside the VFS core.
 
 pub mod devfs;
+pub mod devpts;
 pub mod epoll;
 pub mod eventfd;
 pub mod gofer;
@@ -12,3 +13,4 @@ pub mod signalfd;
 pub mod sys;
 pub mod timerfd;
 pub mod tmpfs;
+pub mod tty;

@@ -101,7 +101,7 @@ impl Task {
             self.tid = self.pid;
             self.thread = Arc::new(ThreadInfo::new(self.pid, self.ctx.clone()));
             self.thread.set_blocked(self.signals.mask);
-            super::current::set(&self.process, &self.thread);
+            super::current::set(&self.kernel, &self.process, &self.thread);
             let mut threads = self.process.threads.lock();
             threads.remove(&old);
             threads.insert(self.pid, self.thread.clone());

@@ -85,7 +85,10 @@ impl Task {
             done.complete();
         }
         kernel.processes.lock().remove(&pid);
+        let ctty = self.process.ctty.lock().take();
         drop(self);
+        // As Linux, after the descriptors closed: a leader's session loses its terminal.
+        super::ctty::on_exit(&kernel, pid, ctty);
         let reaps = |parent: i32| {
             kernel
                 .process(parent)

@@ -293,6 +293,7 @@ impl ChildSeed {
             signals: parent.signals.fork(),
             thread: thread.clone(),
         });
+        *process.ctty.lock() = parent.ctty.lock().clone();
         kernel
             .processes
             .lock()

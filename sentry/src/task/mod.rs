@@ -4,6 +4,7 @@ mod attrs;
 mod block;
 mod completion;
 mod creds;
+pub mod ctty;
 pub mod current;
 mod exec;
 mod exec_opener;
@@ -334,6 +335,19 @@ impl Task {
             signals: ProcessSignals::default(),
             thread: thread.clone(),
         });
+        // A host terminal among stdio is the first session's controlling
+        // terminal, as the terminal runsc was started from is its caller's.
+        if let Some(tty) = (0..3)
+            .filter_map(|fd| fds.get(fd).ok())
+            .find_map(|f| f.ops.terminal())
+        {
+            let tty = tty.terminal();
+            tty.job().set(crate::fsimpl::tty::JobState {
+                session: Some(tree::INIT_PID),
+                pgrp: Some(tree::INIT_PID),
+            });
+            *process.ctty.lock() = Some(tty);
+        }
         kernel
             .processes
             .lock()

@@ -92,6 +92,9 @@ pub struct ProcessInfo {
     pub children_cpu: Mutex<std::time::Duration>,
     /// The signal that stopped the process (job control), while it is stopped.
     pub stopped_by: Mutex<Option<i32>>,
+    /// The controlling terminal (inherited by fork, dropped by setsid; see
+    /// `task::ctty`).
+    pub ctty: Mutex<Option<Arc<dyn crate::fsimpl::tty::Terminal>>>,
 }
 
 /// What a new process starts with; everything else about it starts empty.
@@ -132,6 +135,7 @@ impl ProcessInfo {
             timers: Default::default(),
             children_cpu: Default::default(),
             stopped_by: Default::default(),
+            ctty: Mutex::new(None),
         })
     }
 }

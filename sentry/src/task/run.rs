@@ -15,6 +15,10 @@ use super::{Ending, ExitStatus, Task};
 /// Length of the `syscall` instruction: a restarted call re-executes it.
 const SYSCALL_INSN_LEN: u64 = 2;
 
+/// Host signals a stub gets for what its code did: SIGILL, SIGTRAP, SIGBUS,
+/// SIGFPE, SIGSEGV, SIGSYS.
+const SYNCHRONOUS: [i32; 6] = [4, 5, 7, 8, 11, 31];
+
 /// What a signal does to the process, given its current action.
 enum Disposition {
     Terminate,
@@ -28,7 +32,7 @@ impl Task {
     /// platform error), not the application.
     pub fn run(&mut self) -> Result<Ending, platform::Error> {
         crate::fsimpl::proc::set_current_pid(self.pid);
-        super::current::set(&self.process, &self.thread);
+        super::current::set(&self.kernel, &self.process, &self.thread);
         loop {
             self.wait_while_stopped();
             if self.process.must_leave(self.tid) {
@@ -72,6 +76,13 @@ impl Task {
                         );
                         self.forced = Some(SigInfo::new(signo, si_code).with_addr(addr));
                     }
+                }
+                // Only what the code did (a trap, a bad instruction) is the
+                // application's; a host signal sent to the stub from outside
+                // (SIGWINCH to the host terminal's foreground group, which the
+                // stubs belong to) is not.
+                Exit::Signal(info) if !SYNCHRONOUS.contains(&info.signo()) => {
+                    tracing::debug!("host signal {} on the stub ignored", info.signo());
                 }
                 Exit::Signal(info) => {
                     tracing::debug!("signal {info:?} at rip {:#x}", self.cpu.regs.rip);
