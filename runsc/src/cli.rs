@@ -128,6 +128,8 @@ pub enum Command {
     Pause(liboci_cli::Pause),
     /// Thaw a paused container.
     Resume(liboci_cli::Resume),
+    /// Print the container's resource use (from its cgroup) as JSON.
+    Events(liboci_cli::Events),
     /// Wait for a container's process to exit and print its status (JSON).
     Wait(WaitArgs),
     /// Waits for a detached exec's process (started by runsc itself).
@@ -167,6 +169,7 @@ impl Command {
             Command::Pause(_) => "pause",
             Command::Resume(_) => "resume",
             Command::Wait(_) => "wait",
+            Command::Events(_) => "events",
             Command::ExecWait(_) => "exec-wait",
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
@@ -238,6 +241,9 @@ pub struct BootArgs {
     /// A file to record the container process's exit status in.
     #[arg(long = "status-fd")]
     pub status_fd: Option<i32>,
+    /// `cgroup.procs` files to join before anything starts (repeated).
+    #[arg(long = "cgroup-fd")]
+    pub cgroup_fd: Vec<i32>,
 }
 
 #[derive(Args, Debug)]

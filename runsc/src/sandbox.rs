@@ -69,6 +69,8 @@ pub struct LaunchOptions {
     pub stdio: Option<[OwnedFd; 3]>,
     /// The sandbox outlives this command: the gofers do not keep our stdio.
     pub detached: bool,
+    /// `cgroup.procs` files the sandbox joins before it starts anything.
+    pub join_cgroup: Vec<std::fs::File>,
 }
 
 /// A running sandbox: `runsc boot` and its gofers.
@@ -147,6 +149,10 @@ pub fn launch(
     if let Some(c) = &opts.control {
         cmd.arg(format!("--control-fd={}", c.as_raw_fd()));
         inherited.push(c.as_raw_fd());
+    }
+    for f in &opts.join_cgroup {
+        cmd.arg(format!("--cgroup-fd={}", f.as_raw_fd()));
+        inherited.push(f.as_raw_fd());
     }
     if let Some(f) = &opts.status {
         cmd.arg(format!("--status-fd={}", f.as_raw_fd()));

@@ -65,7 +65,8 @@ fn run_in(bundle: &Path, overlay: &str, args: &[&str]) -> Output {
             "run",
             "--bundle",
             bundle.to_str().unwrap(),
-            "escape",
+            // Ids name cgroups too: tests running at once need their own.
+            bundle.file_name().unwrap().to_str().unwrap(),
         ])
         .output()
         .unwrap()

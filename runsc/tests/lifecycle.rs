@@ -319,11 +319,16 @@ fn exec_runs_processes_with_their_own_stdio_and_status() {
         .spawn()
         .unwrap();
     eventually("ps shows the exec'd sleep", || {
-        let ps = b.rs(&["ps", "--format", "json", "x"]);
-        serde_json::from_slice::<Vec<i32>>(&ps.stdout).is_ok_and(|pids| pids.len() == 2)
+        text(&b.rs(&["ps", "x"]).stdout).lines().count() == 3
     });
     let table = text(&b.rs(&["ps", "x"]).stdout);
     assert!(table.starts_with("UID"), "{table}");
+    // JSON gives host pids, as runc: those of the container's cgroup, the
+    // sandbox's among them.
+    let sandbox = b.state("x")["pid"].as_i64().unwrap();
+    let pids: Vec<i64> =
+        serde_json::from_slice(&b.rs(&["ps", "--format", "json", "x"]).stdout).unwrap();
+    assert!(pids.contains(&sandbox), "{pids:?} lacks {sandbox}");
     // The command name is the applet's link name, as on Linux.
     assert!(table.contains(" sleep\n"), "{table}");
     // A signal to the exec waiter reaches the process it stands for.

@@ -197,6 +197,16 @@ impl Cgroup {
         }
     }
 
+    /// The `cgroup.procs` file of each of its directories: a process writing
+    /// "0" to them joins the cgroup (the sandbox does so before it starts
+    /// anything, so that all its processes are inside).
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        match &self.imp {
+            Imp::V1(c) => c.dirs().map(|d| d.join("cgroup.procs")).collect(),
+            Imp::V2(c) => vec![c.dir().join("cgroup.procs")],
+        }
+    }
+
     /// The processes in the cgroup.
     pub fn pids(&self) -> anyhow::Result<Vec<i32>> {
         match &self.imp {

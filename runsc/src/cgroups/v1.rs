@@ -35,8 +35,6 @@ struct Hierarchy {
     controllers: Vec<String>,
     /// Where it is mounted.
     mount_point: PathBuf,
-    /// The cgroup of this hierarchy that the mount shows at `mount_point`.
-    mount_root: PathBuf,
     /// The container's cgroup directory in it.
     dir: PathBuf,
 }
@@ -275,7 +273,6 @@ fn hierarchies(path: &Path) -> anyhow::Result<Vec<Hierarchy>> {
             dir: join_inside(&base, path),
             controllers,
             mount_point,
-            mount_root,
         });
     }
     if out.is_empty() {

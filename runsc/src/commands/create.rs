@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use oci_spec::runtime::Spec;
+
 use crate::bundle::Bundle;
+use crate::cgroups::Cgroup;
 use crate::cli::GlobalFlags;
 use crate::container::{ContainerDir, HostProcess, Locked, Record, Status};
+use crate::hooks::{HookKind, run_hooks};
 use crate::sandbox::{LaunchOptions, Sandbox};
 
 /// What `create` and `run` ask for.
@@ -89,6 +93,64 @@ fn start_sandbox(
     locked: &Locked,
     record: &mut Record,
 ) -> anyhow::Result<Sandbox> {
+    let cgroup = make_cgroup(global, &bundle.config, opts.id)?;
+    let made = launch_in(global, opts, bundle, locked, record, cgroup.as_ref());
+    if made.is_err()
+        && let Some(cg) = cgroup
+    {
+        let _ = cg.destroy();
+    }
+    made
+}
+
+/// The container's cgroup (`linux.cgroupsPath` with `linux.resources`). A
+/// host where runsc cannot make cgroups (not root, no cgroupfs) runs the
+/// container without one, unless the spec asks for limits.
+fn make_cgroup(global: &GlobalFlags, config: &Spec, id: &str) -> anyhow::Result<Option<Cgroup>> {
+    let linux = config.linux().as_ref();
+    let path = crate::cgroups::path::from_spec(
+        linux
+            .and_then(|l| l.cgroups_path().as_ref())
+            .map(|p| p.to_string_lossy())
+            .as_deref(),
+        id,
+        global.systemd_cgroup,
+    )?;
+    let resources = linux
+        .and_then(|l| l.resources().clone())
+        .unwrap_or_default();
+    match Cgroup::create(&path, &resources) {
+        Ok(cg) => Ok(Some(cg)),
+        Err(e) if linux.and_then(|l| l.resources().as_ref()).is_none() => {
+            tracing::warn!("no cgroup for the container ({e:#}); running without one");
+            Ok(None)
+        }
+        Err(e) => Err(e).context("setting up the container's cgroup"),
+    }
+}
+
+fn launch_in(
+    global: &GlobalFlags,
+    opts: &CreateOptions,
+    bundle: &Bundle,
+    locked: &Locked,
+    record: &mut Record,
+    cgroup: Option<&Cgroup>,
+) -> anyhow::Result<Sandbox> {
+    let join_cgroup = match cgroup {
+        Some(cg) => cg
+            .procs_files()
+            .iter()
+            .map(|f| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(f)
+                    .with_context(|| format!("opening {}", f.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    record.cgroup = cgroup.map(|c| c.path().to_path_buf());
     let control = crate::control::wire::listen_at(&locked.dir.socket_path())?;
     let status = std::fs::File::create(locked.dir.exit_status_path())
         .context("creating the exit status file")?;
@@ -105,6 +167,7 @@ fn start_sandbox(
             status: Some(status),
             stdio,
             detached: opts.detached,
+            join_cgroup,
         },
     )?;
     let started = (|| {
@@ -116,8 +179,22 @@ fn start_sandbox(
             .iter()
             .filter_map(|g| HostProcess::of(g.id() as i32))
             .collect();
+        if let Some(cg) = cgroup {
+            for g in &record.gofers {
+                cg.add(g.pid)?;
+            }
+        }
         locked.save(record)?;
         sandbox.wait_ready()?;
+        // As runc: these run once the sandbox exists, with the state saying
+        // "creating"; any failure fails the create.
+        for kind in [
+            HookKind::Prestart,
+            HookKind::CreateRuntime,
+            HookKind::CreateContainer,
+        ] {
+            run_hooks(kind, &record.hooks(kind), &record.oci_state())?;
+        }
         record.status = Status::Created;
         locked.save(record)?;
         if let Some(p) = opts.pid_file {

@@ -7,6 +7,7 @@ use anyhow::bail;
 
 use crate::cli::GlobalFlags;
 use crate::container::{ContainerDir, Locked, Status};
+use crate::hooks::{HookKind, run_hooks};
 
 pub fn run(global: &GlobalFlags, args: liboci_cli::Delete) -> anyhow::Result<i32> {
     let dir = ContainerDir::new(&global.root, &args.container_id)?;
@@ -38,9 +39,20 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Delete) -> anyhow::Result<i32
     Ok(0)
 }
 
-/// Kills whatever of the container still runs and removes its state.
+/// Kills whatever of the container still runs, runs its poststop hooks and
+/// removes its cgroup and state.
 pub fn destroy(locked: Locked) -> anyhow::Result<()> {
-    let record = locked.load()?;
+    let mut record = locked.load()?;
+    let cgroup = record.cgroup().unwrap_or_else(|e| {
+        tracing::warn!("container {}: its cgroup is gone ({e:#})", record.id);
+        None
+    });
+    // Frozen processes die only once thawed.
+    if let Some(cg) = &cgroup
+        && record.status == Status::Paused
+    {
+        cg.thaw()?;
+    }
     let mut procs: Vec<_> = record.sandbox.into_iter().collect();
     procs.extend(record.gofers.iter().copied());
     for p in &procs {
@@ -50,6 +62,20 @@ pub fn destroy(locked: Locked) -> anyhow::Result<()> {
         if !p.wait_gone(Duration::from_secs(10)) {
             bail!("process {} of container {} does not die", p.pid, record.id);
         }
+    }
+    record.status = Status::Stopped;
+    let state = record.oci_state();
+    if let Err(e) = run_hooks(
+        HookKind::Poststop,
+        &record.hooks(HookKind::Poststop),
+        &state,
+    ) {
+        // The spec makes these warnings: the container is removed anyway.
+        tracing::warn!("{e:#}");
+        eprintln!("runsc: warning: {e:#}");
+    }
+    if let Some(cg) = cgroup {
+        cg.destroy()?;
     }
     locked.remove()
 }

@@ -11,9 +11,17 @@ use crate::control::{Request, Target};
 pub fn run(global: &GlobalFlags, args: KillArgs) -> anyhow::Result<i32> {
     let signo = crate::signals::parse(&args.signal)?;
     let locked = ContainerDir::open(&global.root, &args.container_id)?;
-    let record = locked.load()?;
+    let mut record = locked.load()?;
     match record.current_status() {
         Status::Created | Status::Running => {}
+        // As runc: frozen processes only die once thawed.
+        Status::Paused if signo == libc::SIGKILL => {
+            if let Some(cg) = record.cgroup()? {
+                cg.thaw()?;
+            }
+            record.status = Status::Running;
+            locked.save(&record)?;
+        }
         Status::Paused => bail!("cannot signal a paused container: resume it first"),
         Status::Stopped | Status::Creating => bail!("container not running"),
     }

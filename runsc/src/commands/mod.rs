@@ -4,12 +4,14 @@ pub mod boot;
 pub mod create;
 pub mod delete;
 mod do_cmd;
+mod events;
 mod exec;
 mod features;
 mod gofer;
 pub mod install;
 mod kill;
 mod list;
+mod pause;
 mod ps;
 mod run;
 mod spec;
@@ -41,11 +43,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::List(args) => list::run(&cli.global, args),
         Command::Wait(args) => wait::run(&cli.global, args),
-        Command::Pause(_) | Command::Resume(_) => {
-            anyhow::bail!(
-                "pause and resume need the container's cgroup freezer, which is not wired yet"
-            )
-        }
+        Command::Pause(args) => pause::pause(&cli.global, args),
+        Command::Resume(args) => pause::resume(&cli.global, args),
+        Command::Events(args) => events::run(&cli.global, args),
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),

@@ -14,17 +14,23 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Ps) -> anyhow::Result<i32> {
     if matches!(record.current_status(), Status::Stopped | Status::Creating) {
         bail!("container not running");
     }
+    if args.format == "json" {
+        // As runc: the host pids in the container's cgroup (containerd and
+        // `docker top` read them as host processes); without a cgroup, the
+        // sandbox's own.
+        let pids = match record.cgroup()? {
+            Some(cg) => cg.pids()?,
+            None => record.sandbox.iter().map(|s| s.pid).collect(),
+        };
+        println!("{}", serde_json::to_string(&pids)?);
+        return Ok(0);
+    }
     let client = Client::connect(&locked.dir.socket_path())?;
     drop(locked);
     let Response::Processes(list) = client.call(&Request::Ps, &[])? else {
         bail!("unexpected answer from the sandbox");
     };
     match args.format.as_str() {
-        // As runc: the pids alone.
-        "json" => {
-            let pids: Vec<i32> = list.iter().map(|p| p.pid).collect();
-            println!("{}", serde_json::to_string(&pids)?);
-        }
         "table" => {
             let mut rows = vec![["UID", "PID", "PPID", "STIME", "CMD"].map(String::from)];
             for p in &list {

@@ -6,6 +6,7 @@ use crate::cli::GlobalFlags;
 use crate::container::{ContainerDir, Status};
 use crate::control::Request;
 use crate::control::client::Client;
+use crate::hooks::{HookKind, run_hooks};
 
 pub fn run(global: &GlobalFlags, args: liboci_cli::Start) -> anyhow::Result<i32> {
     start(global, &args.container_id)?;
@@ -21,7 +22,26 @@ pub fn start(global: &GlobalFlags, id: &str) -> anyhow::Result<()> {
         Status::Running | Status::Paused => bail!("cannot start an already running container"),
         Status::Creating => bail!("cannot start a container that is still being created"),
     }
+    // As runc, a failing startContainer or poststart hook ends the container.
+    let kill = |e: anyhow::Error| {
+        if let Some(s) = record.sandbox {
+            s.signal(nix::sys::signal::Signal::SIGKILL);
+        }
+        e
+    };
+    run_hooks(
+        HookKind::StartContainer,
+        &record.hooks(HookKind::StartContainer),
+        &record.oci_state(),
+    )
+    .map_err(kill)?;
     Client::connect(&locked.dir.socket_path())?.call_ok(&Request::Start)?;
     record.status = Status::Running;
-    locked.save(&record)
+    locked.save(&record)?;
+    run_hooks(
+        HookKind::Poststart,
+        &record.hooks(HookKind::Poststart),
+        &record.oci_state(),
+    )
+    .map_err(kill)
 }

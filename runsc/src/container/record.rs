@@ -47,7 +47,7 @@ pub struct Record {
     pub gofers: Vec<HostProcess>,
     /// The cgroup the sandbox was placed in, if any.
     #[serde(default)]
-    pub cgroup: Option<String>,
+    pub cgroup: Option<PathBuf>,
     /// The config's hooks, kept for `start` and `delete` (the bundle may be
     /// gone by then).
     #[serde(default)]
@@ -71,6 +71,31 @@ pub struct OciState {
 }
 
 impl Record {
+    /// The container's cgroup, if it has one.
+    pub fn cgroup(&self) -> anyhow::Result<Option<crate::cgroups::Cgroup>> {
+        self.cgroup
+            .as_deref()
+            .map(crate::cgroups::Cgroup::load)
+            .transpose()
+    }
+
+    /// The container's hooks of `kind`.
+    pub fn hooks(&self, kind: crate::hooks::HookKind) -> Vec<oci_spec::runtime::Hook> {
+        use crate::hooks::HookKind::*;
+        let Some(h) = &self.hooks else {
+            return Vec::new();
+        };
+        let list = match kind {
+            Prestart => h.prestart(),
+            CreateRuntime => h.create_runtime(),
+            CreateContainer => h.create_container(),
+            StartContainer => h.start_container(),
+            Poststart => h.poststart(),
+            Poststop => h.poststop(),
+        };
+        list.clone().unwrap_or_default()
+    }
+
     pub fn load(path: &Path) -> anyhow::Result<Record> {
         let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))
