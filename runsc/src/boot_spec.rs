@@ -49,6 +49,10 @@ pub struct BootSpec {
     /// none (root then gets every capability, anyone else none).
     #[serde(default)]
     pub capabilities: Option<CapabilitySets>,
+    /// The network namespace the sandbox process runs in (from the spec's
+    /// `linux.namespaces`).
+    #[serde(default)]
+    pub network_namespace: crate::confine::NetworkNamespace,
 }
 
 /// The capability sets of the first process.

@@ -128,6 +128,7 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
             .as_ref()
             .map(capability_sets)
             .transpose()?,
+        network_namespace: crate::confine::network_from_spec(&spec),
     })
 }
 

@@ -110,6 +110,9 @@ pub enum Command {
     /// The file server of a container (started by runsc itself).
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// Print the sandbox process's seccomp allowlist.
+    #[command(hide = true)]
+    Seccomp(SeccompArgs),
 }
 
 impl Command {
@@ -120,6 +123,7 @@ impl Command {
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
             Command::Gofer(_) => "gofer",
+            Command::Seccomp(_) => "seccomp",
         }
     }
 }
@@ -166,6 +170,12 @@ pub struct GoferArgs {
     /// The socket to serve on.
     #[arg(long = "socket-fd")]
     pub socket_fd: i32,
+}
+
+#[derive(Args, Debug)]
+pub struct SeccompArgs {
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@ mod boot_spec;
 mod bundle;
 mod cli;
 mod commands;
+mod confine;
 mod inherited_fd;
 mod logging;
 mod sandbox;

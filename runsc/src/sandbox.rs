@@ -87,7 +87,10 @@ pub fn run(global: &GlobalFlags, spec: &BootSpec) -> anyhow::Result<i32> {
         inheritable(end, true)?;
         cmd.arg(format!("--gofer-fd={}", end.as_raw_fd()));
     }
-    let boot = cmd.spawn().context("starting the sandbox");
+    let plan = crate::confine::NamespacePlan {
+        network: spec.network_namespace.clone(),
+    };
+    let boot = crate::confine::spawn_boot(cmd, &plan).context("starting the sandbox");
     drop(spec_file);
     drop(sentry_ends);
     let status = match boot {

@@ -30,6 +30,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         // The sandbox sees for itself whether its stdio is a terminal.
         terminal: false,
         capabilities: None,
+        network_namespace: Default::default(),
     };
     crate::sandbox::run(global, &spec)
 }

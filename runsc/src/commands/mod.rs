@@ -4,6 +4,7 @@ mod boot;
 mod do_cmd;
 mod gofer;
 mod run;
+mod seccomp_cmd;
 mod syscalls_cmd;
 
 use crate::cli::{Cli, Command};
@@ -19,5 +20,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),
+        Command::Seccomp(args) => seccomp_cmd::run(args),
     }
 }
