@@ -8,7 +8,10 @@ pub fn run(args: SeccompArgs) -> anyhow::Result<i32> {
     // The memory file's number only appears inside argument filters.
     let facts = Facts { memfd: -1 };
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&seccomp::listing_json(&facts))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&seccomp::listing_json(&facts))?
+        );
     } else {
         print!("{}", seccomp::listing(&facts));
     }

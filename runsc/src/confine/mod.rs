@@ -5,7 +5,7 @@
 //! (`caps.rs`), sets `no_new_privs` and installs a seccomp allowlist on every
 //! thread (`seccomp.rs`, rules in `sentry_rules.rs`).
 
-mod caps;
+pub mod caps;
 mod namespaces;
 mod pivot;
 pub mod seccomp;

@@ -64,7 +64,10 @@ pub fn spawn_boot(mut cmd: Command, plan: &NamespacePlan) -> io::Result<Child> {
         NetworkNamespace::Join(path) => Some(
             std::fs::File::open(path)
                 .map_err(|e| {
-                    io::Error::new(e.kind(), format!("network namespace {}: {e}", path.display()))
+                    io::Error::new(
+                        e.kind(),
+                        format!("network namespace {}: {e}", path.display()),
+                    )
                 })?
                 .into(),
         ),

@@ -135,3 +135,153 @@ pub fn listing_json(facts: &Facts) -> serde_json::Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What became of a child that installed the enforcing filter and then ran `call`.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Fate {
+        Exited(i32),
+        Killed(i32),
+    }
+
+    /// Forks; the child installs the enforcing filter (built here, before the
+    /// fork: the child may not allocate) and exits with `call`'s result.
+    fn under_filter(call: fn() -> i32) -> Fate {
+        let program: Vec<libc::sock_filter> = build(&Facts { memfd: 1000 }, Mode::Enforce)
+            .unwrap()
+            .into_iter()
+            .map(|i| libc::sock_filter {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect();
+        let fprog = libc::sock_fprog {
+            len: program.len() as u16,
+            filter: program.as_ptr() as *mut _,
+        };
+        // SAFETY: the child makes raw system calls only (prctl, seccomp, the
+        // call under test, _exit) on memory prepared before the fork.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            // SAFETY: see above.
+            unsafe {
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                    || libc::syscall(
+                        libc::SYS_seccomp,
+                        libc::SECCOMP_SET_MODE_FILTER,
+                        0,
+                        &fprog as *const libc::sock_fprog,
+                    ) != 0
+                {
+                    libc::_exit(100);
+                }
+                libc::_exit(call())
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        if libc::WIFSIGNALED(status) {
+            Fate::Killed(libc::WTERMSIG(status))
+        } else {
+            Fate::Exited(libc::WEXITSTATUS(status))
+        }
+    }
+
+    /// The negated errno of a raw call's result (0 on success).
+    fn errno_of(r: libc::c_long) -> i32 {
+        if r < 0 {
+            // SAFETY: reads this thread's errno.
+            unsafe { *libc::__errno_location() }
+        } else {
+            0
+        }
+    }
+
+    #[test]
+    fn allowed_calls_run() {
+        // SAFETY: getpid takes no arguments.
+        let getpid = || unsafe { (libc::syscall(libc::SYS_getpid) <= 0) as i32 };
+        assert_eq!(under_filter(getpid), Fate::Exited(0));
+        // A fcntl command on the list.
+        // SAFETY: F_GETFD takes no pointer.
+        let getfd = || unsafe { (libc::fcntl(0, libc::F_GETFD) < -1) as i32 };
+        assert_eq!(under_filter(getfd), Fate::Exited(0));
+    }
+
+    #[test]
+    fn calls_off_the_list_kill_the_process() {
+        // SAFETY: raw calls; the process is killed before any could matter.
+        let socket = || unsafe {
+            libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_STREAM, 0) as i32
+        };
+        assert_eq!(under_filter(socket), Fate::Killed(libc::SIGSYS));
+        // SAFETY: as above.
+        let execve =
+            || unsafe { libc::syscall(libc::SYS_execve, c"/bin/true".as_ptr(), 0, 0) as i32 };
+        assert_eq!(under_filter(execve), Fate::Killed(libc::SIGSYS));
+    }
+
+    #[test]
+    fn argument_filters_kill_what_the_rules_do_not_name() {
+        // Executable memory that is not the memory file.
+        // SAFETY: a raw mmap; killed before it returns.
+        let exec_mmap = || unsafe {
+            libc::syscall(
+                libc::SYS_mmap,
+                0,
+                4096,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            ) as i32
+        };
+        assert_eq!(under_filter(exec_mmap), Fate::Killed(libc::SIGSYS));
+        // An ioctl that is not a read-only terminal query (TIOCSTI pushes input).
+        // SAFETY: a raw ioctl; killed before it runs.
+        let tiocsti =
+            || unsafe { libc::syscall(libc::SYS_ioctl, 0, libc::TIOCSTI, c"x".as_ptr()) as i32 };
+        assert_eq!(under_filter(tiocsti), Fate::Killed(libc::SIGSYS));
+        // A signal other than SIGKILL/SIGSTOP (to a pid that cannot exist, in
+        // case the filter failed).
+        // SAFETY: a raw kill; killed before it runs.
+        let kill_term = || unsafe { libc::syscall(libc::SYS_kill, i32::MAX, libc::SIGTERM) as i32 };
+        assert_eq!(under_filter(kill_term), Fate::Killed(libc::SIGSYS));
+    }
+
+    #[test]
+    fn refused_calls_fail_with_their_errno() {
+        // SAFETY: clone3 with a null argument: refused before the kernel reads it.
+        let clone3 = || errno_of(unsafe { libc::syscall(libc::SYS_clone3, 0, 0) });
+        assert_eq!(under_filter(clone3), Fate::Exited(libc::ENOSYS));
+        // openat of a constant path: refused before the kernel reads it.
+        let openat = || {
+            // SAFETY: as above.
+            let r = unsafe {
+                libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c"/etc/passwd".as_ptr(), 0)
+            };
+            errno_of(r)
+        };
+        assert_eq!(under_filter(openat), Fate::Exited(libc::ENOENT));
+    }
+
+    #[test]
+    fn listing_names_every_rule() {
+        let facts = Facts { memfd: 3 };
+        let text = listing(&facts);
+        for rule in rules(&facts) {
+            assert!(text.contains(name(rule.sysno)), "{}", rule.sysno);
+        }
+        assert!(
+            !text.contains(" ? "),
+            "a rule for an unknown syscall number"
+        );
+    }
+}

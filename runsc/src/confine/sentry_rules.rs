@@ -142,14 +142,20 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             libc::SYS_fallocate,
             "freeing memory-file ranges (punching holes); fallocate on gofer files",
         ),
-        any(libc::SYS_ftruncate, "growing the memory file; truncating gofer files"),
+        any(
+            libc::SYS_ftruncate,
+            "growing the memory file; truncating gofer files",
+        ),
         // --- Descriptors the sentry holds: stdio, gofer files, the memory file ---
         any(libc::SYS_read, "host stdio, gofer files"),
         any(libc::SYS_write, "host stdio, gofer files, log lines"),
         any(libc::SYS_pread64, "gofer files (read)"),
         any(libc::SYS_pwrite64, "gofer files (write)"),
         any(libc::SYS_writev, "host stdio (vectored writes), log lines"),
-        any(libc::SYS_close, "gofer files and node handles being dropped"),
+        any(
+            libc::SYS_close,
+            "gofer files and node handles being dropped",
+        ),
         refuse(
             libc::SYS_openat,
             libc::ENOENT,
@@ -196,7 +202,10 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             "replies from the gofers, with donated descriptors",
         ),
         // --- Waiting on host descriptors (the host-FD notifier) ---
-        any(libc::SYS_poll, "readiness of host stdio right now (zero timeout)"),
+        any(
+            libc::SYS_poll,
+            "readiness of host stdio right now (zero timeout)",
+        ),
         any(libc::SYS_epoll_create1, "the host-FD notifier's epoll"),
         any(libc::SYS_epoll_ctl, "watching host stdio"),
         any(libc::SYS_epoll_wait, "the host-FD notifier thread"),
@@ -227,10 +236,16 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             libc::SYS_rseq,
             "glibc registering each new thread; injected into stubs to unregister",
         ),
-        any(libc::SYS_exit, "a sentry thread ends; injected into a stub thread that ends"),
+        any(
+            libc::SYS_exit,
+            "a sentry thread ends; injected into a stub thread that ends",
+        ),
         any(libc::SYS_exit_group, "the sandbox ends"),
         any(libc::SYS_gettid, "thread ids for tracing and CPU pinning"),
-        any(libc::SYS_getpid, "std and glibc; a new stub stopping itself"),
+        any(
+            libc::SYS_getpid,
+            "std and glibc; a new stub stopping itself",
+        ),
         any(
             libc::SYS_getppid,
             "a new stub checking its parent is the sentry",
@@ -241,10 +256,16 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             "pinning a sentry thread and its stub thread to one CPU",
         ),
         any(libc::SYS_sched_yield, "spin loops in locks"),
-        any(libc::SYS_rt_sigprocmask, "signal masks of threads and new stubs"),
+        any(
+            libc::SYS_rt_sigprocmask,
+            "signal masks of threads and new stubs",
+        ),
         any(libc::SYS_rt_sigaction, "std's handlers at thread start"),
         any(libc::SYS_rt_sigreturn, "returning from a signal handler"),
-        any(libc::SYS_sigaltstack, "std's stack-overflow handler of each thread"),
+        any(
+            libc::SYS_sigaltstack,
+            "std's stack-overflow handler of each thread",
+        ),
         when(
             libc::SYS_kill,
             "SIGKILL, SIGSTOP",
@@ -311,12 +332,18 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             libc::SYS_clock_gettime,
             "CPU-time clocks of stubs (the vDSO serves the others)",
         ),
-        any(libc::SYS_clock_nanosleep, "the timer thread and std's sleeps"),
+        any(
+            libc::SYS_clock_nanosleep,
+            "the timer thread and std's sleeps",
+        ),
         any(
             libc::SYS_getcpu,
             "sched_getcpu when the vDSO cannot answer (getcpu of a pinned thread)",
         ),
-        any(libc::SYS_getrandom, "ASLR, AT_RANDOM, getrandom, hash seeds"),
+        any(
+            libc::SYS_getrandom,
+            "ASLR, AT_RANDOM, getrandom, hash seeds",
+        ),
         any(libc::SYS_sysinfo, "/proc/meminfo, sysinfo, statfs of tmpfs"),
         any(libc::SYS_prlimit64, "the sentry's own limits (getrlimit)"),
     ]
