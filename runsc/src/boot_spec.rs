@@ -53,6 +53,10 @@ pub struct BootSpec {
     /// `linux.namespaces`).
     #[serde(default)]
     pub network_namespace: crate::confine::NetworkNamespace,
+    /// The container's init is shielded from signals as a PID namespace's
+    /// init is (OCI containers); `runsc do` runs its command as the host would.
+    #[serde(default)]
+    pub shield_init: bool,
 }
 
 /// The capability sets of the first process.

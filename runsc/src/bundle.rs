@@ -7,8 +7,14 @@ use oci_spec::runtime::Spec;
 
 use crate::boot_spec::{BootSpec, CAP_NAMES, CapabilitySets, MountSpec, RLIMIT_NAMES, Rlimit};
 
+/// A bundle's config and what the sandbox makes of it.
+pub struct Bundle {
+    pub config: Spec,
+    pub boot: BootSpec,
+}
+
 /// Loads and checks `BUNDLE/config.json`.
-pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
+pub fn load(bundle: &Path) -> anyhow::Result<Bundle> {
     let config = bundle.join("config.json");
     if !config.exists() {
         bail!("{} does not exist (is --bundle right?)", config.display());
@@ -16,6 +22,12 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
     let spec = Spec::load(&config)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("reading {}", config.display()))?;
+    let boot = boot_spec(bundle, &spec)?;
+    Ok(Bundle { config: spec, boot })
+}
+
+/// The sandbox's view of a checked config.
+fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
     let process = spec
         .process()
         .as_ref()
@@ -129,11 +141,12 @@ pub fn load(bundle: &Path) -> anyhow::Result<BootSpec> {
             .map(capability_sets)
             .transpose()?,
         network_namespace: crate::confine::network_from_spec(&spec),
+        shield_init: true,
     })
 }
 
 /// `process.capabilities` as bit masks; a missing set is empty.
-fn capability_sets(c: &oci_spec::runtime::LinuxCapabilities) -> anyhow::Result<CapabilitySets> {
+pub fn capability_sets(c: &oci_spec::runtime::LinuxCapabilities) -> anyhow::Result<CapabilitySets> {
     let mask = |set: &Option<oci_spec::runtime::Capabilities>| -> anyhow::Result<u64> {
         let mut bits = 0;
         for cap in set.iter().flatten() {

@@ -46,6 +46,9 @@ pub struct GlobalFlags {
     /// Networking of the sandbox.
     #[arg(long, global = true, default_value = "none")]
     pub network: String,
+    /// Name cgroups as systemd slices (`slice:prefix:name`), as runc's flag.
+    #[arg(long = "systemd-cgroup", global = true)]
+    pub systemd_cgroup: bool,
 }
 
 impl GlobalFlags {
@@ -83,6 +86,9 @@ impl GlobalFlags {
             format!("--network={}", self.network),
             format!("--overlay2={}", self.overlay2),
         ];
+        if self.systemd_cgroup {
+            v.push("--systemd-cgroup".into());
+        }
         if self.debug {
             v.push("--debug".into());
         }
@@ -100,8 +106,33 @@ impl GlobalFlags {
 pub enum Command {
     /// Run a command in a sandbox on the host's root filesystem, without a bundle.
     Do(DoArgs),
-    /// Create and start a container from an OCI bundle, and wait for it.
-    Run(RunArgs),
+    /// Create a container from an OCI bundle; `start` runs its process.
+    Create(liboci_cli::Create),
+    /// Run the process of a created container.
+    Start(liboci_cli::Start),
+    /// Print the OCI state of a container (JSON).
+    State(liboci_cli::State),
+    /// Send a signal to a container's process (or to all of them).
+    Kill(KillArgs),
+    /// Remove a container and everything it holds.
+    Delete(liboci_cli::Delete),
+    /// Create and start a container, and wait for it unless detached.
+    Run(liboci_cli::Run),
+    /// Run another process in a running container.
+    Exec(liboci_cli::Exec),
+    /// List a container's processes.
+    Ps(liboci_cli::Ps),
+    /// List the containers under --root.
+    List(liboci_cli::List),
+    /// Freeze every process of a container.
+    Pause(liboci_cli::Pause),
+    /// Thaw a paused container.
+    Resume(liboci_cli::Resume),
+    /// Wait for a container's process to exit and print its status (JSON).
+    Wait(WaitArgs),
+    /// Waits for a detached exec's process (started by runsc itself).
+    #[command(hide = true)]
+    ExecWait(ExecWaitArgs),
     /// The sandbox process (started by runsc itself).
     #[command(hide = true)]
     Boot(BootArgs),
@@ -119,13 +150,53 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Do(_) => "do",
+            Command::Create(_) => "create",
+            Command::Start(_) => "start",
+            Command::State(_) => "state",
+            Command::Kill(_) => "kill",
+            Command::Delete(_) => "delete",
             Command::Run(_) => "run",
+            Command::Exec(_) => "exec",
+            Command::Ps(_) => "ps",
+            Command::List(_) => "list",
+            Command::Pause(_) => "pause",
+            Command::Resume(_) => "resume",
+            Command::Wait(_) => "wait",
+            Command::ExecWait(_) => "exec-wait",
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
             Command::Gofer(_) => "gofer",
             Command::Seccomp(_) => "seccomp",
         }
     }
+}
+
+/// `kill ID [SIGNAL]`: runc's spelling, where the signal defaults to SIGTERM.
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Send the signal to every process of the container.
+    #[arg(short, long)]
+    pub all: bool,
+    /// The container.
+    pub container_id: String,
+    /// A signal name (`TERM`, `SIGTERM`) or number.
+    #[arg(default_value = "SIGTERM")]
+    pub signal: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecWaitArgs {
+    /// The process's pid inside the sandbox.
+    #[arg(long)]
+    pub pid: i32,
+    /// The container.
+    pub container_id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct WaitArgs {
+    /// The container.
+    pub container_id: String,
 }
 
 #[derive(Args, Debug)]
@@ -141,15 +212,6 @@ pub struct DoArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct RunArgs {
-    /// The bundle directory (holding config.json).
-    #[arg(long, short = 'b', default_value = ".")]
-    pub bundle: PathBuf,
-    /// The container's ID.
-    pub id: String,
-}
-
-#[derive(Args, Debug)]
 pub struct BootArgs {
     /// Descriptor to read the boot specification (JSON) from.
     #[arg(long = "spec-fd")]
@@ -157,6 +219,17 @@ pub struct BootArgs {
     /// Sockets to the gofers: the root's first, then one per bind mount in order.
     #[arg(long = "gofer-fd", required = true)]
     pub gofer_fd: Vec<i32>,
+    /// A listening socket for `start`, `kill`, `exec`...: with it the sandbox
+    /// waits for `start` before running the container's process.
+    #[arg(long = "control-fd")]
+    pub control_fd: Option<i32>,
+    /// A pipe to report on once the container's process is loaded ("ok", or
+    /// the error) before it runs.
+    #[arg(long = "ready-fd")]
+    pub ready_fd: Option<i32>,
+    /// A file to record the container process's exit status in.
+    #[arg(long = "status-fd")]
+    pub status_fd: Option<i32>,
 }
 
 #[derive(Args, Debug)]

@@ -49,3 +49,22 @@ pub fn init(flags: &GlobalFlags, command: &str) -> anyhow::Result<Guard> {
     tracing::debug!(command, pid = std::process::id(), "runsc started");
     Ok(Guard)
 }
+
+/// Records a command's failure in the runtime log (`--log`) the way runc
+/// does: containerd's shim reads the last `"level":"error"` JSON line to
+/// report why a command failed.
+pub fn record_failure(flags: &GlobalFlags, message: &str) {
+    let Some(path) = &flags.log else {
+        return;
+    };
+    let time = crate::rfc3339::now();
+    let line = if flags.log_format == "json" {
+        serde_json::json!({"level": "error", "msg": message, "time": time}).to_string()
+    } else {
+        format!("time={time:?} level=error msg={message:?}")
+    };
+    use std::io::Write;
+    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}

@@ -5,9 +5,15 @@ mod bundle;
 mod cli;
 mod commands;
 mod confine;
+mod container;
+mod control;
+mod forward_signals;
 mod inherited_fd;
 mod logging;
+mod rfc3339;
 mod sandbox;
+mod signals;
+mod table;
 
 use clap::Parser;
 
@@ -20,10 +26,15 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let global = cli.global.clone();
     match commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            tracing::error!("{e:#}");
+            if global.log_format == "json" {
+                logging::record_failure(&global, &format!("{e:#}"));
+            } else {
+                tracing::error!("{e:#}");
+            }
             eprintln!("runsc: {e:#}");
             std::process::exit(1);
         }

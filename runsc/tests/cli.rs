@@ -4,8 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// runsc with a state root of its own: tests run at once and must not see
+/// each other's containers.
 fn runsc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_runsc"))
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-state")
+        .join(format!("{}-{n}", std::process::id()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runsc"));
+    cmd.arg(format!("--root={}", root.display()));
+    cmd
 }
 
 fn run(args: &[&str]) -> Output {
@@ -451,4 +460,27 @@ fn spec_terminal_makes_dev_console() {
         "stderr: {}",
         stderr(&out)
     );
+}
+
+#[test]
+fn failures_are_logged_as_runc_logs_them_for_containerd() {
+    let dir = scratch("json-log");
+    let log = dir.join("log.json");
+    let out = run(&[
+        &format!("--log={}", log.display()),
+        "--log-format=json",
+        "create",
+        "--bundle",
+        dir.join("no-bundle").to_str().unwrap(),
+        "c",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "error");
+    assert!(
+        last["msg"].as_str().unwrap().contains("config.json"),
+        "{last}"
+    );
+    assert!(last["time"].as_str().unwrap().ends_with('Z'));
 }

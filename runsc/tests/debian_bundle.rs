@@ -162,6 +162,7 @@ fn debian_programs_run_in_a_bundle() {
     let before = std::fs::read(root.join("usr/bin/cat")).unwrap();
 
     let out = Command::new(env!("CARGO_BIN_EXE_runsc"))
+        .arg(format!("--root={}", dir.join("state").display()))
         .args(["run", "--bundle", dir.to_str().unwrap(), "debian"])
         .output()
         .expect("runsc runs");

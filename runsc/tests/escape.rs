@@ -61,6 +61,7 @@ fn run_in(bundle: &Path, overlay: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_runsc"))
         .args([
             &format!("--overlay2={overlay}"),
+            &format!("--root={}", bundle.join("state").display()),
             "run",
             "--bundle",
             bundle.to_str().unwrap(),

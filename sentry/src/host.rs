@@ -89,6 +89,12 @@ pub fn epoll_add(epfd: i32, fd: i32, events: u32) -> Result<(), abi::Errno> {
     if r < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
+/// Removes host `fd` from epoll `epfd`.
+pub fn epoll_del(epfd: i32, fd: i32) {
+    // SAFETY: EPOLL_CTL_DEL ignores the event pointer (null is allowed).
+    unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut()) };
+}
+
 /// Waits (without a timeout) for events on `epfd`; returns (fd, events) pairs.
 /// The thread calling it is the notifier's own, which nothing needs to wake.
 pub fn epoll_wait(epfd: i32, out: &mut Vec<(i32, u32)>) -> Result<(), abi::Errno> {

@@ -45,6 +45,10 @@ pub struct Kernel {
     pub tree: crate::task::tree::ProcessTree,
     /// Fires interval timers.
     pub timers: Arc<crate::timer::TimerService>,
+    /// Init is shielded as a PID namespace's init: signals it has no handler
+    /// for do not reach it, and only the host side may kill or stop it (OCI
+    /// containers; `runsc do` runs its command as the host would).
+    pub shield_init: bool,
 }
 
 impl Kernel {

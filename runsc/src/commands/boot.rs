@@ -2,6 +2,7 @@
 //! syscall table), starts the container's first process on a task thread and
 //! exits with that process's status.
 
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,12 +18,13 @@ use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc, sys};
 use sentry::kernel::Kernel;
 use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
-use sentry::task::{Credentials, Limits, ProcessSpec, StartError, Task, tree};
+use sentry::task::{Credentials, Limits, ProcessSpec, StartError, StdioFd, Task, tree};
 use sentry::vfs::inode::{S_IFDIR, S_IFMT, S_IFREG};
 use sentry::vfs::{MountNamespace, Resolver, VfsPath};
 
 use crate::boot_spec::BootSpec;
 use crate::cli::{BootArgs, GlobalFlags};
+use crate::control::server::Server;
 
 fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
     let file = std::fs::File::from(crate::inherited_fd::adopt(fd)?);
@@ -164,6 +166,8 @@ fn mount_point(
 }
 
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
+    // Before any thread starts: they all inherit the mask.
+    crate::forward_signals::block()?;
     let spec = read_spec(args.spec_fd)?;
     tracing::debug!(?spec, platform = %global.platform, "booting");
     let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);
@@ -186,6 +190,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         processes: Default::default(),
         tree: Default::default(),
         timers: sentry::timer::TimerService::start(),
+        shield_init: spec.shield_init,
         cpus,
     });
     let top = VfsPath::root_of(&kernel.mounts);
@@ -229,24 +234,20 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         argv: spec.args.iter().map(|a| a.clone().into_bytes()).collect(),
         envp: spec.env.iter().map(|e| e.clone().into_bytes()).collect(),
         cwd: spec.cwd.clone(),
-        creds: match spec.capabilities {
-            Some(c) => Credentials::with_caps(
-                spec.uid,
-                spec.gid,
-                spec.additional_gids.clone(),
-                sentry::task::CapSets {
-                    effective: c.effective,
-                    permitted: c.permitted,
-                    inheritable: c.inheritable,
-                    bounding: c.bounding,
-                    ambient: c.ambient,
-                },
-            ),
-            None => Credentials::new(spec.uid, spec.gid, spec.additional_gids.clone()),
-        },
+        creds: credentials(spec.uid, spec.gid, &spec.additional_gids, spec.capabilities),
         limits,
-        stdio: [0, 1, 2],
+        stdio: [0, 1, 2].map(StdioFd::Shared),
     };
+    let ready = args
+        .ready_fd
+        .map(|fd| crate::inherited_fd::adopt(fd).map(std::fs::File::from))
+        .transpose()?;
+    if let Some(fd) = args.status_fd {
+        let _ = STATUS_FILE.set(std::fs::File::from(crate::inherited_fd::adopt(fd)?));
+    }
+    // With a control socket the container's process waits for `start`.
+    let (start_tx, start_rx) = std::sync::mpsc::channel::<()>();
+    let wait_for_start = args.control_fd.is_some();
     // The task thread creates the stub it traces, so it must also run it.
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let init_kernel = kernel.clone();
@@ -255,25 +256,48 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         .spawn(move || match Task::new_init(init_kernel, process) {
             Ok(task) => {
                 let _ = started_tx.send(Ok(()));
+                if wait_for_start && start_rx.recv().is_err() {
+                    return;
+                }
                 task.run_until_gone();
             }
             Err(e) => {
                 let _ = started_tx.send(Err(e));
             }
         })?;
-    match started_rx.recv() {
-        Ok(Ok(())) => {}
-        Ok(Err(StartError::Exec { path, errno })) => {
-            let what = if errno == Errno::ENOENT {
-                "executable file not found"
-            } else {
-                "cannot execute"
-            };
-            eprintln!("runsc: {what}: {path}: {errno}");
-            return Ok(if errno == Errno::ENOENT { 127 } else { 126 });
-        }
-        Ok(Err(e)) => return Err(e).context("the sandbox failed"),
+    let loaded = match started_rx.recv() {
+        Ok(r) => r,
         Err(_) => anyhow::bail!("the task thread panicked"),
+    };
+    if let Err(e) = loaded {
+        let message = start_error_message(&e);
+        let code = match &e {
+            StartError::Exec { errno, .. } if *errno == Errno::ENOENT => 127,
+            StartError::Exec { .. } => 126,
+            _ => 1,
+        };
+        match ready {
+            Some(mut r) => {
+                let _ = r.write_all(message.as_bytes());
+            }
+            None => eprintln!("runsc: {message}"),
+        }
+        return Ok(code);
+    }
+    crate::forward_signals::start(kernel.clone())?;
+    if let Some(fd) = args.control_fd {
+        let server = Arc::new(Server {
+            kernel: kernel.clone(),
+            start: parking_lot::Mutex::new(Some(start_tx)),
+            exit: finish,
+            ending: parking_lot::Mutex::new(None),
+        });
+        server.spawn(crate::inherited_fd::adopt(fd)?)?;
+    } else {
+        drop(start_tx);
+    }
+    if let Some(mut r) = ready {
+        r.write_all(b"ok")?;
     }
     // The sandbox lives as long as its init: when init exits, so does everything.
     let exited = kernel
@@ -281,5 +305,54 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         .wait_for_exit(tree::INIT_PID)
         .context("init vanished from the process tree")?;
     tracing::info!(status = ?exited.status, "container process exited");
-    Ok(exited.status.shell_code())
+    finish(exited.status.shell_code())
+}
+
+/// Where the container's exit status goes (`--status-fd`).
+static STATUS_FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+
+/// Records the container's exit status and ends the sandbox with it.
+fn finish(code: i32) -> ! {
+    if let Some(mut f) = STATUS_FILE.get() {
+        let _ = f.write_all(code.to_string().as_bytes());
+        let _ = f.sync_all();
+    }
+    std::process::exit(code)
+}
+
+/// What users read when the container's process cannot start (Docker maps
+/// "executable file not found" to 127, as for runc).
+pub fn start_error_message(e: &StartError) -> String {
+    match e {
+        StartError::Exec { path, errno } if *errno == Errno::ENOENT => {
+            format!("exec: {path:?}: executable file not found in $PATH")
+        }
+        StartError::Exec { path, errno } => format!("exec: {path:?}: cannot execute: {errno}"),
+        other => format!("starting the container process: {other}"),
+    }
+}
+
+/// The credentials of a container process: uid, gids and, when the spec
+/// gives them, capability sets.
+pub fn credentials(
+    uid: u32,
+    gid: u32,
+    groups: &[u32],
+    caps: Option<crate::boot_spec::CapabilitySets>,
+) -> Credentials {
+    match caps {
+        Some(c) => Credentials::with_caps(
+            uid,
+            gid,
+            groups.to_vec(),
+            sentry::task::CapSets {
+                effective: c.effective,
+                permitted: c.permitted,
+                inheritable: c.inheritable,
+                bounding: c.bounding,
+                ambient: c.ambient,
+            },
+        ),
+        None => Credentials::new(uid, gid, groups.to_vec()),
+    }
 }

@@ -31,6 +31,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         terminal: false,
         capabilities: None,
         network_namespace: Default::default(),
+        shield_init: false,
     };
     crate::sandbox::run(global, &spec)
 }

@@ -1,11 +1,20 @@
 //! One file per subcommand.
 
-mod boot;
+pub mod boot;
+pub mod create;
+pub mod delete;
 mod do_cmd;
+mod exec;
 mod gofer;
+mod kill;
+mod list;
+mod ps;
 mod run;
 mod seccomp_cmd;
+pub mod start;
+mod state;
 mod syscalls_cmd;
+mod wait;
 
 use crate::cli::{Cli, Command};
 
@@ -16,7 +25,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     match cli.command {
         Command::Do(args) => do_cmd::run(&cli.global, args),
+        Command::Create(args) => create::run(&cli.global, args),
+        Command::Start(args) => start::run(&cli.global, args),
+        Command::State(args) => state::run(&cli.global, args),
+        Command::Kill(args) => kill::run(&cli.global, args),
+        Command::Delete(args) => delete::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Exec(args) => exec::run(&cli.global, args),
+        Command::ExecWait(args) => exec::wait(&cli.global, args),
+        Command::Ps(args) => ps::run(&cli.global, args),
+        Command::List(args) => list::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Pause(_) | Command::Resume(_) => {
+            anyhow::bail!(
+                "pause and resume need the container's cgroup freezer, which is not wired yet"
+            )
+        }
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),

@@ -7,8 +7,9 @@
 //! more: the grandchild execs `runsc boot` as pid 1 of the new PID namespace,
 //! and the child stays outside as a *keeper* that only waits for it and exits
 //! with its status (re-raising a fatal signal). The `Child` the caller gets is
-//! the keeper: waiting for it waits for the sandbox, and killing it kills the
-//! sandbox (the sandbox's parent-death signal is SIGKILL). When the sandbox,
+//! the keeper: waiting for it waits for the sandbox, a signal a process sends
+//! it goes on to the sandbox (which forwards it to the container), and
+//! SIGKILL kills the sandbox too (its parent-death signal is SIGKILL). When the sandbox,
 //! pid 1, dies, the kernel kills every process of its PID namespace: every stub.
 //!
 //! Everything between fork and exec is raw, async-signal-safe system calls on
@@ -19,6 +20,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +144,7 @@ fn enter_namespaces(netns: Option<i32>, flags: libc::c_int) -> io::Result<()> {
 unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32) -> ! {
     // SAFETY: raw calls on our own process with stack memory only.
     unsafe {
+        forward_signals_to(sandbox);
         libc::close(alive_read);
         if alive_write > 0 {
             libc::syscall(libc::SYS_close_range, 0, alive_write - 1, 0);
@@ -174,6 +177,61 @@ unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32) -> ! {
             libc::_exit(128 + sig);
         }
         libc::_exit(libc::WEXITSTATUS(status))
+    }
+}
+
+/// The sandbox the keeper passes signals on to.
+static SANDBOX: AtomicI32 = AtomicI32::new(0);
+
+/// Signals the keeper passes on: every catchable one but SIGCHLD (its own
+/// child's news) and those a fault raises (a handler returning from one
+/// would fault again).
+fn forwarded(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGKILL
+            | libc::SIGSTOP
+            | libc::SIGCHLD
+            | libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGILL
+            | libc::SIGFPE
+            | libc::SIGTRAP
+            | libc::SIGSYS
+    )
+}
+
+/// Passes a signal a process sent to the keeper on to the sandbox. Signals
+/// the kernel sends (a terminal's ^C to the foreground process group, a
+/// hang-up) reach the sandbox directly, in the same group: not twice.
+extern "C" fn pass_on(sig: i32, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel hands the handler a valid siginfo; kill is
+    // async-signal-safe.
+    unsafe {
+        if (*info).si_code <= 0 {
+            libc::kill(SANDBOX.load(Ordering::Relaxed), sig);
+        }
+    }
+}
+
+/// Installs `pass_on` for every forwarded signal (standard and real-time).
+///
+/// # Safety
+/// Only in the single-threaded keeper.
+unsafe fn forward_signals_to(sandbox: libc::pid_t) {
+    SANDBOX.store(sandbox, Ordering::Relaxed);
+    // SAFETY: sigaction with an action on our stack; the handler is
+    // async-signal-safe.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = pass_on as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigfillset(&mut action.sa_mask);
+        for sig in 1..=libc::SIGRTMAX() {
+            if forwarded(sig) {
+                libc::sigaction(sig, &action, std::ptr::null_mut());
+            }
+        }
     }
 }
 

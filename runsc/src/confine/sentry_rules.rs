@@ -196,10 +196,18 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             libc::SYS_close_range,
             "injected into a new stub: close every descriptor but the memory file",
         ),
-        any(libc::SYS_sendmsg, "requests to the gofers"),
+        any(
+            libc::SYS_sendmsg,
+            "requests to the gofers; answers on the control socket",
+        ),
+        any(
+            libc::SYS_accept4,
+            "connections on the control socket (inherited, already listening)",
+        ),
         any(
             libc::SYS_recvmsg,
-            "replies from the gofers, with donated descriptors",
+            "replies from the gofers, with donated descriptors; control requests, \
+             with an exec'd process's stdio",
         ),
         // --- Waiting on host descriptors (the host-FD notifier) ---
         any(
@@ -262,6 +270,10 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
         ),
         any(libc::SYS_rt_sigaction, "std's handlers at thread start"),
         any(libc::SYS_rt_sigreturn, "returning from a signal handler"),
+        any(
+            libc::SYS_rt_sigtimedwait,
+            "the signal-forwarding thread taking host signals (sigwait)",
+        ),
         any(
             libc::SYS_sigaltstack,
             "std's stack-overflow handler of each thread",

@@ -21,6 +21,9 @@ pub struct HostFd {
     fd: i32,
     /// Set when the host can poll the descriptor (not a regular file).
     queue: Option<Arc<Queue>>,
+    /// The descriptor is this file's alone (an `exec`'s stdio): closed when
+    /// the file goes.
+    owned: bool,
 }
 
 /// At most this much per host write to a stream, so that a write the host
@@ -37,12 +40,35 @@ impl HostFd {
         HostFd {
             fd,
             queue: super::host_notifier::watch(fd),
+            owned: false,
+        }
+    }
+
+    /// Wraps host descriptor `fd`, which this file owns and closes when it goes.
+    pub fn owned(fd: std::os::fd::OwnedFd) -> HostFd {
+        use std::os::fd::IntoRawFd;
+        let fd = fd.into_raw_fd();
+        HostFd {
+            fd,
+            queue: super::host_notifier::watch(fd),
+            owned: true,
         }
     }
 
     fn is_tty(&self) -> bool {
         // SAFETY: isatty only inspects the descriptor.
         unsafe { libc::isatty(self.fd) == 1 }
+    }
+}
+
+impl Drop for HostFd {
+    fn drop(&mut self) {
+        if self.owned {
+            super::host_notifier::unwatch(self.fd);
+            // SAFETY: the descriptor is this file's alone (`owned`) and nothing
+            // uses it once the file is dropped.
+            unsafe { libc::close(self.fd) };
+        }
     }
 }
 

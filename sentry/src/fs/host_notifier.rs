@@ -80,3 +80,14 @@ pub fn watch(fd: i32) -> Option<Arc<Queue>> {
     queues.insert(fd, q.clone());
     Some(q)
 }
+
+/// Stops watching host `fd` (before it is closed, so that a later descriptor
+/// with the same number starts afresh).
+pub fn unwatch(fd: i32) {
+    let Some(n) = NOTIFIER.get().and_then(Option::as_ref) else {
+        return;
+    };
+    if n.queues.lock().remove(&fd).is_some() {
+        host::epoll_del(n.epfd, fd);
+    }
+}

@@ -25,6 +25,9 @@ impl Task {
             resolver: self.resolver(),
             cwd: dir,
         };
+        // The command name is the name the program was run by (a link's, not
+        // its target's), as Linux takes it from the path given to execve.
+        let comm = comm_of(path);
         let req = ExecRequest {
             path: path.to_string(),
             argv,
@@ -69,7 +72,7 @@ impl Task {
             attrs.dumpable = 1;
             attrs.membarrier_registered = 0;
         }
-        *self.process.comm.lock() = comm_of(&image.exe_path);
+        *self.process.comm.lock() = comm;
         *self.process.exe.lock() = image.exe_path;
         *self.process.args.lock() = image.args;
         self.clear_child_tid = 0;

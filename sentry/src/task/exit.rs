@@ -101,7 +101,7 @@ impl Task {
         // Called with the tree locked: the parent is signalled directly.
         let notify = |parent: i32| {
             if let Some(p) = kernel.process(parent)
-                && !p.discards(None, SIGCHLD)
+                && !p.discards(None, SIGCHLD, kernel.shield_init)
                 && p.signals.raise(None, SIGCHLD, info)
             {
                 p.interrupt_threads();

@@ -52,8 +52,19 @@ pub(crate) fn deliver(
     signo: i32,
     info: SigInfo,
 ) {
+    // Only the host side (the runtime: sender pid 0) may kill or stop init.
+    if kernel.shield_init
+        && process.pid == super::tree::INIT_PID
+        && (signo == abi::signal::SIGKILL || signo == abi::signal::SIGSTOP)
+        && info.code() <= 0
+        && info.pid() != 0
+    {
+        return;
+    }
     super::job::on_send(kernel, process, signo);
-    if process.discards(thread, signo) || !process.signals.raise(thread, signo, info) {
+    if process.discards(thread, signo, kernel.shield_init)
+        || !process.signals.raise(thread, signo, info)
+    {
         return;
     }
     match thread {

@@ -83,7 +83,15 @@ pub struct ProcessSpec {
     pub creds: Credentials,
     pub limits: Limits,
     /// Host descriptors for the application's 0, 1 and 2.
-    pub stdio: [i32; 3],
+    pub stdio: [StdioFd; 3],
+}
+
+/// A host descriptor a new process gets as its 0, 1 or 2.
+pub enum StdioFd {
+    /// The sandbox's own (its init's stdio), which stays open.
+    Shared(i32),
+    /// One the process's files own and close (`runsc exec`'s stdio).
+    Owned(std::os::fd::OwnedFd),
 }
 
 pub struct Task {
@@ -243,6 +251,17 @@ fn comm_of(exe_path: &str) -> [u8; 16] {
 impl Task {
     /// Creates the sandbox's init process on the calling thread, which will run it.
     pub fn new_init(kernel: Arc<Kernel>, spec: ProcessSpec) -> Result<Task, StartError> {
+        Task::new_process(kernel, spec, tree::INIT_PID)
+    }
+
+    /// Creates a process with no parent in the sandbox (init, or one that
+    /// `runsc exec` starts) as `pid`, already in the process tree, on the
+    /// calling thread, which will run it.
+    pub fn new_process(
+        kernel: Arc<Kernel>,
+        spec: ProcessSpec,
+        pid: i32,
+    ) -> Result<Task, StartError> {
         let ctx = kernel.platform.new_context()?;
         let stack_limit = spec.limits.cur(abi::linux::RLIMIT_STACK);
         let creds = Arc::new(spec.creds);
@@ -276,6 +295,7 @@ impl Task {
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .unwrap_or_default();
         let path = search_path(&opener, &spec.envp, &name);
+        let comm = comm_of(&path);
         let req = ExecRequest {
             path: path.clone(),
             argv: spec.argv,
@@ -288,20 +308,24 @@ impl Task {
             })?;
         let cpu = initial_cpu(&image);
 
-        let thread = Arc::new(ThreadInfo::new(tree::INIT_PID, ctx.clone()));
+        let thread = Arc::new(ThreadInfo::new(pid, ctx.clone()));
         let fds = Arc::new(FdTable::default());
         for (fd, host) in spec.stdio.into_iter().enumerate() {
-            let flags = crate::fs::host_fd::host_access_mode(host);
-            let file =
-                crate::fs::OpenFile::new(Arc::new(crate::fs::host_fd::HostFd::new(host)), flags);
+            use crate::fs::host_fd::{HostFd, host_access_mode};
+            use std::os::fd::AsRawFd;
+            let (flags, ops) = match host {
+                StdioFd::Shared(h) => (host_access_mode(h), HostFd::new(h)),
+                StdioFd::Owned(h) => (host_access_mode(h.as_raw_fd()), HostFd::owned(h)),
+            };
+            let file = crate::fs::OpenFile::new(Arc::new(ops), flags);
             fds.install_at(fd as i32, file, false);
         }
         let process = ProcessInfo::new(ProcessParts {
-            pid: tree::INIT_PID,
+            pid,
             fds: fds.clone(),
             fs: Arc::new(FsContext::new(root, cwd, 0o022)),
             mm: mm.clone(),
-            comm: comm_of(&image.exe_path),
+            comm,
             exe: image.exe_path,
             creds,
             limits: spec.limits,
@@ -313,15 +337,15 @@ impl Task {
         kernel
             .processes
             .lock()
-            .insert(tree::INIT_PID, Arc::downgrade(&process));
+            .insert(pid, Arc::downgrade(&process));
         Ok(Task::new(TaskParts {
             kernel,
             ctx,
             cpu,
             mm,
             fds,
-            pid: tree::INIT_PID,
-            tid: tree::INIT_PID,
+            pid,
+            tid: pid,
             process,
             thread,
             signals: SignalState::default(),

@@ -151,8 +151,14 @@ impl ProcessInfo {
     /// arrival: ignored, and not blocked by the thread (by any thread, for the
     /// process), since a blocked signal's action may change before it is
     /// unblocked and signalfd may read it (Linux's `sig_ignored`).
-    pub fn discards(&self, thread: Option<&super::ThreadInfo>, signo: i32) -> bool {
-        if !self.signals.ignores(signo) {
+    pub fn discards(
+        &self,
+        thread: Option<&super::ThreadInfo>,
+        signo: i32,
+        shield_init: bool,
+    ) -> bool {
+        let shielded = shield_init && self.shields_default(signo);
+        if !self.signals.ignores(signo) && !shielded {
             return false;
         }
         let b = super::signals::bit(signo);
@@ -160,6 +166,17 @@ impl ProcessInfo {
             Some(t) => t.blocked() & b == 0,
             None => self.threads.lock().values().all(|t| t.blocked() & b == 0),
         }
+    }
+
+    /// Whether a shielded init (`Kernel::shield_init`) drops `signo`: it has
+    /// no handler for it and it is not SIGKILL or SIGSTOP (which only the host
+    /// side may send it), as Linux shields a PID namespace's init.
+    pub fn shields_default(&self, signo: i32) -> bool {
+        use abi::signal::{SIGKILL, SIGSTOP};
+        self.pid == super::tree::INIT_PID
+            && signo != SIGKILL
+            && signo != SIGSTOP
+            && self.signals.action(signo).handler == super::signals::SIG_DFL
     }
 
     /// Makes every thread come back from application code or wake from a wait

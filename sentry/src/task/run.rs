@@ -113,6 +113,9 @@ impl Task {
         match action.handler {
             _ if signo == SIGKILL => Disposition::Terminate,
             SIG_IGN => Disposition::Ignore,
+            SIG_DFL if self.kernel.shield_init && self.process.shields_default(signo) => {
+                Disposition::Ignore
+            }
             SIG_DFL => match DefaultAction::of(signo) {
                 DefaultAction::Terminate => Disposition::Terminate,
                 DefaultAction::Ignore => Disposition::Ignore,

@@ -192,6 +192,26 @@ impl ProcessTree {
         Ok(pid)
     }
 
+    /// Gives a process with no parent (one `runsc exec` starts) a pid; it
+    /// leads a new session and group of its own.
+    pub fn add_session_leader(&self) -> Result<i32, Errno> {
+        let mut tree = self.inner.lock();
+        let pid = tree.free_number()?;
+        tree.nodes.insert(
+            pid,
+            Node {
+                parent: 0,
+                pgid: pid,
+                sid: pid,
+                execed: true,
+                subreaper: false,
+                exited: None,
+                job: None,
+            },
+        );
+        Ok(pid)
+    }
+
     /// Gives a new thread of process `pid` its tid.
     pub fn add_thread(&self, pid: i32) -> Result<i32, Errno> {
         let mut tree = self.inner.lock();

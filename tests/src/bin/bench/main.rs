@@ -1,6 +1,7 @@
 //! Benchmarks of native vs runc vs gVisor's runsc (ptrace) vs our runsc:
 //! `bench getpid|stat|open-read|seq-read|create-unlink|files|fork-exit|
-//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all`.
+//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all` and
+//! `bench startup` (whole container runs; see `startup`).
 //!
 //! Each benchmark is a static C program from `benches/c/` that times its
 //! own loop, so start-up costs are not measured, and prints
@@ -16,6 +17,7 @@ mod parse;
 mod process_benches;
 mod runc;
 mod runners;
+mod startup;
 mod table;
 mod tempdir;
 mod workload;
@@ -31,6 +33,15 @@ use workload::Workload;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "startup") {
+        return match startup::main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench startup: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{}", cli::usage());
         return ExitCode::SUCCESS;
@@ -96,7 +107,7 @@ fn main() -> ExitCode {
 
 /// The 1, 5 and 15 minute load averages: other work on the machine shows
 /// in the numbers, the sandboxes' (several processes each) most.
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").map_or_else(
         |e| format!("unknown ({e})"),
         |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),

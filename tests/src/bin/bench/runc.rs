@@ -35,7 +35,7 @@ pub fn run(w: &Workload) -> Measured {
     result
 }
 
-fn make_bundle(bundle: &Path, w: &Workload) -> Result<(), String> {
+pub fn make_bundle(bundle: &Path, w: &Workload) -> Result<(), String> {
     // A leftover from an earlier run would make `runc spec` refuse.
     let _ = fs::remove_dir_all(bundle);
     let rootfs = bundle.join("rootfs");

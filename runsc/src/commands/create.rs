@@ -1,0 +1,167 @@
+//! `runsc create --bundle B [--pid-file P] [--console-socket S] ID`: set up a
+//! container's sandbox and load its process, which waits for `start`.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::bundle::Bundle;
+use crate::cli::GlobalFlags;
+use crate::container::{ContainerDir, HostProcess, Locked, Record, Status};
+use crate::sandbox::{LaunchOptions, Sandbox};
+
+/// What `create` and `run` ask for.
+pub struct CreateOptions<'a> {
+    pub id: &'a str,
+    pub bundle: &'a Path,
+    pub pid_file: Option<&'a Path>,
+    pub console_socket: Option<&'a Path>,
+    /// `run` waits for the sandbox itself; `create` leaves it behind.
+    pub detached: bool,
+}
+
+pub fn run(global: &GlobalFlags, args: liboci_cli::Create) -> anyhow::Result<i32> {
+    let opts = CreateOptions {
+        id: &args.container_id,
+        bundle: &args.bundle,
+        pid_file: args.pid_file.as_deref(),
+        console_socket: args.console_socket.as_deref(),
+        detached: true,
+    };
+    create(global, &opts)?;
+    Ok(0)
+}
+
+/// Creates the container: on success its sandbox waits for `start`; on
+/// failure nothing of it is left behind.
+pub fn create(global: &GlobalFlags, opts: &CreateOptions) -> anyhow::Result<Sandbox> {
+    crate::bundle::check_id(opts.id)?;
+    let bundle = crate::bundle::load(opts.bundle)?;
+    let terminal = bundle.boot.terminal;
+    match (terminal, opts.console_socket) {
+        (true, None) if opts.detached => {
+            bail!("cannot allocate tty if runsc will detach without setting console socket")
+        }
+        (false, Some(_)) => {
+            bail!("cannot use console socket if runsc will not detach or allocate tty")
+        }
+        _ => {}
+    }
+    let locked = ContainerDir::create(&global.root, opts.id)?;
+    let bundle_dir = std::fs::canonicalize(opts.bundle).unwrap_or(opts.bundle.to_path_buf());
+    let mut record = Record {
+        id: opts.id.to_string(),
+        bundle: bundle_dir,
+        rootfs: bundle.boot.root.clone(),
+        created: crate::rfc3339::now(),
+        owner: owner(),
+        annotations: bundle
+            .config
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        status: Status::Creating,
+        sandbox: None,
+        gofers: Vec::new(),
+        cgroup: None,
+        hooks: bundle.config.hooks().clone(),
+    };
+    let made = locked
+        .save(&record)
+        .and_then(|()| start_sandbox(global, opts, &bundle, &locked, &mut record));
+    match made {
+        Ok(sandbox) => Ok(sandbox),
+        Err(e) => {
+            // Nothing of a failed create stays: no process, no state.
+            let _ = locked.remove();
+            Err(e)
+        }
+    }
+}
+
+fn start_sandbox(
+    global: &GlobalFlags,
+    opts: &CreateOptions,
+    bundle: &Bundle,
+    locked: &Locked,
+    record: &mut Record,
+) -> anyhow::Result<Sandbox> {
+    let control = crate::control::wire::listen_at(&locked.dir.socket_path())?;
+    let status = std::fs::File::create(locked.dir.exit_status_path())
+        .context("creating the exit status file")?;
+    let stdio = match opts.console_socket {
+        Some(socket) if bundle.boot.terminal => Some(console(socket)?),
+        _ => None,
+    };
+    let mut sandbox = crate::sandbox::launch(
+        global,
+        &bundle.boot,
+        LaunchOptions {
+            control: Some(control),
+            ready: true,
+            status: Some(status),
+            stdio,
+            detached: opts.detached,
+        },
+    )?;
+    let started = (|| {
+        let boot =
+            HostProcess::of(sandbox.boot.id() as i32).context("the sandbox exited at once")?;
+        record.sandbox = Some(boot);
+        record.gofers = sandbox
+            .gofers
+            .iter()
+            .filter_map(|g| HostProcess::of(g.id() as i32))
+            .collect();
+        locked.save(record)?;
+        sandbox.wait_ready()?;
+        record.status = Status::Created;
+        locked.save(record)?;
+        if let Some(p) = opts.pid_file {
+            write_pid_file(p, boot.pid)?;
+        }
+        anyhow::Ok(())
+    })();
+    match started {
+        Ok(()) => Ok(sandbox),
+        Err(e) => {
+            sandbox.kill();
+            Err(e)
+        }
+    }
+}
+
+/// Who made the container (runc reports the user name of the creator; we
+/// have only ids without reading the host's passwd, so root is "root").
+fn owner() -> String {
+    let uid = nix::unistd::getuid().as_raw();
+    if uid == 0 {
+        "root".into()
+    } else {
+        uid.to_string()
+    }
+}
+
+/// Writes `pid` to `path` atomically, as runc does.
+pub fn write_pid_file(path: &Path, pid: i32) -> anyhow::Result<()> {
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    std::fs::write(&tmp, pid.to_string())
+        .with_context(|| format!("writing the pid file {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing the pid file {}", path.display()))
+}
+
+/// Makes a terminal for the container: the master goes to whoever listens
+/// on `socket` (as runc passes it), the other end becomes the sandbox's stdio.
+pub fn console(socket: &Path) -> anyhow::Result<[OwnedFd; 3]> {
+    let pty = nix::pty::openpty(None, None).context("openpty")?;
+    let conn = std::os::unix::net::UnixStream::connect(socket)
+        .with_context(|| format!("connecting to the console socket {}", socket.display()))?;
+    crate::control::wire::send_raw(&conn, b"/dev/ptmx", &[pty.master.as_raw_fd()])
+        .context("sending the terminal to the console socket")?;
+    let out = pty.slave.try_clone()?;
+    let err = pty.slave.try_clone()?;
+    Ok([pty.slave, out, err])
+}

@@ -1,0 +1,475 @@
+//! The OCI lifecycle as Docker and containerd drive it: create, start, state,
+//! kill, delete, exec, ps, list and wait; the errors runc gives; and nothing
+//! left behind.
+
+mod support;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use support::{Bundle, alive, assert_fails_with, busybox_bundle, eventually, text};
+
+/// The host pids of a container's sandbox and gofers, from its record.
+fn host_pids(b: &Bundle, id: &str) -> Vec<i64> {
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.root.join(id).join("state.json")).unwrap())
+            .unwrap();
+    let mut pids = vec![record["sandbox"]["pid"].as_i64().unwrap()];
+    for g in record["gofers"].as_array().unwrap() {
+        pids.push(g["pid"].as_i64().unwrap());
+    }
+    pids
+}
+
+fn status_of(b: &Bundle, id: &str) -> String {
+    b.state(id)["status"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn create_start_kill_delete() {
+    let Some(b) = busybox_bundle(
+        "lc-basic",
+        &[
+            "sh",
+            "-c",
+            "echo started as $(id -u) in $(pwd); exec sleep 1000",
+        ],
+    ) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    let pid_file = b.dir.join("pid");
+    let created = b.create("c1", &out, &["--pid-file", pid_file.to_str().unwrap()]);
+    assert!(
+        created.status.success(),
+        "create: {}",
+        text(&created.stderr)
+    );
+
+    let state = b.state("c1");
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["id"], "c1");
+    assert_eq!(state["bundle"], b.dir.to_str().unwrap());
+    assert_eq!(state["annotations"]["org.test"], "yes");
+    let pid = state["pid"].as_i64().unwrap();
+    assert!(alive(pid), "the sandbox runs once created");
+    assert_eq!(std::fs::read_to_string(&pid_file).unwrap(), pid.to_string());
+    // Nothing runs before start.
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "");
+
+    let started = b.rs(&["start", "c1"]);
+    assert!(started.status.success(), "start: {}", text(&started.stderr));
+    assert_eq!(status_of(&b, "c1"), "running");
+    eventually("the container's output", || {
+        std::fs::read_to_string(&out).unwrap() == "started as 0 in /\n"
+    });
+    assert_fails_with(&b.rs(&["start", "c1"]), "already running");
+    assert_fails_with(&b.rs(&["delete", "c1"]), "that is not stopped: running");
+
+    let list = b.rs(&["list", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["id"], "c1");
+    assert_eq!(list[0]["status"], "running");
+    let quiet = b.rs(&["list", "-q"]);
+    assert_eq!(text(&quiet.stdout), "c1\n");
+
+    let pids = host_pids(&b, "c1");
+    assert!(b.rs(&["kill", "c1", "KILL"]).status.success());
+    eventually("the container stops", || status_of(&b, "c1") == "stopped");
+    assert_eq!(b.state("c1")["pid"], 0);
+    assert_fails_with(&b.rs(&["kill", "c1", "TERM"]), "container not running");
+    assert_fails_with(&b.rs(&["start", "c1"]), "has stopped");
+
+    let waited = b.rs(&["wait", "c1"]);
+    let waited: serde_json::Value = serde_json::from_slice(&waited.stdout).unwrap();
+    assert_eq!(waited["exitStatus"], 137);
+
+    assert!(b.rs(&["delete", "c1"]).status.success());
+    assert!(!b.root.join("c1").exists(), "delete removes the state");
+    for p in pids {
+        assert!(!alive(p), "process {p} of the container is gone");
+    }
+    assert_fails_with(&b.rs(&["state", "c1"]), "does not exist");
+    assert_fails_with(&b.rs(&["delete", "c1"]), "does not exist");
+    assert!(b.rs(&["delete", "--force", "c1"]).status.success());
+}
+
+#[test]
+fn kill_by_name_number_and_default_signal() {
+    let Some(b) = busybox_bundle(
+        "lc-signals",
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' TERM; echo ready; while true; do sleep 0.05; done",
+        ],
+    ) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    assert!(b.create("s1", &out, &[]).status.success());
+    assert!(b.rs(&["start", "s1"]).status.success());
+    eventually("the traps are set", || {
+        std::fs::read_to_string(&out).unwrap().contains("ready")
+    });
+    assert_fails_with(&b.rs(&["kill", "s1", "SIGNOPE"]), "invalid signal");
+    assert_fails_with(&b.rs(&["kill", "s1", "99"]), "invalid signal");
+    assert!(b.rs(&["kill", "s1", "10"]).status.success());
+    eventually("USR1 arrives", || {
+        std::fs::read_to_string(&out).unwrap().contains("got USR1")
+    });
+    // No signal named: SIGTERM, as runc.
+    assert!(b.rs(&["kill", "s1"]).status.success());
+    eventually("the container stops", || status_of(&b, "s1") == "stopped");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "ready\ngot USR1\ngot TERM\n"
+    );
+    let waited = b.rs(&["wait", "s1"]);
+    assert_eq!(text(&waited.stdout).trim(), r#"{"exitStatus":3,"id":"s1"}"#);
+    assert!(b.rs(&["delete", "s1"]).status.success());
+}
+
+#[test]
+fn a_created_container_can_be_killed_or_deleted() {
+    let Some(b) = busybox_bundle("lc-created", &["echo", "never"]) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    assert!(b.create("k1", &out, &[]).status.success());
+    assert!(b.rs(&["kill", "k1", "KILL"]).status.success());
+    eventually("the container stops", || status_of(&b, "k1") == "stopped");
+    let waited = b.rs(&["wait", "k1"]);
+    assert!(text(&waited.stdout).contains(r#""exitStatus":137"#));
+    assert!(b.rs(&["delete", "k1"]).status.success());
+
+    // As runc, a created container is deleted without --force.
+    assert!(b.create("k2", &out, &[]).status.success());
+    let pids = host_pids(&b, "k2");
+    assert!(b.rs(&["delete", "k2"]).status.success());
+    for p in pids {
+        assert!(!alive(p));
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "");
+}
+
+#[test]
+fn delete_force_kills_a_running_container() {
+    let Some(b) = busybox_bundle("lc-force", &["sleep", "1000"]) else {
+        return;
+    };
+    assert!(b.create("f1", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "f1"]).status.success());
+    let pids = host_pids(&b, "f1");
+    assert!(b.rs(&["delete", "--force", "f1"]).status.success());
+    for p in pids {
+        assert!(!alive(p));
+    }
+    assert!(!b.root.join("f1").exists());
+}
+
+#[test]
+fn a_killed_sandbox_shows_as_stopped() {
+    let Some(b) = busybox_bundle("lc-crash", &["sleep", "1000"]) else {
+        return;
+    };
+    assert!(b.create("x1", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "x1"]).status.success());
+    let pids = host_pids(&b, "x1");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pids[0] as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    eventually("the state says stopped", || {
+        status_of(&b, "x1") == "stopped"
+    });
+    let list = b.rs(&["list"]);
+    let table = text(&list.stdout);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains("x1") && table.contains("stopped"), "{table}");
+    // Its gofers end with it (their sockets close).
+    eventually("the gofers end", || pids.iter().all(|&p| !alive(p)));
+    assert_fails_with(&b.rs(&["wait", "x1"]), "without recording an exit status");
+    assert!(b.rs(&["delete", "x1"]).status.success());
+}
+
+#[test]
+fn failed_creates_leave_nothing_behind() {
+    let Some(b) = busybox_bundle("lc-fail", &["/bin/no-such-program"]) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    let created = b.create("e1", &out, &[]);
+    assert_fails_with(&created, "executable file not found");
+    assert!(
+        !b.root.join("e1").exists(),
+        "no state after a failed create"
+    );
+
+    std::fs::write(b.dir.join("config.json"), "{ not json").unwrap();
+    assert_fails_with(&b.create("e2", &out, &[]), "config.json");
+    assert!(!b.root.join("e2").exists());
+
+    b.set_args(&["true"]);
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["root"]["path"] = "missing-rootfs".into();
+    b.write_config(config);
+    assert_fails_with(&b.create("e3", &out, &[]), "rootfs");
+    assert!(!b.root.join("e3").exists());
+
+    b.set_args(&["true"]);
+    assert!(b.create("dup", &out, &[]).status.success());
+    assert_fails_with(&b.create("dup", &out, &[]), "container with id exists: dup");
+    assert_eq!(
+        status_of(&b, "dup"),
+        "created",
+        "the first one is untouched"
+    );
+    assert!(b.rs(&["delete", "dup"]).status.success());
+    assert_fails_with(&b.rs(&["start", "nope"]), "container nope does not exist");
+    assert_fails_with(&b.rs(&["state", "../x"]), "invalid container id");
+}
+
+#[test]
+fn exec_runs_processes_with_their_own_stdio_and_status() {
+    let Some(b) = busybox_bundle("lc-exec", &["sleep", "1000"]) else {
+        return;
+    };
+    assert!(b.create("x", &b.dir.join("out"), &[]).status.success());
+    assert_fails_with(&b.rs(&["exec", "x", "true"]), "has not started");
+    assert!(b.rs(&["start", "x"]).status.success());
+
+    let out = b.rs(&["exec", "x", "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(text(&out.stdout), "out\n");
+    assert_eq!(text(&out.stderr), "err\n");
+
+    // The container's env and cwd, with the flags' changes.
+    let out = b.rs(&[
+        "exec",
+        "--env",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        "--user",
+        "1000:1001",
+        "x",
+        "sh",
+        "-c",
+        "echo $FOO $HOME $(pwd) $(id -u) $(id -g)",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "bar /root /tmp 1000 1001\n");
+
+    // stdin reaches the process.
+    let mut child = b
+        .runsc()
+        .args(["exec", "x", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"through stdin\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "through stdin\n");
+
+    // --process with an OCI process JSON.
+    let process = b.dir.join("process.json");
+    std::fs::write(
+        &process,
+        serde_json::to_vec(&serde_json::json!({
+            "args": ["sh", "-c", "echo $X from process.json; exit 4"],
+            "env": ["PATH=/bin", "X=hello"],
+            "cwd": "/",
+            "user": {"uid": 0, "gid": 0}
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = b.rs(&["exec", "--process", process.to_str().unwrap(), "x"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(text(&out.stdout), "hello from process.json\n");
+
+    let out = b.rs(&["exec", "x", "/bin/nothing-here"]);
+    assert_fails_with(&out, "executable file not found");
+
+    // ps lists init and a running exec.
+    let mut sleeper = b
+        .runsc()
+        .args(["exec", "x", "sleep", "1000"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("ps shows the exec'd sleep", || {
+        let ps = b.rs(&["ps", "--format", "json", "x"]);
+        serde_json::from_slice::<Vec<i32>>(&ps.stdout).is_ok_and(|pids| pids.len() == 2)
+    });
+    let table = text(&b.rs(&["ps", "x"]).stdout);
+    assert!(table.starts_with("UID"), "{table}");
+    // The command name is the applet's link name, as on Linux.
+    assert!(table.contains(" sleep\n"), "{table}");
+    // A signal to the exec waiter reaches the process it stands for.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sleeper.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = sleeper.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15));
+
+    assert!(b.rs(&["delete", "--force", "x"]).status.success());
+    assert_fails_with(&b.rs(&["exec", "x", "true"]), "does not exist");
+}
+
+#[test]
+fn detached_exec_leaves_a_waiter_with_the_status() {
+    let Some(b) = busybox_bundle("lc-exec-detach", &["sleep", "1000"]) else {
+        return;
+    };
+    // The waiter is reparented to us, as to containerd's shim.
+    nix::sys::prctl::set_child_subreaper(true).unwrap();
+    assert!(b.create("d", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "d"]).status.success());
+    let pid_file = b.dir.join("exec.pid");
+    let out_file = b.dir.join("exec.out");
+    let file = std::fs::File::create(&out_file).unwrap();
+    let status = b
+        .runsc()
+        .args([
+            "exec",
+            "--detach",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "d",
+        ])
+        .args(["sh", "-c", "sleep 0.2; echo detached; exit 5"])
+        .stdin(Stdio::null())
+        .stdout(file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let waiter: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(waiter), None).unwrap();
+    assert_eq!(
+        st,
+        nix::sys::wait::WaitStatus::Exited(nix::unistd::Pid::from_raw(waiter), 5)
+    );
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "detached\n");
+    assert!(b.rs(&["delete", "--force", "d"]).status.success());
+}
+
+#[test]
+fn run_waits_and_detached_run_does_not() {
+    let Some(b) = busybox_bundle("lc-run", &["sh", "-c", "echo hi; exit 9"]) else {
+        return;
+    };
+    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "r1"]);
+    assert_eq!(out.status.code(), Some(9));
+    assert_eq!(text(&out.stdout), "hi\n");
+    assert!(!b.root.join("r1").exists(), "run removes the container");
+
+    b.set_args(&["sleep", "1000"]);
+    let out = b
+        .runsc()
+        .args(["run", "--detach", "--bundle", b.dir.to_str().unwrap(), "r2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(out.success());
+    assert_eq!(status_of(&b, "r2"), "running");
+    assert!(b.rs(&["delete", "--force", "r2"]).status.success());
+}
+
+#[test]
+fn twenty_containers_at_once_leave_nothing_behind() {
+    let Some(b) = busybox_bundle("lc-many", &["sh", "-c", "echo $HOSTNAME; sleep 1000"]) else {
+        return;
+    };
+    let pids = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for i in 0..20 {
+            let (b, pids) = (&b, &pids);
+            s.spawn(move || {
+                let id = format!("m{i}");
+                let out = b.dir.join(format!("out{i}"));
+                let created = b.create(&id, &out, &[]);
+                assert!(created.status.success(), "{id}: {}", text(&created.stderr));
+                pids.lock().unwrap().extend(host_pids(b, &id));
+                assert!(b.rs(&["start", &id]).status.success());
+                assert_eq!(status_of(b, &id), "running");
+                let out = b.rs(&["delete", "--force", &id]);
+                assert!(out.status.success(), "{id}: {}", text(&out.stderr));
+            });
+        }
+    });
+    let pids = pids.into_inner().unwrap();
+    assert_eq!(pids.len(), 40, "a sandbox and a gofer each");
+    for p in pids {
+        assert!(!alive(p), "process {p} is gone");
+    }
+    let left: Vec<_> = std::fs::read_dir(&b.root).unwrap().flatten().collect();
+    assert!(left.is_empty(), "state left: {left:?}");
+    assert!(Path::new(&b.root).exists());
+}
+
+#[test]
+fn init_ignores_signals_it_has_no_handler_for() {
+    // As the init of a PID namespace under runc: `docker stop` of a `sleep`
+    // waits for its timeout and then kills.
+    let Some(b) = busybox_bundle("lc-init-shield", &["sleep", "1000"]) else {
+        return;
+    };
+    assert!(b.create("i1", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "i1"]).status.success());
+    for sig in ["TERM", "INT", "HUP", "USR1"] {
+        assert!(b.rs(&["kill", "i1", sig]).status.success());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(status_of(&b, "i1"), "running");
+    assert!(b.rs(&["kill", "i1", "KILL"]).status.success());
+    eventually("SIGKILL ends it", || status_of(&b, "i1") == "stopped");
+    assert!(b.rs(&["delete", "i1"]).status.success());
+}
+
+#[test]
+fn host_signals_to_the_sandbox_reach_the_container() {
+    let Some(b) = busybox_bundle(
+        "lc-forward",
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got INT' INT; trap 'echo got TERM; exit 4' TERM; echo ready; while true; do sleep 0.05; done",
+        ],
+    ) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    assert!(b.create("h1", &out, &[]).status.success());
+    assert!(b.rs(&["start", "h1"]).status.success());
+    eventually("the traps are set", || {
+        std::fs::read_to_string(&out).unwrap().contains("ready")
+    });
+    let sandbox = nix::unistd::Pid::from_raw(b.state("h1")["pid"].as_i64().unwrap() as i32);
+    nix::sys::signal::kill(sandbox, nix::sys::signal::Signal::SIGINT).unwrap();
+    eventually("INT arrives", || {
+        std::fs::read_to_string(&out).unwrap().contains("got INT")
+    });
+    nix::sys::signal::kill(sandbox, nix::sys::signal::Signal::SIGTERM).unwrap();
+    eventually("the container stops", || status_of(&b, "h1") == "stopped");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "ready\ngot INT\ngot TERM\n"
+    );
+    assert!(text(&b.rs(&["wait", "h1"]).stdout).contains(r#""exitStatus":4"#));
+    assert!(b.rs(&["delete", "h1"]).status.success());
+}

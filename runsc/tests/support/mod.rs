@@ -1,0 +1,144 @@
+//! What the runsc integration tests share: a busybox bundle in a scratch
+//! directory with a state root of its own, and runsc run on it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BUSYBOX: &str = "/bin/busybox";
+
+/// A bundle whose rootfs holds busybox and its applet links, and a state
+/// root for its containers.
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub root: PathBuf,
+}
+
+/// `None` (with a printed reason) when busybox is missing.
+pub fn busybox_bundle(name: &str, args: &[&str]) -> Option<Bundle> {
+    if !Path::new(BUSYBOX).exists() {
+        eprintln!("SKIP: {BUSYBOX} (Debian busybox-static) is not installed");
+        return None;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let rootfs = dir.join("rootfs");
+    for d in ["bin", "proc", "dev", "tmp", "etc"] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    std::fs::copy(BUSYBOX, rootfs.join("bin/busybox")).unwrap();
+    for applet in [
+        "sh", "echo", "cat", "sleep", "id", "pwd", "env", "true", "ls",
+    ] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    let b = Bundle {
+        root: dir.join("state"),
+        dir,
+    };
+    b.set_args(args);
+    Some(b)
+}
+
+impl Bundle {
+    pub fn set_args(&self, args: &[&str]) {
+        self.write_config(serde_json::json!({
+            "ociVersion": "1.0.2",
+            "root": {"path": "rootfs", "readonly": false},
+            "process": {
+                "args": args,
+                "cwd": "/",
+                "env": ["PATH=/bin", "HOME=/root"],
+                "user": {"uid": 0, "gid": 0},
+                "terminal": false
+            },
+            "hostname": "lifecycle",
+            "annotations": {"org.test": "yes"}
+        }));
+    }
+
+    pub fn write_config(&self, config: serde_json::Value) {
+        std::fs::write(
+            self.dir.join("config.json"),
+            serde_json::to_vec_pretty(&config).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// runsc with this bundle's state root.
+    pub fn runsc(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runsc"));
+        cmd.arg(format!("--root={}", self.root.display()));
+        cmd
+    }
+
+    /// Runs a runsc command to its end, with no stdin.
+    pub fn rs(&self, args: &[&str]) -> Output {
+        self.runsc()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("runsc runs")
+    }
+
+    /// `create` with the container's stdout and stderr going to `out`.
+    pub fn create(&self, id: &str, out: &Path, extra: &[&str]) -> Output {
+        let file = std::fs::File::create(out).unwrap();
+        self.runsc()
+            .arg("create")
+            .args(extra)
+            .args(["--bundle", self.dir.to_str().unwrap(), id])
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .status()
+            .map(|status| Output {
+                status,
+                stdout: Vec::new(),
+                stderr: std::fs::read(out).unwrap_or_default(),
+            })
+            .expect("runsc runs")
+    }
+
+    /// The container's OCI state, parsed.
+    pub fn state(&self, id: &str) -> serde_json::Value {
+        let out = self.rs(&["state", id]);
+        assert!(out.status.success(), "state {id}: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("state is JSON")
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Asserts that `out` failed with `needle` in its stderr.
+pub fn assert_fails_with(out: &Output, needle: &str) {
+    assert!(
+        !out.status.success() && text(&out.stderr).contains(needle),
+        "expected a failure saying {needle:?}; status {:?}, stderr: {}",
+        out.status,
+        text(&out.stderr)
+    );
+}
+
+/// Whether host process `pid` still runs (a zombie does not).
+pub fn alive(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat[stat.rfind(')').unwrap() + 2..].chars().next();
+            !matches!(state, Some('Z') | Some('X'))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Polls `cond` for up to ten seconds.
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
