@@ -29,8 +29,14 @@ pub struct MountSpec {
 pub struct BootSpec {
     /// The container's root directory on the host.
     pub root: PathBuf,
-    /// The root may not be changed (changes stay in the overlay, if there is one).
+    /// The root may not be changed: the gofer refuses changes, and the
+    /// container sees it read-only unless `overlay_only`.
     pub root_readonly: bool,
+    /// The root is read-only only to keep the host's files unchanged (`runsc
+    /// do` on the host's root): with the overlay the container may change it
+    /// in memory.
+    #[serde(default)]
+    pub overlay_only: bool,
     pub args: Vec<String>,
     pub env: Vec<String>,
     /// Working directory inside the container (absolute).
@@ -57,6 +63,10 @@ pub struct BootSpec {
     /// init is (OCI containers); `runsc do` runs its command as the host would.
     #[serde(default)]
     pub shield_init: bool,
+    /// Give processes without HOME their passwd home, as runc does (OCI
+    /// containers; `runsc do` passes the caller's environment as it is).
+    #[serde(default)]
+    pub default_home: bool,
 }
 
 /// The capability sets of the first process.

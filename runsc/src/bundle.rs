@@ -125,6 +125,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
     Ok(BootSpec {
         root: root_path,
         root_readonly: root.readonly().unwrap_or(false),
+        overlay_only: false,
         args,
         env: process.env().clone().unwrap_or_default(),
         cwd,
@@ -142,6 +143,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             .transpose()?,
         network_namespace: crate::confine::network_from_spec(spec),
         shield_init: true,
+        default_home: true,
     })
 }
 

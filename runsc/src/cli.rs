@@ -141,6 +141,14 @@ pub enum Command {
     /// The file server of a container (started by runsc itself).
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// Add runsc to Docker's daemon.json as a runtime (flags for it after `--`).
+    Install(crate::commands::install::InstallArgs),
+    /// Remove a runtime from Docker's daemon.json.
+    Uninstall(crate::commands::install::UninstallArgs),
+    /// Write a starting config.json for a bundle.
+    Spec(liboci_cli::Spec),
+    /// Print the OCI features this runtime supports (JSON).
+    Features(liboci_cli::Features),
     /// Print the sandbox process's seccomp allowlist.
     #[command(hide = true)]
     Seccomp(SeccompArgs),
@@ -166,6 +174,10 @@ impl Command {
             Command::Boot(_) => "boot",
             Command::Syscalls(_) => "syscalls",
             Command::Gofer(_) => "gofer",
+            Command::Install(_) => "install",
+            Command::Uninstall(_) => "uninstall",
+            Command::Spec(_) => "spec",
+            Command::Features(_) => "features",
             Command::Seccomp(_) => "seccomp",
         }
     }

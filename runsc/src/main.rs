@@ -2,14 +2,20 @@
 
 mod boot_spec;
 mod bundle;
+// Used by the OCI lifecycle commands (create/start/delete/events) once they land.
+#[allow(dead_code, unused_imports)]
+mod cgroups;
 mod cli;
 mod commands;
 mod confine;
 mod container;
 mod control;
 mod forward_signals;
+#[allow(dead_code)]
+mod hooks;
 mod inherited_fd;
 mod logging;
+mod passwd;
 mod rfc3339;
 mod sandbox;
 mod signals;

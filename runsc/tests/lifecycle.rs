@@ -201,7 +201,10 @@ fn failed_creates_leave_nothing_behind() {
     };
     let out = b.dir.join("out");
     let created = b.create("e1", &out, &[]);
-    assert_fails_with(&created, "executable file not found");
+    assert_fails_with(
+        &created,
+        "stat /bin/no-such-program: no such file or directory",
+    );
     assert!(
         !b.root.join("e1").exists(),
         "no state after a failed create"
@@ -299,7 +302,14 @@ fn exec_runs_processes_with_their_own_stdio_and_status() {
     assert_eq!(text(&out.stdout), "hello from process.json\n");
 
     let out = b.rs(&["exec", "x", "/bin/nothing-here"]);
-    assert_fails_with(&out, "executable file not found");
+    assert_fails_with(&out, "no such file or directory");
+    let out = b.rs(&["exec", "x", "nothing-here"]);
+    assert_fails_with(
+        &out,
+        r#"exec: "nothing-here": executable file not found in $PATH"#,
+    );
+    let out = b.rs(&["exec", "x", "/etc"]);
+    assert_fails_with(&out, "permission denied");
 
     // ps lists init and a running exec.
     let mut sleeper = b

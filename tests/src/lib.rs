@@ -8,6 +8,7 @@
 pub mod compare;
 pub mod compile;
 pub mod diff;
+pub mod docker;
 pub mod paths;
 pub mod report;
 pub mod run;

@@ -53,7 +53,15 @@ fn build_mounts(
             .stat()
             .map_err(|e| anyhow::anyhow!("root {source}: {e}"))?;
         let upper = Tmpfs::new_root(st.mode & 0o7777, st.uid, st.gid);
-        MountNamespace::new(overlay::new_root(upper, lower), false, "overlay", source)
+        // A read-only root (OCI root.readonly, Docker's --read-only) stays
+        // read-only to the container; the overlay still takes the mount
+        // points made below, as runc makes them before remounting.
+        MountNamespace::new(
+            overlay::new_root(upper, lower),
+            spec.root_readonly && !spec.overlay_only,
+            "overlay",
+            source,
+        )
     } else {
         MountNamespace::new(lower, spec.root_readonly, "9p", source)
     };
@@ -230,9 +238,14 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
             },
         );
     }
+    let env = if spec.default_home {
+        crate::passwd::with_home(&kernel.mounts, spec.env.clone(), spec.uid)
+    } else {
+        spec.env.clone()
+    };
     let process = ProcessSpec {
         argv: spec.args.iter().map(|a| a.clone().into_bytes()).collect(),
-        envp: spec.env.iter().map(|e| e.clone().into_bytes()).collect(),
+        envp: env.iter().map(|e| e.clone().into_bytes()).collect(),
         cwd: spec.cwd.clone(),
         creds: credentials(spec.uid, spec.gid, &spec.additional_gids, spec.capabilities),
         limits,
@@ -288,6 +301,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     if let Some(fd) = args.control_fd {
         let server = Arc::new(Server {
             kernel: kernel.clone(),
+            default_home: spec.default_home,
             start: parking_lot::Mutex::new(Some(start_tx)),
             exit: finish,
             ending: parking_lot::Mutex::new(None),
@@ -320,12 +334,19 @@ fn finish(code: i32) -> ! {
     std::process::exit(code)
 }
 
-/// What users read when the container's process cannot start (Docker maps
-/// "executable file not found" to 127, as for runc).
+/// What users read when the container's process cannot start, in runc's
+/// words: Docker turns "executable file not found" and "no such file or
+/// directory" into exit code 127 and "permission denied" into 126.
 pub fn start_error_message(e: &StartError) -> String {
     match e {
-        StartError::Exec { path, errno } if *errno == Errno::ENOENT => {
+        StartError::Exec { path, errno } if *errno == Errno::ENOENT && !path.contains('/') => {
             format!("exec: {path:?}: executable file not found in $PATH")
+        }
+        StartError::Exec { path, errno } if *errno == Errno::ENOENT => {
+            format!("exec: {path:?}: stat {path}: no such file or directory")
+        }
+        StartError::Exec { path, errno } if *errno == Errno::EACCES => {
+            format!("exec: {path:?}: permission denied")
         }
         StartError::Exec { path, errno } => format!("exec: {path:?}: cannot execute: {errno}"),
         other => format!("starting the container process: {other}"),

@@ -18,6 +18,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         root: "/".into(),
         // The host's own root: never changed (with the overlay, changes stay in memory).
         root_readonly: true,
+        overlay_only: true,
         args: args.command,
         env,
         cwd: cwd.to_string_lossy().into_owned(),
@@ -32,6 +33,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         capabilities: None,
         network_namespace: Default::default(),
         shield_init: false,
+        default_home: false,
     };
     crate::sandbox::run(global, &spec)
 }

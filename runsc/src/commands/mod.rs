@@ -5,12 +5,15 @@ pub mod create;
 pub mod delete;
 mod do_cmd;
 mod exec;
+mod features;
 mod gofer;
+pub mod install;
 mod kill;
 mod list;
 mod ps;
 mod run;
 mod seccomp_cmd;
+mod spec;
 pub mod start;
 mod state;
 mod syscalls_cmd;
@@ -20,7 +23,10 @@ use crate::cli::{Cli, Command};
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
-    if !matches!(cli.command, Command::Syscalls(_)) {
+    if !matches!(
+        cli.command,
+        Command::Syscalls(_) | Command::Spec(_) | Command::Features(_)
+    ) {
         cli.global.validate()?;
     }
     match cli.command {
@@ -44,6 +50,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),
         Command::Gofer(args) => gofer::run(args),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall(args) => install::uninstall(args),
+        Command::Spec(args) => spec::run(args),
+        Command::Features(args) => features::run(args),
         Command::Seccomp(args) => seccomp_cmd::run(args),
     }
 }

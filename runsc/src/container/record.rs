@@ -99,7 +99,7 @@ impl Record {
     pub fn oci_state(&self) -> OciState {
         let status = self.current_status();
         OciState {
-            oci_version: oci_spec::runtime::version(),
+            oci_version: oci_spec::runtime::VERSION.to_string(),
             id: self.id.clone(),
             pid: match (status, self.sandbox) {
                 (Status::Stopped, _) | (_, None) => 0,

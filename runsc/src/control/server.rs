@@ -16,6 +16,8 @@ use super::{ExecProcess, ProcessEntry, Request, Response, Target};
 
 pub struct Server {
     pub kernel: Arc<Kernel>,
+    /// Exec'd processes without HOME get their passwd home (as runc).
+    pub default_home: bool,
     /// Taken by the first `Start`; the init task thread waits on it.
     pub start: Mutex<Option<Sender<()>>>,
     /// What the sandbox does when a signal kills the container before it
@@ -155,9 +157,14 @@ impl Server {
             .process(tree::INIT_PID)
             .map(|init| init.limits.lock().clone())
             .unwrap_or_else(Limits::from_host);
+        let env = if self.default_home {
+            crate::passwd::with_home(&self.kernel.mounts, p.env.clone(), p.uid)
+        } else {
+            p.env.clone()
+        };
         let spec = ProcessSpec {
             argv: p.args.iter().map(|a| a.clone().into_bytes()).collect(),
-            envp: p.env.iter().map(|e| e.clone().into_bytes()).collect(),
+            envp: env.iter().map(|e| e.clone().into_bytes()).collect(),
             cwd: p.cwd.clone(),
             creds: crate::commands::boot::credentials(
                 p.uid,

@@ -39,6 +39,10 @@ pub fn usage() -> String {
         let _ = writeln!(s, "  {name:<14} {what}");
     }
     s.push_str(
+        "  docker         `docker run --rm IMAGE true` through a private dockerd,\n\
+         \x20                with runc and our runsc (--runs N, default 20)\n",
+    );
+    s.push_str(
         "\n--iterations N sets the count of a single benchmark; with a group,\n\
          name the benchmark: --iterations stat=5000 --iterations seq-read=2\n\
          --runs N runs every program N times under every runtime, the runtimes\n\

@@ -1,7 +1,8 @@
 //! Benchmarks of native vs runc vs gVisor's runsc (ptrace) vs our runsc:
 //! `bench getpid|stat|open-read|seq-read|create-unlink|files|fork-exit|
-//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all` and
-//! `bench startup` (whole container runs; see `startup`).
+//! fork-exec|thread|pipe-pingpong|futex-pingpong|processes|all`,
+//! `bench startup` (whole container runs; see `startup`) and
+//! `bench docker [--runs N]` (`docker run --rm IMAGE true`, see `docker_bench`).
 //!
 //! Each benchmark is a static C program from `benches/c/` that times its
 //! own loop, so start-up costs are not measured, and prints
@@ -12,6 +13,7 @@
 mod benchmark;
 mod cli;
 mod data_files;
+mod docker_bench;
 mod file_benches;
 mod parse;
 mod process_benches;
@@ -33,6 +35,15 @@ use workload::Workload;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "docker") {
+        return match docker_bench::main(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench docker: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.first().is_some_and(|a| a == "startup") {
         return match startup::main(&args[1..]) {
             Ok(()) => ExitCode::SUCCESS,
