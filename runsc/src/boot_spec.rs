@@ -55,6 +55,10 @@ pub struct BootSpec {
     /// none (root then gets every capability, anyone else none).
     #[serde(default)]
     pub capabilities: Option<CapabilitySets>,
+    /// The network namespace the sandbox process runs in (from the spec's
+    /// `linux.namespaces`).
+    #[serde(default)]
+    pub network_namespace: crate::confine::NetworkNamespace,
     /// The container's init is shielded from signals as a PID namespace's
     /// init is (OCI containers); `runsc do` runs its command as the host would.
     #[serde(default)]

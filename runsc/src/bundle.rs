@@ -141,6 +141,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             .as_ref()
             .map(capability_sets)
             .transpose()?,
+        network_namespace: crate::confine::network_from_spec(spec),
         shield_init: true,
         default_home: true,
     })

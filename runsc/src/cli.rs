@@ -151,6 +151,9 @@ pub enum Command {
     Spec(liboci_cli::Spec),
     /// Print the OCI features this runtime supports (JSON).
     Features(liboci_cli::Features),
+    /// Print the sandbox process's seccomp allowlist.
+    #[command(hide = true)]
+    Seccomp(SeccompArgs),
 }
 
 impl Command {
@@ -178,6 +181,7 @@ impl Command {
             Command::Uninstall(_) => "uninstall",
             Command::Spec(_) => "spec",
             Command::Features(_) => "features",
+            Command::Seccomp(_) => "seccomp",
         }
     }
 }
@@ -257,6 +261,12 @@ pub struct GoferArgs {
     /// The socket to serve on.
     #[arg(long = "socket-fd")]
     pub socket_fd: i32,
+}
+
+#[derive(Args, Debug)]
+pub struct SeccompArgs {
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]

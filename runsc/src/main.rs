@@ -6,6 +6,7 @@ mod bundle;
 mod cgroups;
 mod cli;
 mod commands;
+mod confine;
 mod container;
 mod control;
 mod forward_signals;

@@ -172,7 +172,10 @@ pub fn launch(
     for &fd in &inherited {
         inheritable(&fd, true)?;
     }
-    let boot = cmd.spawn().context("starting the sandbox");
+    let plan = crate::confine::NamespacePlan {
+        network: spec.network_namespace.clone(),
+    };
+    let boot = crate::confine::spawn_boot(cmd, &plan).context("starting the sandbox");
     for &fd in &inherited {
         let _ = inheritable(&fd, false);
     }

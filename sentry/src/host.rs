@@ -16,6 +16,19 @@ pub fn random_u64() -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// The host's `/proc/cpuinfo`, read once. `runsc boot` reads it before the
+/// sandbox leaves the host's filesystem (`prime_host_files`); the sentry
+/// opens no host path after that.
+pub fn cpuinfo() -> &'static [u8] {
+    static CPUINFO: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    CPUINFO.get_or_init(|| std::fs::read("/proc/cpuinfo").unwrap_or_default())
+}
+
+/// Reads every host file the sentry will ever want, while it still can.
+pub fn prime_host_files() {
+    cpuinfo();
+}
+
 /// The host's memory figures (`sysinfo(2)`), for /proc/meminfo.
 pub fn sysinfo() -> libc::sysinfo {
     // SAFETY: all-zero is a valid sysinfo; the call fills the struct it is given.

@@ -22,6 +22,11 @@ mod thread;
 
 use std::sync::Arc;
 
+/// The `clone` flags injected into a stub to make a stub thread (with a zero
+/// stack): the sentry's own seccomp filter, which stubs inherit, must let
+/// them through.
+pub use stub_threads::CLONE_FLAGS as STUB_THREAD_CLONE_FLAGS;
+
 use crate::{AddressSpace, Context, Platform, Result};
 use shared::Shared;
 

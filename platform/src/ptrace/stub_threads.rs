@@ -23,7 +23,7 @@ use crate::{Error, Result};
 
 /// The flags of the injected `clone`: a thread of the stub, sharing everything a
 /// thread shares. The stub's seccomp filter admits exactly these.
-pub(crate) const CLONE_FLAGS: u64 = (libc::CLONE_VM
+pub const CLONE_FLAGS: u64 = (libc::CLONE_VM
     | libc::CLONE_FS
     | libc::CLONE_FILES
     | libc::CLONE_SIGHAND

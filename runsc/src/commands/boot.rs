@@ -190,6 +190,8 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
     let mounts = build_mounts(&spec, global.overlay2 == "root:memory", &args.gofer_fd)?;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    crate::confine::confine_boot(memfile.raw_fd())?;
     let kernel = Arc::new(Kernel {
         platform,
         memfile,
@@ -205,9 +207,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         tree: Default::default(),
         timers: sentry::timer::TimerService::start(),
         shield_init: spec.shield_init,
-        cpus: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        cpus,
     });
     let top = VfsPath::root_of(&kernel.mounts);
     match mount_point(
@@ -222,7 +222,6 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         }
         Err(e) => tracing::warn!("no /proc ({e})"),
     }
-    let cpus = kernel.cpus;
     match mount_point(
         &kernel.mounts,
         &top,

@@ -31,6 +31,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         // The sandbox sees for itself whether its stdio is a terminal.
         terminal: false,
         capabilities: None,
+        network_namespace: Default::default(),
         shield_init: false,
         default_home: false,
     };

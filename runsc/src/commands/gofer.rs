@@ -48,7 +48,10 @@ pub fn run(args: GoferArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// Drops the capabilities serving does not need, then installs the filter.
 fn install_filter() -> anyhow::Result<()> {
+    crate::confine::caps::keep_only(crate::confine::caps::GOFER_CAPS)
+        .context("dropping the gofer's capabilities")?;
     gofer::seccomp::install_filter().map_err(|e| anyhow::anyhow!("gofer seccomp filter: {e}"))
 }
 

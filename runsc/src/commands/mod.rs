@@ -14,6 +14,7 @@ mod list;
 mod pause;
 mod ps;
 mod run;
+mod seccomp_cmd;
 mod spec;
 pub mod start;
 mod state;
@@ -53,5 +54,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Uninstall(args) => install::uninstall(args),
         Command::Spec(args) => spec::run(args),
         Command::Features(args) => features::run(args),
+        Command::Seccomp(args) => seccomp_cmd::run(args),
     }
 }

@@ -69,7 +69,7 @@ fn uuid() -> Result<Vec<u8>, Errno> {
 /// Fixed entries of /proc (the pid directories and `self` are added by the root).
 pub fn entries(kernel: &Arc<Kernel>) -> Vec<(&'static str, Arc<dyn Inode>)> {
     // The CPUs the application runs on, as the host describes them.
-    let cpuinfo = std::fs::read("/proc/cpuinfo").unwrap_or_default();
+    let cpuinfo = crate::host::cpuinfo().to_vec();
     let (k1, k2, k3) = (
         Arc::downgrade(kernel),
         Arc::downgrade(kernel),

@@ -1,0 +1,255 @@
+//! Starting `runsc boot` in namespaces of its own: new mount, PID, IPC and UTS
+//! namespaces, and the network namespace the OCI spec asks for.
+//!
+//! Rust's `Command` cannot pass clone flags, and `unshare(CLONE_NEWPID)` only
+//! moves the caller's *children*. So the forked child of `Command::spawn`
+//! (before exec, in `pre_exec`) joins or creates the namespaces and forks once
+//! more: the grandchild execs `runsc boot` as pid 1 of the new PID namespace,
+//! and the child stays outside as a *keeper* that only waits for it and exits
+//! with its status (re-raising a fatal signal). The `Child` the caller gets is
+//! the keeper: waiting for it waits for the sandbox, a signal a process sends
+//! it goes on to the sandbox (which forwards it to the container), and
+//! SIGKILL kills the sandbox too (its parent-death signal is SIGKILL). When the sandbox,
+//! pid 1, dies, the kernel kills every process of its PID namespace: every stub.
+//!
+//! Everything between fork and exec is raw, async-signal-safe system calls on
+//! memory prepared before the fork.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// Which network namespace the sandbox runs in (runc's rules for the OCI spec's
+/// `linux.namespaces` entry of type `network`).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub enum NetworkNamespace {
+    /// The spec has no network namespace entry: the caller's (the host's).
+    #[default]
+    Host,
+    /// An entry without a path: a new, empty namespace.
+    New,
+    /// An entry with a path: join that namespace (`setns`).
+    Join(PathBuf),
+}
+
+/// The namespaces `runsc boot` starts in. Mount, PID, IPC and UTS namespaces
+/// are always new; only the network namespace is chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamespacePlan {
+    pub network: NetworkNamespace,
+}
+
+impl NamespacePlan {
+    /// The `unshare` flags of the plan.
+    fn unshare_flags(&self) -> libc::c_int {
+        let mut flags =
+            libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+        if self.network == NetworkNamespace::New {
+            flags |= libc::CLONE_NEWNET;
+        }
+        flags
+    }
+}
+
+/// Spawns `cmd` (a `runsc boot` command line) as pid 1 of new namespaces per
+/// `plan`. The returned child is the keeper described in the module comment:
+/// its exit status is the sandbox's.
+pub fn spawn_boot(mut cmd: Command, plan: &NamespacePlan) -> io::Result<Child> {
+    // Opened before the fork (close-on-exec): pre_exec may not allocate or
+    // touch paths.
+    let netns: Option<OwnedFd> = match &plan.network {
+        NetworkNamespace::Join(path) => Some(
+            std::fs::File::open(path)
+                .map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("network namespace {}: {e}", path.display()),
+                    )
+                })?
+                .into(),
+        ),
+        _ => None,
+    };
+    let netns_raw = netns.as_ref().map(|fd| fd.as_raw_fd());
+    let flags = plan.unshare_flags();
+    // SAFETY: the closure makes only async-signal-safe raw system calls (see
+    // `enter_namespaces`) on values captured by copy.
+    unsafe {
+        cmd.pre_exec(move || enter_namespaces(netns_raw, flags));
+    }
+    let child = cmd.spawn();
+    drop(netns);
+    child
+}
+
+/// In the forked child: join/create the namespaces, fork the sandbox, and
+/// become its keeper. Returns only in the sandbox (which then execs).
+fn enter_namespaces(netns: Option<i32>, flags: libc::c_int) -> io::Result<()> {
+    if let Some(fd) = netns {
+        // SAFETY: setns on a descriptor we opened; no memory is passed.
+        if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: unshare takes no pointers.
+    if unsafe { libc::unshare(flags) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut alive = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array.
+    if unsafe { libc::pipe2(alive.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fork in a single-threaded process (the forked child of spawn);
+    // both sides go on with async-signal-safe calls only.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid > 0 {
+        // SAFETY: the keeper only closes descriptors, waits and exits.
+        unsafe { keep(pid, alive[0], alive[1]) }
+    }
+    // The sandbox: die with the keeper. If the keeper is already gone (its end
+    // of `alive` closed before the death signal was armed), give up now.
+    // SAFETY: prctl, close and poll on our own descriptors; no allocation.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        libc::close(alive[1]);
+        let mut p = libc::pollfd {
+            fd: alive[0],
+            events: 0,
+            revents: 0,
+        };
+        if libc::poll(&mut p, 1, 0) > 0 && p.revents & libc::POLLHUP != 0 {
+            libc::_exit(1);
+        }
+        libc::close(alive[0]);
+    }
+    Ok(())
+}
+
+/// The keeper's whole life: hold the write end of `alive` (closed when it
+/// dies), drop every other descriptor (spawn's error pipe among them, so that
+/// `spawn` returns once the sandbox execs), wait for the sandbox and end as it
+/// ended.
+///
+/// # Safety
+/// Only in the single-threaded forked child.
+unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32) -> ! {
+    // SAFETY: raw calls on our own process with stack memory only.
+    unsafe {
+        forward_signals_to(sandbox);
+        libc::close(alive_read);
+        if alive_write > 0 {
+            libc::syscall(libc::SYS_close_range, 0, alive_write - 1, 0);
+        }
+        libc::syscall(libc::SYS_close_range, alive_write + 1, u32::MAX, 0);
+        let mut status = 0;
+        loop {
+            let r = libc::waitpid(sandbox, &mut status, 0);
+            if r == sandbox {
+                break;
+            }
+            if r < 0 && *libc::__errno_location() != libc::EINTR {
+                libc::_exit(125);
+            }
+        }
+        if libc::WIFSIGNALED(status) {
+            let sig = libc::WTERMSIG(status);
+            // No core file of the keeper for the sandbox's crash.
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::kill(libc::getpid(), sig);
+            libc::_exit(128 + sig);
+        }
+        libc::_exit(libc::WEXITSTATUS(status))
+    }
+}
+
+/// The sandbox the keeper passes signals on to.
+static SANDBOX: AtomicI32 = AtomicI32::new(0);
+
+/// Signals the keeper passes on: every catchable one but SIGCHLD (its own
+/// child's news) and those a fault raises (a handler returning from one
+/// would fault again).
+fn forwarded(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGKILL
+            | libc::SIGSTOP
+            | libc::SIGCHLD
+            | libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGILL
+            | libc::SIGFPE
+            | libc::SIGTRAP
+            | libc::SIGSYS
+    )
+}
+
+/// Passes a signal a process sent to the keeper on to the sandbox. Signals
+/// the kernel sends (a terminal's ^C to the foreground process group, a
+/// hang-up) reach the sandbox directly, in the same group: not twice.
+extern "C" fn pass_on(sig: i32, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel hands the handler a valid siginfo; kill is
+    // async-signal-safe.
+    unsafe {
+        if (*info).si_code <= 0 {
+            libc::kill(SANDBOX.load(Ordering::Relaxed), sig);
+        }
+    }
+}
+
+/// Installs `pass_on` for every forwarded signal (standard and real-time).
+///
+/// # Safety
+/// Only in the single-threaded keeper.
+unsafe fn forward_signals_to(sandbox: libc::pid_t) {
+    SANDBOX.store(sandbox, Ordering::Relaxed);
+    // SAFETY: sigaction with an action on our stack; the handler is
+    // async-signal-safe.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = pass_on as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigfillset(&mut action.sa_mask);
+        for sig in 1..=libc::SIGRTMAX() {
+            if forwarded(sig) {
+                libc::sigaction(sig, &action, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// The network namespace for the OCI spec's `linux.namespaces`.
+pub fn network_from_spec(spec: &oci_spec::runtime::Spec) -> NetworkNamespace {
+    let entry = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .and_then(|nss| {
+            nss.iter()
+                .find(|ns| ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network)
+        });
+    match entry {
+        None => NetworkNamespace::Host,
+        Some(ns) => match ns.path() {
+            Some(p) if !p.as_os_str().is_empty() => NetworkNamespace::Join(p.clone()),
+            _ => NetworkNamespace::New,
+        },
+    }
+}
