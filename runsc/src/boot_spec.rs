@@ -67,6 +67,10 @@ pub struct BootSpec {
     /// containers; `runsc do` passes the caller's environment as it is).
     #[serde(default)]
     pub default_home: bool,
+    /// The most tasks (processes and threads) the container may have
+    /// (`linux.resources.pids.limit`), enforced by the sandbox.
+    #[serde(default)]
+    pub pids_limit: Option<u64>,
 }
 
 /// The capability sets of the first process.

@@ -144,6 +144,14 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
         network_namespace: crate::confine::network_from_spec(spec),
         shield_init: true,
         default_home: true,
+        pids_limit: spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.resources().as_ref())
+            .and_then(|r| r.pids().as_ref())
+            .map(|p| p.limit())
+            .filter(|&n| n > 0)
+            .map(|n| n as u64),
     })
 }
 

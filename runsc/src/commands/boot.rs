@@ -209,6 +209,9 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         shield_init: spec.shield_init,
         cpus,
     });
+    if let Some(n) = spec.pids_limit {
+        kernel.tree.set_limit(n as usize);
+    }
     let top = VfsPath::root_of(&kernel.mounts);
     match mount_point(
         &kernel.mounts,

@@ -116,9 +116,12 @@ fn make_cgroup(global: &GlobalFlags, config: &Spec, id: &str) -> anyhow::Result<
         id,
         global.systemd_cgroup,
     )?;
-    let resources = linux
+    let mut resources = linux
         .and_then(|l| l.resources().clone())
         .unwrap_or_default();
+    // The sandbox counts the container's tasks itself (its host tasks are
+    // not the container's: a sentry thread and a stub thread per thread).
+    resources.set_pids(None);
     match Cgroup::create(&path, &resources) {
         Ok(cg) => Ok(Some(cg)),
         Err(e) if linux.and_then(|l| l.resources().as_ref()).is_none() => {

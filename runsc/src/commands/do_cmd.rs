@@ -34,6 +34,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         network_namespace: Default::default(),
         shield_init: false,
         default_home: false,
+        pids_limit: None,
     };
     crate::sandbox::run(global, &spec)
 }

@@ -99,6 +99,10 @@ pub struct Waited {
 
 pub struct ProcessTree {
     inner: Mutex<Tree>,
+    /// At most this many tasks (processes, zombies included, and threads):
+    /// the container's pids limit, which the sandbox enforces itself since
+    /// its host tasks are not the container's.
+    limit: std::sync::atomic::AtomicUsize,
     changed: std::sync::Arc<Queue>,
 }
 
@@ -128,14 +132,19 @@ impl Default for ProcessTree {
                 threads: BTreeMap::new(),
             }),
             changed: Default::default(),
+            limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
         }
     }
 }
 
 impl Tree {
     /// The next unused number for a process or thread (after the last one
-    /// given, wrapping as Linux's pid allocation does).
-    fn free_number(&mut self) -> Result<i32, Errno> {
+    /// given, wrapping as Linux's pid allocation does); EAGAIN past `limit`
+    /// tasks, as the pids cgroup refuses a fork.
+    fn free_number(&mut self, limit: usize) -> Result<i32, Errno> {
+        if self.nodes.len() + self.threads.len() >= limit {
+            return Err(Errno::EAGAIN);
+        }
         let mut pid = self.last_pid;
         for _ in 0..PID_MAX {
             pid = if pid >= PID_MAX - 1 { 2 } else { pid + 1 };
@@ -176,7 +185,7 @@ impl ProcessTree {
         let p = tree.nodes.get(&parent).ok_or(Errno::ESRCH)?;
         let (pgid, sid) = (p.pgid, p.sid);
         let real_parent = if sibling { p.parent } else { parent };
-        let pid = tree.free_number()?;
+        let pid = tree.free_number(self.limit())?;
         tree.nodes.insert(
             pid,
             Node {
@@ -192,11 +201,21 @@ impl ProcessTree {
         Ok(pid)
     }
 
+    /// Sets the most tasks the sandbox may have (the container's pids limit).
+    pub fn set_limit(&self, tasks: usize) {
+        self.limit
+            .store(tasks, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn limit(&self) -> usize {
+        self.limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Gives a process with no parent (one `runsc exec` starts) a pid; it
     /// leads a new session and group of its own.
     pub fn add_session_leader(&self) -> Result<i32, Errno> {
         let mut tree = self.inner.lock();
-        let pid = tree.free_number()?;
+        let pid = tree.free_number(self.limit())?;
         tree.nodes.insert(
             pid,
             Node {
@@ -215,7 +234,7 @@ impl ProcessTree {
     /// Gives a new thread of process `pid` its tid.
     pub fn add_thread(&self, pid: i32) -> Result<i32, Errno> {
         let mut tree = self.inner.lock();
-        let tid = tree.free_number()?;
+        let tid = tree.free_number(self.limit())?;
         tree.threads.insert(tid, pid);
         Ok(tid)
     }
