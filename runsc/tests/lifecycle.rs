@@ -488,3 +488,129 @@ fn host_signals_to_the_sandbox_reach_the_container() {
     assert!(text(&b.rs(&["wait", "h1"]).stdout).contains(r#""exitStatus":4"#));
     assert!(b.rs(&["delete", "h1"]).status.success());
 }
+
+/// A config with `hooks` added to the bundle's current one.
+fn with_hooks(b: &Bundle, hooks: serde_json::Value) {
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["hooks"] = hooks;
+    b.write_config(config);
+}
+
+#[test]
+fn hooks_run_at_their_points_with_the_state() {
+    let Some(b) = busybox_bundle("lc-hooks", &["sleep", "1000"]) else {
+        return;
+    };
+    let log = b.dir.join("hooks.log");
+    // Each hook appends its name and the state's status and pid to the log.
+    let hook = |name: &str| {
+        serde_json::json!({
+            "path": "/bin/sh",
+            "args": ["sh", "-c", format!(
+                "state=$(cat); s=$(echo \"$state\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/'); echo {name} $s >> {}",
+                log.display()
+            )]
+        })
+    };
+    with_hooks(
+        &b,
+        serde_json::json!({
+            "prestart": [hook("prestart")],
+            "createRuntime": [hook("createRuntime")],
+            "createContainer": [hook("createContainer")],
+            "startContainer": [hook("startContainer")],
+            "poststart": [hook("poststart")],
+            "poststop": [hook("poststop")]
+        }),
+    );
+    assert!(b.create("h", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "h"]).status.success());
+    assert!(b.rs(&["delete", "--force", "h"]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "prestart creating\ncreateRuntime creating\ncreateContainer creating\n\
+         startContainer created\npoststart running\npoststop stopped\n"
+    );
+
+    // A failing hook fails the create, and nothing is left.
+    with_hooks(
+        &b,
+        serde_json::json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}),
+    );
+    let out = b.create("hf", &b.dir.join("out"), &[]);
+    assert_fails_with(&out, "createRuntime hook");
+    assert!(!b.root.join("hf").exists());
+
+    // A hook past its timeout is killed and fails the start.
+    with_hooks(
+        &b,
+        serde_json::json!({"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}]}),
+    );
+    assert!(b.create("ht", &b.dir.join("out"), &[]).status.success());
+    assert_fails_with(&b.rs(&["start", "ht"]), "startContainer hook");
+    eventually("the container is stopped", || {
+        status_of(&b, "ht") == "stopped"
+    });
+    assert!(b.rs(&["delete", "ht"]).status.success());
+}
+
+#[test]
+fn pause_resume_and_events() {
+    let Some(b) = busybox_bundle(
+        "lc-pause",
+        &["sh", "-c", "while true; do echo tick; sleep 0.05; done"],
+    ) else {
+        return;
+    };
+    let out = b.dir.join("out");
+    assert!(b.create("p1", &out, &[]).status.success());
+    assert_fails_with(&b.rs(&["pause", "p1"]), "only a running container");
+    assert!(b.rs(&["start", "p1"]).status.success());
+    eventually("it ticks", || {
+        std::fs::read_to_string(&out).unwrap().contains("tick")
+    });
+
+    let paused = b.rs(&["pause", "p1"]);
+    if !paused.status.success() && text(&paused.stderr).contains("no cgroup") {
+        eprintln!(
+            "SKIP: no cgroups here to freeze with: {}",
+            text(&paused.stderr)
+        );
+        assert!(b.rs(&["delete", "--force", "p1"]).status.success());
+        return;
+    }
+    assert!(paused.status.success(), "{}", text(&paused.stderr));
+    assert_eq!(status_of(&b, "p1"), "paused");
+    assert_fails_with(&b.rs(&["pause", "p1"]), "already paused");
+    assert_fails_with(&b.rs(&["delete", "p1"]), "that is not stopped: paused");
+    // Frozen: the output stops growing.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let frozen = std::fs::read_to_string(&out).unwrap().len();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(std::fs::read_to_string(&out).unwrap().len(), frozen);
+
+    assert!(b.rs(&["resume", "p1"]).status.success());
+    assert_eq!(status_of(&b, "p1"), "running");
+    eventually("it ticks again", || {
+        std::fs::read_to_string(&out).unwrap().len() > frozen
+    });
+    assert_fails_with(&b.rs(&["resume", "p1"]), "not paused");
+
+    let ev = b.rs(&["events", "--stats", "p1"]);
+    assert!(ev.status.success(), "{}", text(&ev.stderr));
+    let ev: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    assert_eq!(ev["type"], "stats");
+    assert_eq!(ev["id"], "p1");
+    assert!(ev["data"]["pids"]["current"].as_u64().unwrap() >= 2, "{ev}");
+    assert!(
+        ev["data"]["memory"]["usage"]["usage"].as_u64().unwrap() > 0,
+        "{ev}"
+    );
+
+    // SIGKILL reaches a paused container (it is thawed to die).
+    assert!(b.rs(&["pause", "p1"]).status.success());
+    assert!(b.rs(&["kill", "p1", "KILL"]).status.success());
+    eventually("it stops", || status_of(&b, "p1") == "stopped");
+    assert!(b.rs(&["delete", "p1"]).status.success());
+}
