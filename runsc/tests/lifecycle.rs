@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use support::{Bundle, alive, assert_fails_with, busybox_bundle, eventually, text};
@@ -434,6 +434,21 @@ fn twenty_containers_at_once_leave_nothing_behind() {
     }
     let left: Vec<_> = std::fs::read_dir(&b.root).unwrap().flatten().collect();
     assert!(left.is_empty(), "state left: {left:?}");
+    // No cgroup left either (their default place: /runsc/ID in each hierarchy).
+    let mut hierarchies = vec![PathBuf::from("/sys/fs/cgroup")];
+    hierarchies.extend(
+        std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
+    for h in hierarchies {
+        for i in 0..20 {
+            let cg = h.join("runsc").join(format!("m{i}"));
+            assert!(!cg.exists(), "cgroup left: {}", cg.display());
+        }
+    }
     assert!(Path::new(&b.root).exists());
 }
 

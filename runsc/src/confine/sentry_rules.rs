@@ -174,8 +174,9 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
         any(libc::SYS_lseek, "gofer directory reads"),
         when(
             libc::SYS_fcntl,
-            "F_GETFD, F_SETFD, F_GETFL, F_SETFL",
-            "descriptor and status flags of host stdio and gofer files",
+            "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC",
+            "descriptor and status flags of host stdio and gofer files; a host \
+             terminal keeps its own duplicate of the descriptor",
             one_of(
                 1,
                 &[
@@ -183,14 +184,31 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
                     libc::F_SETFD as i64,
                     libc::F_GETFL as i64,
                     libc::F_SETFL as i64,
+                    libc::F_DUPFD_CLOEXEC as i64,
                 ],
             ),
         ),
         when(
             libc::SYS_ioctl,
-            "TCGETS, TIOCGWINSZ",
-            "isatty and the read-only terminal ioctls /dev/console passes to a host terminal",
-            one_of(1, &[libc::TCGETS as i64, libc::TIOCGWINSZ as i64]),
+            "TCGETS, TCGETS2, TCSETS2, TCFLSH, TCXONC, TIOCGWINSZ, TIOCSWINSZ, \
+             FIONREAD, TIOCOUTQ",
+            "isatty, and the settings, window size, queue and flow requests the \
+             sandbox's terminal layer forwards to a host terminal given as stdio \
+             (its sessions and foreground groups stay sandbox state)",
+            one_of(
+                1,
+                &[
+                    abi::ioctl::TCGETS as i64,
+                    abi::ioctl::TCGETS2 as i64,
+                    abi::ioctl::TCSETS2 as i64,
+                    abi::ioctl::TCFLSH as i64,
+                    abi::ioctl::TCXONC as i64,
+                    abi::ioctl::TIOCGWINSZ as i64,
+                    abi::ioctl::TIOCSWINSZ as i64,
+                    abi::ioctl::FIONREAD as i64,
+                    abi::ioctl::TIOCOUTQ as i64,
+                ],
+            ),
         ),
         any(
             libc::SYS_close_range,
