@@ -36,7 +36,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     if std::path::Path::new(crate::runners::GVISOR).is_file() {
         runtimes.insert(
             "gvisor".into(),
-            json!({ "path": crate::runners::GVISOR, "runtimeArgs": ["--platform=ptrace"] }),
+            json!({ "path": crate::runners::GVISOR, "runtimeArgs": ["--platform=ptrace", "--network=none"] }),
         );
     } else {
         println!("gVisor: not measured: {} missing", crate::runners::GVISOR);
