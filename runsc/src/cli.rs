@@ -49,6 +49,15 @@ pub struct GlobalFlags {
     /// Name cgroups as systemd slices (`slice:prefix:name`), as runc's flag.
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
+    /// Run the sandbox process as root of its own user namespace, host user
+    /// `nobody` (when the host allows it; `--userns=false`: as host root).
+    #[arg(long, global = true, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_name = "BOOL")]
+    pub userns: bool,
+    /// The log file, already open (runsc passes it to `boot`).
+    #[arg(long = "log-fd", global = true, hide = true)]
+    pub log_fd: Option<i32>,
 }
 
 impl GlobalFlags {
@@ -245,9 +254,6 @@ pub struct BootArgs {
     /// A file to record the container process's exit status in.
     #[arg(long = "status-fd")]
     pub status_fd: Option<i32>,
-    /// `cgroup.procs` files to join before anything starts (repeated).
-    #[arg(long = "cgroup-fd")]
-    pub cgroup_fd: Vec<i32>,
 }
 
 #[derive(Args, Debug)]

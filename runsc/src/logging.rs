@@ -28,12 +28,41 @@ fn log_file(path: &Path, command: &str) -> anyhow::Result<(File, PathBuf)> {
     Ok((file, path))
 }
 
-pub fn init(flags: &GlobalFlags, command: &str) -> anyhow::Result<Guard> {
+/// The log file of a runsc child (`boot`), opened here as the caller: the
+/// child may run as a user who cannot open it (`confine::userns`). The child
+/// gets it with `--log-fd`.
+pub fn open_for_child(flags: &GlobalFlags, command: &str) -> anyhow::Result<Option<File>> {
     let target = flags.debug_log.as_ref().or(flags.log.as_ref());
-    let Some(target) = target else {
-        return Ok(Guard);
+    target
+        .map(|t| log_file(t, command).map(|(file, _)| file))
+        .transpose()
+}
+
+/// The log file given by descriptor (`--log-fd`), if any.
+fn inherited_log(flags: &GlobalFlags) -> anyhow::Result<Option<File>> {
+    flags
+        .log_fd
+        .map(|fd| crate::inherited_fd::adopt(fd).map(File::from))
+        .transpose()
+}
+
+pub fn init(flags: &GlobalFlags, command: &str) -> anyhow::Result<Guard> {
+    let file = match inherited_log(flags)? {
+        Some(file) => {
+            if flags.debug_log.is_none() {
+                // It is the runtime log: failures go there too.
+                let _ = RUNTIME_LOG.set(file.try_clone()?);
+            }
+            file
+        }
+        None => {
+            let target = flags.debug_log.as_ref().or(flags.log.as_ref());
+            let Some(target) = target else {
+                return Ok(Guard);
+            };
+            log_file(target, command)?.0
+        }
     };
-    let (file, _) = log_file(target, command)?;
     let level = if flags.debug { "debug" } else { "info" };
     let filter = EnvFilter::try_from_env("RUNSC_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()
@@ -57,14 +86,19 @@ pub fn record_failure(flags: &GlobalFlags, message: &str) {
     let Some(path) = &flags.log else {
         return;
     };
+    use std::io::Write;
     let time = crate::rfc3339::now();
     let line = if flags.log_format == "json" {
         serde_json::json!({"level": "error", "msg": message, "time": time}).to_string()
     } else {
         format!("time={time:?} level=error msg={message:?}")
     };
-    use std::io::Write;
-    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+    if let Some(mut f) = RUNTIME_LOG.get() {
+        let _ = writeln!(f, "{line}");
+    } else if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
         let _ = writeln!(f, "{line}");
     }
 }
+
+/// The runtime log (`--log`) when it came as a descriptor (`--log-fd`).
+static RUNTIME_LOG: std::sync::OnceLock<File> = std::sync::OnceLock::new();

@@ -69,7 +69,8 @@ pub struct LaunchOptions {
     pub stdio: Option<[OwnedFd; 3]>,
     /// The sandbox outlives this command: the gofers do not keep our stdio.
     pub detached: bool,
-    /// `cgroup.procs` files the sandbox joins before it starts anything.
+    /// `cgroup.procs` files the sandbox joins before it starts anything (its
+    /// keeper writes them; boot never holds them).
     pub join_cgroup: Vec<std::fs::File>,
 }
 
@@ -150,10 +151,6 @@ pub fn launch(
         cmd.arg(format!("--control-fd={}", c.as_raw_fd()));
         inherited.push(c.as_raw_fd());
     }
-    for f in &opts.join_cgroup {
-        cmd.arg(format!("--cgroup-fd={}", f.as_raw_fd()));
-        inherited.push(f.as_raw_fd());
-    }
     if let Some(f) = &opts.status {
         cmd.arg(format!("--status-fd={}", f.as_raw_fd()));
         inherited.push(f.as_raw_fd());
@@ -166,6 +163,13 @@ pub fn launch(
     } else {
         None
     };
+    // Opened here: the sandbox may run as a user who cannot open it.
+    let log =
+        crate::logging::open_for_child(global, "boot").inspect_err(|_| stop_all(&mut gofers))?;
+    if let Some(f) = &log {
+        cmd.arg(format!("--log-fd={}", f.as_raw_fd()));
+        inherited.push(f.as_raw_fd());
+    }
     if let Some([i, o, e]) = opts.stdio {
         cmd.stdin(i).stdout(o).stderr(e);
     }
@@ -174,6 +178,8 @@ pub fn launch(
     }
     let plan = crate::confine::NamespacePlan {
         network: spec.network_namespace.clone(),
+        user: global.userns,
+        join_cgroup: opts.join_cgroup.iter().map(|f| f.as_raw_fd()).collect(),
     };
     let boot = crate::confine::spawn_boot(cmd, &plan).context("starting the sandbox");
     for &fd in &inherited {

@@ -176,14 +176,8 @@ fn mount_point(
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // Before any thread starts: they all inherit the mask.
     crate::forward_signals::block()?;
-    // Into the container's cgroup first, so that every process and thread
-    // the sandbox makes is inside.
-    for &fd in &args.cgroup_fd {
-        let mut procs = std::fs::File::from(crate::inherited_fd::adopt(fd)?);
-        procs
-            .write_all(b"0")
-            .context("joining the container's cgroup")?;
-    }
+    // Already in the container's cgroup: its keeper joined before forking it
+    // (confine::spawn_boot).
     let spec = read_spec(args.spec_fd)?;
     tracing::debug!(?spec, platform = %global.platform, "booting");
     let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);

@@ -1,6 +1,7 @@
 //! Making the sandbox process (`runsc boot`) a security boundary of its own,
 //! beyond the sentry's emulation: it starts in new namespaces
-//! (`namespaces.rs`), and once it holds everything it needs from the host it
+//! (`namespaces.rs`), as root of its own user namespace who is host `nobody`
+//! where the host allows it (`userns.rs`), and once it holds everything it needs from the host it
 //! moves into an empty root (`pivot.rs`), drops every capability
 //! (`caps.rs`), sets `no_new_privs` and installs a seccomp allowlist on every
 //! thread (`seccomp.rs`, rules in `sentry_rules.rs`).
@@ -10,6 +11,7 @@ mod namespaces;
 mod pivot;
 pub mod seccomp;
 pub mod sentry_rules;
+mod userns;
 
 use anyhow::Context;
 

@@ -1,12 +1,17 @@
-//! Starting `runsc boot` in namespaces of its own: new mount, PID, IPC and UTS
-//! namespaces, and the network namespace the OCI spec asks for.
+//! Starting `runsc boot` in namespaces of its own: a new user namespace where
+//! the host allows it (`userns.rs`), new mount, PID, IPC and UTS namespaces,
+//! and the network namespace the OCI spec asks for.
 //!
 //! Rust's `Command` cannot pass clone flags, and `unshare(CLONE_NEWPID)` only
 //! moves the caller's *children*. So the forked child of `Command::spawn`
-//! (before exec, in `pre_exec`) joins or creates the namespaces and forks once
-//! more: the grandchild execs `runsc boot` as pid 1 of the new PID namespace,
-//! and the child stays outside as a *keeper* that only waits for it and exits
-//! with its status (re-raising a fatal signal). The `Child` the caller gets is
+//! (before exec, in `pre_exec`) joins the container's cgroup and network
+//! namespace, creates the PID namespace and forks once more: the grandchild
+//! creates the other namespaces (owned by its new user namespace, if any) and
+//! execs `runsc boot` as pid 1 of the new PID namespace, and the child stays
+//! outside as a *keeper*: it writes the sandbox's uid and gid maps (which only
+//! a process outside the user namespace may do; the sandbox waits for them on
+//! a socket), then only waits for the sandbox and exits with its status
+//! (re-raising a fatal signal). The `Child` the caller gets is
 //! the keeper: waiting for it waits for the sandbox, a signal a process sends
 //! it goes on to the sandbox (which forwards it to the container), and
 //! SIGKILL kills the sandbox too (its parent-death signal is SIGKILL). When the sandbox,
@@ -16,13 +21,15 @@
 //! memory prepared before the fork.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde::{Deserialize, Serialize};
+
+use super::userns;
 
 /// Which network namespace the sandbox runs in (runc's rules for the OCI spec's
 /// `linux.namespaces` entry of type `network`).
@@ -38,22 +45,36 @@ pub enum NetworkNamespace {
 }
 
 /// The namespaces `runsc boot` starts in. Mount, PID, IPC and UTS namespaces
-/// are always new; only the network namespace is chosen.
+/// are always new; the network namespace is chosen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NamespacePlan {
     pub network: NetworkNamespace,
+    /// A new user namespace whose root is host `nobody`, if the host allows
+    /// it (`userns.rs`); without one, boot runs as host root.
+    pub user: bool,
+    /// `cgroup.procs` files the keeper joins before it forks the sandbox, so
+    /// that everything the sandbox makes is in the container's cgroup.
+    pub join_cgroup: Vec<RawFd>,
 }
 
 impl NamespacePlan {
-    /// The `unshare` flags of the plan.
-    fn unshare_flags(&self) -> libc::c_int {
-        let mut flags =
-            libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+    /// The `unshare` flags of the sandbox's own namespaces (the PID namespace
+    /// is the keeper's to make: its child is pid 1).
+    fn sandbox_flags(&self) -> libc::c_int {
+        let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
         if self.network == NetworkNamespace::New {
             flags |= libc::CLONE_NEWNET;
         }
         flags
     }
+}
+
+/// What the forked processes need, all prepared before the fork.
+struct Setup {
+    netns: Option<i32>,
+    flags: libc::c_int,
+    cgroups: Vec<RawFd>,
+    userns: Option<userns::ChildView>,
 }
 
 /// Spawns `cmd` (a `runsc boot` command line) as pid 1 of new namespaces per
@@ -75,34 +96,74 @@ pub fn spawn_boot(mut cmd: Command, plan: &NamespacePlan) -> io::Result<Child> {
         ),
         _ => None,
     };
-    let netns_raw = netns.as_ref().map(|fd| fd.as_raw_fd());
-    let flags = plan.unshare_flags();
+    let user = if plan.user {
+        userns::prepare(cmd.get_program())
+    } else {
+        tracing::debug!("the sandbox runs without a user namespace (--userns=false)");
+        None
+    };
+    let setup = Setup {
+        netns: netns.as_ref().map(|fd| fd.as_raw_fd()),
+        flags: plan.sandbox_flags(),
+        cgroups: plan.join_cgroup.clone(),
+        userns: user.as_ref().map(userns::Prepared::child_view),
+    };
     // SAFETY: the closure makes only async-signal-safe raw system calls (see
-    // `enter_namespaces`) on values captured by copy.
+    // `enter_namespaces`) on memory prepared here.
     unsafe {
-        cmd.pre_exec(move || enter_namespaces(netns_raw, flags));
+        cmd.pre_exec(move || enter_namespaces(&setup));
     }
     let child = cmd.spawn();
     drop(netns);
+    if let Some(user) = user {
+        user.finish();
+    }
     child
 }
 
-/// In the forked child: join/create the namespaces, fork the sandbox, and
-/// become its keeper. Returns only in the sandbox (which then execs).
-fn enter_namespaces(netns: Option<i32>, flags: libc::c_int) -> io::Result<()> {
-    if let Some(fd) = netns {
+/// Bytes on the keeper's socket: the sandbox asks for its maps, or says it
+/// needs none.
+const WANT_MAPS: u8 = b'U';
+const NO_MAPS: u8 = b'N';
+
+/// In the forked child: join the cgroup, join/create the namespaces, fork the
+/// sandbox, and become its keeper. Returns only in the sandbox (which then
+/// execs).
+fn enter_namespaces(setup: &Setup) -> io::Result<()> {
+    for &fd in &setup.cgroups {
+        // "0": the writer. Still host root here, and before the fork, so the
+        // sandbox and all it makes start inside.
+        // SAFETY: write from a static buffer to an inherited descriptor.
+        if unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) } != 1 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    if let Some(fd) = setup.netns {
         // SAFETY: setns on a descriptor we opened; no memory is passed.
         if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
             return Err(io::Error::last_os_error());
         }
     }
     // SAFETY: unshare takes no pointers.
-    if unsafe { libc::unshare(flags) } != 0 {
+    if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
         return Err(io::Error::last_os_error());
     }
     let mut alive = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array.
     if unsafe { libc::pipe2(alive.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut sync = [0; 2];
+    // SAFETY: socketpair writes two descriptors into the array.
+    if unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            sync.as_mut_ptr(),
+        )
+    } != 0
+    {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: fork in a single-threaded process (the forked child of spawn);
@@ -112,15 +173,56 @@ fn enter_namespaces(netns: Option<i32>, flags: libc::c_int) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     if pid > 0 {
-        // SAFETY: the keeper only closes descriptors, waits and exits.
-        unsafe { keep(pid, alive[0], alive[1]) }
+        // SAFETY: the keeper only writes the maps, closes descriptors, waits
+        // and exits.
+        unsafe {
+            // The sandbox's end: so that the sandbox's death reads as EOF.
+            libc::close(sync[1]);
+            keep(pid, alive[0], alive[1], sync[0])
+        }
     }
-    // The sandbox: die with the keeper. If the keeper is already gone (its end
-    // of `alive` closed before the death signal was armed), give up now.
+    // SAFETY: closing descriptors of our own.
+    unsafe {
+        libc::close(alive[1]);
+        libc::close(sync[0]);
+    }
+    let user = match &setup.userns {
+        // SAFETY: this is the single-threaded forked sandbox.
+        Some(view) => unsafe { userns::enter(view, setup.flags) },
+        None => false,
+    };
+    // SAFETY: unshare takes no pointers.
+    if !user && unsafe { libc::unshare(setup.flags) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // The keeper writes the maps (or nothing) and answers with an errno (0:
+    // done).
+    let ask = [if user { WANT_MAPS } else { NO_MAPS }];
+    let mut answer = [0u8; 1];
+    // SAFETY: one-byte reads and writes on our end of the socket, from and to
+    // the stack.
+    unsafe {
+        if libc::write(sync[1], ask.as_ptr().cast(), 1) != 1 {
+            return Err(io::Error::last_os_error());
+        }
+        if read_retrying(sync[1], &mut answer) != 1 {
+            return Err(io::Error::from_raw_os_error(libc::ECHILD));
+        }
+        libc::close(sync[1]);
+    }
+    if answer[0] != 0 {
+        return Err(io::Error::from_raw_os_error(answer[0] as i32));
+    }
+    if user {
+        // SAFETY: this is the single-threaded forked sandbox.
+        unsafe { userns::become_root()? };
+    }
+    // The sandbox: die with the keeper (armed after the credential change,
+    // which clears it). If the keeper is already gone (its end of `alive`
+    // closed before the death signal was armed), give up now.
     // SAFETY: prctl, close and poll on our own descriptors; no allocation.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        libc::close(alive[1]);
         let mut p = libc::pollfd {
             fd: alive[0],
             events: 0,
@@ -134,17 +236,55 @@ fn enter_namespaces(netns: Option<i32>, flags: libc::c_int) -> io::Result<()> {
     Ok(())
 }
 
-/// The keeper's whole life: hold the write end of `alive` (closed when it
-/// dies), drop every other descriptor (spawn's error pipe among them, so that
+/// read(2) of one buffer, again after EINTR.
+///
+/// # Safety
+/// Only raw calls; `fd` is ours.
+unsafe fn read_retrying(fd: i32, buf: &mut [u8]) -> isize {
+    loop {
+        // SAFETY: reads into a live buffer of buf.len() bytes.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        // SAFETY: reading this thread's errno.
+        if n >= 0 || unsafe { *libc::__errno_location() } != libc::EINTR {
+            return n;
+        }
+    }
+}
+
+/// The keeper's side of the sandbox's setup: write its maps if it asks.
+///
+/// # Safety
+/// Only in the single-threaded forked keeper.
+unsafe fn answer_sandbox(sandbox: libc::pid_t, sync: i32) {
+    let mut ask = [0u8; 1];
+    // SAFETY: raw calls on our end of the socket with stack buffers; the
+    // maps are written with raw calls too.
+    unsafe {
+        if read_retrying(sync, &mut ask) != 1 {
+            // The sandbox died before asking; waitpid will tell.
+            return;
+        }
+        let errno = match ask[0] {
+            WANT_MAPS => userns::write_maps(sandbox).err().unwrap_or(0),
+            _ => 0,
+        };
+        let answer = [errno.clamp(0, 255) as u8];
+        libc::write(sync, answer.as_ptr().cast(), 1);
+    }
+}
+
+/// The keeper's whole life: answer the sandbox's setup (`answer_sandbox`),
+/// hold the write end of `alive` (closed when it dies), drop every other descriptor (spawn's error pipe among them, so that
 /// `spawn` returns once the sandbox execs), wait for the sandbox and end as it
 /// ended.
 ///
 /// # Safety
 /// Only in the single-threaded forked child.
-unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32) -> ! {
+unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32, sync: i32) -> ! {
     // SAFETY: raw calls on our own process with stack memory only.
     unsafe {
         forward_signals_to(sandbox);
+        answer_sandbox(sandbox, sync);
         libc::close(alive_read);
         if alive_write > 0 {
             libc::syscall(libc::SYS_close_range, 0, alive_write - 1, 0);
