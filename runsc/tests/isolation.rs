@@ -1,6 +1,8 @@
 //! The sandbox process (`runsc boot`) is confined: looked at from outside while
 //! a container runs, it is pid 1 of its own PID namespace, in mount, IPC and UTS
-//! namespaces of its own (and the network namespace the spec asks for), its
+//! namespaces of its own (and the network namespace the spec asks for), root of
+//! its own user namespace but host `nobody` (or, where the host cannot, in
+//! none, as host root), its
 //! root is an empty read-only tmpfs, it has no capabilities, `no_new_privs`
 //! and a seccomp filter; when it dies, its stub processes die with it. The
 //! gofer keeps only the capabilities serving files takes. And `runsc seccomp`
@@ -8,6 +10,8 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -404,4 +408,218 @@ fn confined_sandbox_still_serves_stdio() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert_eq!(out.stdout, b"through the sandbox\n");
+}
+
+/// The host id the sandbox's root is (`confine::userns`).
+const NOBODY: &str = "65534";
+
+/// Whether this host lets runsc give the sandbox a user namespace: runsc is
+/// root, user namespaces are enabled and `nobody` can reach and run the runsc
+/// binary (other-readable and -executable, every directory above searchable).
+fn user_namespaces_possible() -> bool {
+    let max = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap_or_default();
+    if !nix::unistd::geteuid().is_root() || max.trim() == "0" {
+        eprintln!("SKIP: not root, or user namespaces are disabled");
+        return false;
+    }
+    let exe = Path::new(env!("CARGO_BIN_EXE_runsc"));
+    let mode = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.permissions().mode());
+    let reachable = exe.ancestors().skip(1).all(|dir| mode(dir) & 0o001 != 0);
+    if !reachable || mode(exe) & 0o005 != 0o005 {
+        eprintln!("SKIP: nobody cannot run {}", exe.display());
+        return false;
+    }
+    true
+}
+
+/// The `ns` namespace's inode number and that of the user namespace owning it
+/// (NS_GET_USERNS), for process `pid`.
+fn ns_and_owner(pid: i32, ns: &str) -> (u64, u64) {
+    let file = std::fs::File::open(format!("/proc/{pid}/ns/{ns}")).unwrap();
+    // NS_GET_USERNS = _IO(0xb7, 0x1): a descriptor of the owning user namespace.
+    const NS_GET_USERNS: libc::c_ulong = 0xb701;
+    // SAFETY: the ioctl takes no argument and returns a new descriptor.
+    let owner = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_USERNS) };
+    assert!(
+        owner >= 0,
+        "NS_GET_USERNS on {ns}: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the ioctl returned a fresh descriptor we now own.
+    let owner = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(owner) };
+    (
+        file.metadata().unwrap().ino(),
+        owner.metadata().unwrap().ino(),
+    )
+}
+
+/// The three numbers of a one-line id map.
+fn id_map(pid: i32, map: &str) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/{map}"))
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn boot_is_root_of_its_own_user_namespace_as_host_nobody() {
+    if !user_namespaces_possible() {
+        return;
+    }
+    let child = start_cat();
+    let runsc_pid = child.id() as i32;
+    let boot = boot_of(runsc_pid);
+    let b = boot.to_string();
+    assert_ne!(ns_link(&b, "user"), ns_link("self", "user"));
+    // Root inside is nobody outside; nothing else is mapped, and setgroups is
+    // denied.
+    assert_eq!(id_map(boot, "uid_map"), ["0", NOBODY, "1"]);
+    assert_eq!(id_map(boot, "gid_map"), ["0", NOBODY, "1"]);
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{boot}/setgroups"))
+            .unwrap()
+            .trim(),
+        "deny"
+    );
+    // Seen from the host: nobody, with no supplementary group.
+    let all_nobody = [NOBODY; 4].join("\t");
+    assert_eq!(status_field(boot, "Uid").unwrap(), all_nobody);
+    assert_eq!(status_field(boot, "Gid").unwrap(), all_nobody);
+    assert_eq!(status_field(boot, "Groups").as_deref(), Some(""));
+    // Boot's user namespace owns its mount, IPC and UTS namespaces (so it
+    // could mount its empty root), and the host's owns that.
+    // (For a user namespace, NS_GET_USERNS gives its parent.)
+    let (user, parent) = ns_and_owner(boot, "user");
+    let host_user = std::fs::metadata("/proc/self/ns/user").unwrap().ino();
+    assert_eq!(parent, host_user);
+    for ns in ["mnt", "ipc", "uts"] {
+        assert_eq!(
+            ns_and_owner(boot, ns).1,
+            user,
+            "owner of boot's {ns} namespace"
+        );
+    }
+    // Its stubs, traced and filtered, are in it too, as nobody.
+    let stubs = children(boot);
+    assert!(!stubs.is_empty());
+    for stub in stubs {
+        assert_eq!(
+            std::fs::metadata(format!("/proc/{stub}/ns/user"))
+                .unwrap()
+                .ino(),
+            user
+        );
+        assert_eq!(status_field(stub, "Uid").unwrap(), all_nobody);
+        assert_eq!(status_field(stub, "Seccomp").as_deref(), Some("2"));
+    }
+    // The keeper, which wrote the maps, stays host root outside.
+    let keeper = ppid(boot).unwrap();
+    assert_eq!(ppid(keeper), Some(runsc_pid));
+    assert_eq!(status_field(keeper, "Uid").unwrap(), ["0"; 4].join("\t"));
+    assert_eq!(
+        ns_link(&keeper.to_string(), "user"),
+        ns_link("self", "user")
+    );
+    assert!(finish(child).success());
+}
+
+#[test]
+fn userns_false_keeps_the_sandbox_in_the_hosts_user_namespace() {
+    let child = runsc()
+        .args(["--userns=false", "do", "/bin/cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let boot = boot_of(child.id() as i32);
+    assert_eq!(ns_link(&boot.to_string(), "user"), ns_link("self", "user"));
+    assert_eq!(
+        status_field(boot, "Uid"),
+        status_field(std::process::id() as i32, "Uid")
+    );
+    assert!(finish(child).success());
+}
+
+/// A seccomp filter failing unshare(CLONE_NEWUSER) with EPERM, as a host
+/// that forbids user namespaces (or a container runsc itself runs in) does.
+fn no_user_namespaces_filter() -> seccompiler::BpfProgram {
+    use seccompiler::{
+        SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    };
+    let newuser = libc::CLONE_NEWUSER as u64;
+    let rule = SeccompRule::new(vec![
+        SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(newuser),
+            newuser,
+        )
+        .unwrap(),
+    ])
+    .unwrap();
+    let filter = SeccompFilter::new(
+        [(libc::SYS_unshare, vec![rule])].into_iter().collect(),
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EPERM as u32),
+        std::env::consts::ARCH.try_into().unwrap(),
+    )
+    .unwrap();
+    filter.try_into().unwrap()
+}
+
+#[test]
+fn without_user_namespaces_the_sandbox_runs_as_host_root() {
+    let dir = scratch("isolation-no-userns");
+    let program = no_user_namespaces_filter();
+    let mut cmd = runsc();
+    cmd.arg("--debug")
+        .arg(format!("--debug-log={}/", dir.display()))
+        .args(["do", "/bin/cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    // SAFETY: the closure only makes the seccomp system call on a program
+    // built before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: program.len() as u16,
+                filter: program.as_ptr() as *mut libc::sock_filter,
+            };
+            // runsc is root (CAP_SYS_ADMIN): no need for no_new_privs.
+            if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let boot = boot_of(child.id() as i32);
+    assert_eq!(ns_link(&boot.to_string(), "user"), ns_link("self", "user"));
+    for ns in ["mnt", "pid", "ipc", "uts"] {
+        assert_ne!(ns_link(&boot.to_string(), ns), ns_link("self", ns), "{ns}");
+    }
+    assert_eq!(
+        status_field(boot, "CapEff").as_deref(),
+        Some("0000000000000000")
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"still served\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"still served\n");
+    let log: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    if user_namespaces_possible() {
+        assert!(
+            log.contains("without a user namespace: cannot create a user namespace (EPERM"),
+            "{log}"
+        );
+    }
 }
