@@ -182,9 +182,9 @@ fn launch_in(
             .iter()
             .filter_map(|g| HostProcess::of(g.id() as i32))
             .collect();
-        // The sandbox joins by itself before it starts anything; its keeper
-        // (the pid the runtime's caller reaps and reads stats by) and the
-        // gofers are placed from here.
+        // The keeper (the pid the runtime's caller reaps and reads stats by)
+        // joins before it forks the sandbox (confine::spawn_boot); adding it
+        // again is harmless. The gofers are placed from here.
         if let Some(cg) = cgroup {
             for p in std::iter::once(&boot).chain(&record.gofers) {
                 cg.add(p.pid)?;
