@@ -174,8 +174,9 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
         any(libc::SYS_lseek, "gofer directory reads"),
         when(
             libc::SYS_fcntl,
-            "F_GETFD, F_SETFD, F_GETFL, F_SETFL",
-            "descriptor and status flags of host stdio and gofer files",
+            "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC",
+            "descriptor and status flags of host stdio and gofer files; a host \
+             terminal's own duplicate, and its reopens (/dev/tty, /dev/pts/N)",
             one_of(
                 1,
                 &[
@@ -183,14 +184,29 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
                     libc::F_SETFD as i64,
                     libc::F_GETFL as i64,
                     libc::F_SETFL as i64,
+                    libc::F_DUPFD_CLOEXEC as i64,
                 ],
             ),
         ),
         when(
             libc::SYS_ioctl,
-            "TCGETS, TIOCGWINSZ",
-            "isatty and the read-only terminal ioctls /dev/console passes to a host terminal",
-            one_of(1, &[libc::TCGETS as i64, libc::TIOCGWINSZ as i64]),
+            "TCGETS, TCGETS2, TCSETS2, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TIOCOUTQ, TCFLSH, TCXONC",
+            "isatty, and the terminal requests forwarded to a host terminal given \
+             as stdio (fs::host_tty): settings, window size, queue lengths, flush, flow",
+            one_of(
+                1,
+                &[
+                    libc::TCGETS as i64,
+                    libc::TCGETS2 as i64,
+                    libc::TCSETS2 as i64,
+                    libc::TIOCGWINSZ as i64,
+                    libc::TIOCSWINSZ as i64,
+                    libc::FIONREAD as i64,
+                    libc::TIOCOUTQ as i64,
+                    libc::TCFLSH as i64,
+                    libc::TCXONC as i64,
+                ],
+            ),
         ),
         any(
             libc::SYS_close_range,
