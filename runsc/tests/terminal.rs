@@ -28,7 +28,9 @@ impl Drop for Cleanup<'_> {
 /// Accepts one connection on `listener` and takes the descriptor it sends
 /// (SCM_RIGHTS), as a runtime's caller takes the console's master.
 fn receive_master(listener: &UnixListener) -> OwnedFd {
-    let (conn, _) = listener.accept().expect("runsc connects to the console socket");
+    let (conn, _) = listener
+        .accept()
+        .expect("runsc connects to the console socket");
     let mut buf = [0u8; 256];
     let mut iov = [IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
@@ -82,7 +84,10 @@ fn read_until(master: &OwnedFd, marker: &str) -> String {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(chunk) => seen.extend(chunk),
-            Err(_) => panic!("no {marker:?} on the terminal; it showed {:?}", shown(&seen)),
+            Err(_) => panic!(
+                "no {marker:?} on the terminal; it showed {:?}",
+                shown(&seen)
+            ),
         }
     }
     shown(&seen)
@@ -120,7 +125,11 @@ fn the_console_is_dev_pts_0_and_new_ptys_come_after() {
     };
     let master = receive_master(&listener);
     let created = create.join().unwrap();
-    assert!(created.status.success(), "create: {}", text(&created.stderr));
+    assert!(
+        created.status.success(),
+        "create: {}",
+        text(&created.stderr)
+    );
     set_window_size(&master, 33, 111);
     assert!(b.rs(&["start", id]).status.success());
 
@@ -136,9 +145,14 @@ fn the_console_is_dev_pts_0_and_new_ptys_come_after() {
     let listener = socket_at(&exec_socket);
     let exec = {
         let mut cmd = b.runsc();
-        cmd.args(["exec", "-t", "--console-socket", exec_socket.to_str().unwrap()])
-            .args([id, "sh", "-c", "busybox tty; ls /dev/pts; echo END"])
-            .stdin(std::process::Stdio::null());
+        cmd.args([
+            "exec",
+            "-t",
+            "--console-socket",
+            exec_socket.to_str().unwrap(),
+        ])
+        .args([id, "sh", "-c", "busybox tty; ls /dev/pts; echo END"])
+        .stdin(std::process::Stdio::null());
         std::thread::spawn(move || cmd.output().expect("runsc runs"))
     };
     let exec_master = receive_master(&listener);
@@ -148,5 +162,9 @@ fn the_console_is_dev_pts_0_and_new_ptys_come_after() {
     assert_eq!(shown, "/dev/pts/2\n0     1     2     ptmx\nEND\n");
 
     let deleted = b.rs(&["delete", "--force", id]);
-    assert!(deleted.status.success(), "delete: {}", text(&deleted.stderr));
+    assert!(
+        deleted.status.success(),
+        "delete: {}",
+        text(&deleted.stderr)
+    );
 }

@@ -19,7 +19,7 @@ use super::tty::pty::{MasterFile, PTS_MAJOR, makedev};
 use crate::fs::FileOps;
 use crate::fs::host_tty::HostTty;
 use crate::vfs::inode::{S_IFCHR, S_IFDIR, SetAttr, dirent_type};
-use crate::vfs::{DirEntry, Inode, InodeKey, Resolver, VfsPath};
+use crate::vfs::{DirEntry, Inode, InodeKey, Resolver};
 
 /// Device number of the devpts instance.
 pub const DEVPTS_DEV: u64 = 0x16;
@@ -137,9 +137,9 @@ impl Devpts {
         })
     }
 
-    /// The devpts mounted at `/dev/pts` of what `resolver` sees, if any.
-    pub fn mounted(resolver: &Resolver, root: &VfsPath) -> Option<Arc<Devpts>> {
-        let pts = resolver.resolve(root, b"/dev/pts", true).ok()?;
+    /// The devpts mounted at /dev/pts of what `resolver` sees, if any.
+    pub fn mounted(resolver: &Resolver) -> Option<Arc<Devpts>> {
+        let pts = resolver.resolve(&resolver.root, b"/dev/pts", true).ok()?;
         let fs = pts.inode().as_any().downcast_ref::<Root>()?.fs.clone();
         Some(fs)
     }
@@ -185,7 +185,7 @@ impl Devpts {
     /// its node, for /dev/console (runc bind-mounts the console's pty there).
     pub fn set_console(&self, tty: Arc<HostTty>) -> Result<Arc<dyn Inode>, Errno> {
         self.add_host_terminal(&tty, 0)?;
-        let old = std::mem::replace(&mut self.state.lock().console, Some(tty.clone()));
+        let old = self.state.lock().console.replace(tty.clone());
         drop(old);
         Ok(Arc::new(HostSlave { tty }))
     }
@@ -205,8 +205,12 @@ impl Devpts {
     fn slave(&self, index: u32) -> Option<Arc<dyn Inode>> {
         let s = self.state.lock();
         let inode: Arc<dyn Inode> = match s.nodes.get(&index)? {
-            Entry::Pty(pty) => Arc::new(Slave { pty: pty.upgrade()? }),
-            Entry::Host(tty) => Arc::new(HostSlave { tty: tty.upgrade()? }),
+            Entry::Pty(pty) => Arc::new(Slave {
+                pty: pty.upgrade()?,
+            }),
+            Entry::Host(tty) => Arc::new(HostSlave {
+                tty: tty.upgrade()?,
+            }),
         };
         Some(inode)
     }
@@ -399,8 +403,7 @@ impl Inode for HostSlave {
     }
 
     fn key(&self) -> InodeKey {
-        self.node()
-            .map_or((DEVPTS_DEV, 0), PtsNode::key)
+        self.node().map_or((DEVPTS_DEV, 0), PtsNode::key)
     }
 
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
@@ -449,12 +452,19 @@ mod tests {
         let slave = root.lookup(b"0").unwrap();
         assert_eq!(slave.open(0).err(), Some(Errno::EIO), "locked");
         let st = slave.stat().unwrap();
-        assert_eq!((st.ino, st.rdev, st.mode), (3, makedev(136, 0), S_IFCHR | 0o620));
+        assert_eq!(
+            (st.ino, st.rdev, st.mode),
+            (3, makedev(136, 0), S_IFCHR | 0o620)
+        );
         let pty = pty_of(&m0);
         pty.set_locked(false);
         let s0 = slave.open(0).unwrap();
         let fst = s0.stat().unwrap();
-        assert_eq!((fst.dev, fst.ino, fst.rdev), (st.dev, st.ino, st.rdev), "fstat is stat");
+        assert_eq!(
+            (fst.dev, fst.ino, fst.rdev),
+            (st.dev, st.ino, st.rdev),
+            "fstat is stat"
+        );
         drop(pty);
         drop(m0);
         assert_eq!(root.lookup(b"0").err(), Some(Errno::ENOENT), "node gone");
@@ -485,7 +495,10 @@ mod tests {
         let node = root.lookup(b"0").unwrap();
         let (st, fst) = (node.stat().unwrap(), file.stat().unwrap());
         assert_eq!((st.dev, st.ino, st.rdev), (DEVPTS_DEV, 3, makedev(136, 0)));
-        assert_eq!((fst.dev, fst.ino, fst.rdev, fst.mode), (st.dev, st.ino, st.rdev, st.mode));
+        assert_eq!(
+            (fst.dev, fst.ino, fst.rdev, fst.mode),
+            (st.dev, st.ino, st.rdev, st.mode)
+        );
         assert_eq!(console.stat().unwrap().ino, 3, "/dev/console is the node");
         // Opening the node opens the same terminal: one job control.
         let reopened = node.open(libc::O_RDWR as u32).unwrap();

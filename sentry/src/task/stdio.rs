@@ -19,7 +19,7 @@ use super::StdioFd;
 /// Installs `stdio` as 0, 1 and 2 of `fds`; `resolver` sees the files as
 /// the new process does.
 pub(super) fn install(fds: &FdTable, stdio: [StdioFd; 3], resolver: &Resolver) {
-    let devpts = Devpts::mounted(resolver, &resolver.root);
+    let devpts = Devpts::mounted(resolver);
     for (fd, host) in stdio.into_iter().enumerate() {
         let (flags, ops) = match host {
             StdioFd::Shared(h) => (host_access_mode(h), HostFd::new(h)),
