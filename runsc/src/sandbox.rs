@@ -166,6 +166,9 @@ pub fn launch(
     } else {
         None
     };
+    if opts.stdio.is_some() {
+        cmd.arg("--console-ctty");
+    }
     if let Some([i, o, e]) = opts.stdio {
         cmd.stdin(i).stdout(o).stderr(e);
     }

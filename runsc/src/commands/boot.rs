@@ -174,6 +174,9 @@ fn mount_point(
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // Before any thread starts: they all inherit the mask.
     crate::forward_signals::block()?;
+    if args.console_ctty {
+        crate::forward_signals::take_terminal()?;
+    }
     // Into the container's cgroup first, so that every process and thread
     // the sandbox makes is inside.
     for &fd in &args.cgroup_fd {

@@ -176,7 +176,7 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
             libc::SYS_fcntl,
             "F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC",
             "descriptor and status flags of host stdio and gofer files; a host \
-             terminal's own duplicate, and its reopens (/dev/tty, /dev/pts/N)",
+             terminal keeps its own duplicate of the descriptor",
             one_of(
                 1,
                 &[
@@ -190,21 +190,23 @@ pub fn rules(facts: &Facts) -> Vec<Rule> {
         ),
         when(
             libc::SYS_ioctl,
-            "TCGETS, TCGETS2, TCSETS2, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TIOCOUTQ, TCFLSH, TCXONC",
-            "isatty, and the terminal requests forwarded to a host terminal given \
-             as stdio (fs::host_tty): settings, window size, queue lengths, flush, flow",
+            "TCGETS, TCGETS2, TCSETS2, TCFLSH, TCXONC, TIOCGWINSZ, TIOCSWINSZ, \
+             FIONREAD, TIOCOUTQ",
+            "isatty, and the settings, window size, queue and flow requests the \
+             sandbox's terminal layer forwards to a host terminal given as stdio \
+             (its sessions and foreground groups stay sandbox state)",
             one_of(
                 1,
                 &[
-                    libc::TCGETS as i64,
-                    libc::TCGETS2 as i64,
-                    libc::TCSETS2 as i64,
-                    libc::TIOCGWINSZ as i64,
-                    libc::TIOCSWINSZ as i64,
-                    libc::FIONREAD as i64,
-                    libc::TIOCOUTQ as i64,
-                    libc::TCFLSH as i64,
-                    libc::TCXONC as i64,
+                    abi::ioctl::TCGETS as i64,
+                    abi::ioctl::TCGETS2 as i64,
+                    abi::ioctl::TCSETS2 as i64,
+                    abi::ioctl::TCFLSH as i64,
+                    abi::ioctl::TCXONC as i64,
+                    abi::ioctl::TIOCGWINSZ as i64,
+                    abi::ioctl::TIOCSWINSZ as i64,
+                    abi::ioctl::FIONREAD as i64,
+                    abi::ioctl::TIOCOUTQ as i64,
                 ],
             ),
         ),

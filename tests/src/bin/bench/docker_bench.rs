@@ -1,5 +1,6 @@
 //! `bench docker [--runs N]`: the wall time of `docker run --rm IMAGE true`
-//! through a private dockerd (`tests::docker`), with runc and with our runsc.
+//! through a private dockerd (`tests::docker`), with runc, gVisor's runsc
+//! (ptrace) and ours, the runtimes taking turns.
 //! This is the whole path a user waits for: client, dockerd, containerd, the
 //! shim and the runtime's create/start/delete, with the container doing
 //! nothing.
@@ -32,6 +33,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
         Err(e) => println!("ours (runsc): not measured: {e}"),
     }
+    if std::path::Path::new(crate::runners::GVISOR).is_file() {
+        runtimes.insert(
+            "gvisor".into(),
+            json!({ "path": crate::runners::GVISOR, "runtimeArgs": ["--platform=ptrace", "--network=none"] }),
+        );
+    } else {
+        println!("gVisor: not measured: {} missing", crate::runners::GVISOR);
+    }
     let mut config = Map::new();
     config.insert("runtimes".into(), runtimes.clone().into());
     let dir = std::env::temp_dir().join(format!("runsc-bench-docker-{}", std::process::id()));
@@ -44,29 +53,58 @@ pub fn main(args: &[String]) -> Result<(), String> {
     );
     println!("load average at start: {}", load_average());
     daemon.echo_commands(false);
-    let ours = runtimes.contains_key("runsc").then_some("runsc");
-    for name in std::iter::once("runc").chain(ours) {
-        let runtime = format!("--runtime={name}");
-        let args = ["run", "--rm", "--network=none", &runtime, IMAGE, "true"];
+    let names: Vec<&str> = ["runc", "gvisor", "runsc"]
+        .into_iter()
+        .filter(|n| *n == "runc" || runtimes.contains_key(*n))
+        .collect();
+    let args_for = |name: &str| {
+        [
+            "run".to_string(),
+            "--rm".into(),
+            "--network=none".into(),
+            format!("--runtime={name}"),
+            IMAGE.into(),
+            "true".into(),
+        ]
+    };
+    let mut working = Vec::new();
+    for &name in &names {
+        let args = args_for(name);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let warm_up = daemon.docker_with(&args, None, Duration::from_secs(60));
-        if warm_up.code != Some(0) {
+        if warm_up.code == Some(0) {
+            working.push(name);
+        } else {
             println!("{name:>6}: fails: {}", warm_up.stderr.trim());
-            continue;
         }
-        let mut times = Vec::with_capacity(runs);
-        for _ in 0..runs {
+    }
+    let mut times: Vec<Vec<f64>> = working.iter().map(|_| Vec::with_capacity(runs)).collect();
+    for _ in 0..runs {
+        for (name, t) in working.iter().zip(&mut times) {
+            let args = args_for(name);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let r = daemon.docker_with(&args, None, Duration::from_secs(60));
             if r.code != Some(0) {
                 return Err(format!("{name}: a run failed: {r}"));
             }
-            times.push(r.took.as_secs_f64() * 1000.0);
+            t.push(r.took.as_secs_f64() * 1000.0);
         }
-        times.sort_by(f64::total_cmp);
+    }
+    let median = |t: &mut Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let runc = working
+        .iter()
+        .position(|n| *n == "runc")
+        .map(|i| median(&mut times[i]));
+    for (name, t) in working.iter().zip(&mut times) {
+        let m = median(t);
+        let ratio = runc.map_or("-".into(), |r| format!("{:.2}x runc", m / r));
         println!(
-            "{name:>6}: median {:.0} ms, min {:.0} ms, max {:.0} ms",
-            times[times.len() / 2],
-            times[0],
-            times[times.len() - 1]
+            "{name:>6}: median {m:.0} ms ({ratio}), min {:.0} ms, max {:.0} ms",
+            t[0],
+            t[t.len() - 1]
         );
     }
     println!("load average at end: {}", load_average());
