@@ -58,14 +58,20 @@ pub fn block() -> anyhow::Result<()> {
 /// socket) the sandbox's controlling terminal, so that the host sends its
 /// ^C, ^\, ^Z and resizes to the sandbox. Must run before any thread starts.
 pub fn take_terminal() -> anyhow::Result<()> {
-    nix::unistd::setsid().map_err(|e| anyhow::anyhow!("setsid: {e}"))?;
+    claim_terminal()
+        .map_err(|e| anyhow::anyhow!("making the console the controlling terminal: {e}"))
+}
+
+/// A new session whose controlling terminal is stdin. Only raw system calls
+/// and no allocation: it also runs between fork and exec.
+pub fn claim_terminal() -> std::io::Result<()> {
+    // SAFETY: setsid takes no arguments.
+    if unsafe { libc::setsid() } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal).
-    let r = unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) };
-    if r < 0 {
-        anyhow::bail!(
-            "making the console the controlling terminal: {}",
-            std::io::Error::last_os_error()
-        );
+    if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }

@@ -744,5 +744,32 @@ fn console_socket_terminal_takes_input_and_sends_its_signals() {
     };
     assert_eq!(r, 0);
     read_until(&master, "size 33 99\r\n");
+
+    // `exec -t --detach` as containerd runs it: a terminal of its own, whose
+    // ^C reaches the exec'd process through the waiter left behind.
+    let socket2 = b.dir.join("console2.sock");
+    let listener2 = std::os::unix::net::UnixListener::bind(&socket2).unwrap();
+    let (execd, master2) = std::thread::scope(|s| {
+        let h =
+            s.spawn(|| {
+                b.rs(&[
+                "exec", "--tty", "--detach", "--console-socket", socket2.to_str().unwrap(),
+                "--pid-file", b.dir.join("exec.pid").to_str().unwrap(), "t1", "sh", "-c",
+                "trap 'echo exec got INT' INT; echo exec ready; while true; do sleep 0.05; done",
+            ])
+            });
+        let master = receive_master(&listener2);
+        (h.join().unwrap(), master)
+    });
+    assert!(execd.status.success(), "{}", text(&execd.stderr));
+    let master2 = std::fs::File::from(master2);
+    nix::fcntl::fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&master2),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .unwrap();
+    read_until(&master2, "exec ready\r\n");
+    (&master2).write_all(b"\x03").unwrap();
+    read_until(&master2, "exec got INT\r\n");
     assert!(b.rs(&["delete", "--force", "t1"]).status.success());
 }
