@@ -254,6 +254,10 @@ pub struct BootArgs {
     /// A file to record the container process's exit status in.
     #[arg(long = "status-fd")]
     pub status_fd: Option<i32>,
+    /// stdin is a terminal made for this container (a console socket's):
+    /// the sandbox makes it its controlling terminal, to get its signals.
+    #[arg(long = "console-ctty")]
+    pub console_ctty: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,9 @@
 //! Signals sent to the sandbox process from the host (a terminal's ^C, a
 //! `kill` of runsc's child, a runtime stopping the container) go to the
-//! container's first process, as runc's init would receive them. The
+//! container's first process, as runc's init would receive them; the
+//! terminal's own signals (^C, ^\, ^Z, a resize) go to the foreground group
+//! of the container's terminal when it has one, as the host would send them
+//! to the foreground group of a runc container's pty. The
 //! sandbox is often the init of its PID namespace, which the host kernel
 //! only signals when a handler is installed: so each forwarded signal gets a
 //! handler that does nothing and stays blocked, and one thread takes them
@@ -51,8 +54,54 @@ pub fn block() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes the container's terminal (stdin, a pty runsc made for a console
+/// socket) the sandbox's controlling terminal, so that the host sends its
+/// ^C, ^\, ^Z and resizes to the sandbox. Must run before any thread starts.
+pub fn take_terminal() -> anyhow::Result<()> {
+    claim_terminal()
+        .map_err(|e| anyhow::anyhow!("making the console the controlling terminal: {e}"))
+}
+
+/// A new session whose controlling terminal is stdin. Only raw system calls
+/// and no allocation: it also runs between fork and exec.
+pub fn claim_terminal() -> std::io::Result<()> {
+    // SAFETY: setsid takes no arguments.
+    if unsafe { libc::setsid() } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal).
+    if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The signals a terminal generates.
+fn from_terminal(sig: Signal) -> bool {
+    matches!(
+        sig,
+        Signal::SIGINT | Signal::SIGQUIT | Signal::SIGTSTP | Signal::SIGWINCH
+    )
+}
+
+/// Who gets `sig`: the foreground group of the container's terminal for the
+/// terminal's signals (when it has one), else the container's first process.
+fn targets(kernel: &Kernel, sig: Signal) -> Vec<i32> {
+    use sentry::fsimpl::tty::Terminal;
+    if from_terminal(sig)
+        && let Some(tty) = sentry::fs::host_tty::HostTty::of(0)
+        && let Some(pgrp) = tty.job().get().pgrp
+    {
+        let members = kernel.tree.group_members(pgrp);
+        if !members.is_empty() {
+            return members;
+        }
+    }
+    vec![sentry::task::tree::INIT_PID]
+}
+
 /// Starts the thread that passes every forwarded signal on to the
-/// container's first process.
+/// container.
 pub fn start(kernel: Arc<Kernel>) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("forward-signals".into())
@@ -60,14 +109,16 @@ pub fn start(kernel: Arc<Kernel>) -> anyhow::Result<()> {
             let set = set();
             while let Ok(sig) = set.wait() {
                 let signo = sig as i32;
-                tracing::debug!(signo, "forwarding a host signal to the container");
-                let info = abi::types::SigInfo::new(signo, abi::signal::SI_USER).with_sender(0, 0);
-                let _ = sentry::task::signal_process(
-                    &kernel,
-                    sentry::task::tree::INIT_PID,
-                    signo,
-                    info,
-                );
+                let code = if from_terminal(sig) {
+                    abi::signal::SI_KERNEL
+                } else {
+                    abi::signal::SI_USER
+                };
+                let info = abi::types::SigInfo::new(signo, code).with_sender(0, 0);
+                for pid in targets(&kernel, sig) {
+                    tracing::debug!(signo, pid, "forwarding a host signal");
+                    let _ = sentry::task::signal_process(&kernel, pid, signo, info);
+                }
             }
         })?;
     Ok(())

@@ -170,6 +170,9 @@ pub fn launch(
         cmd.arg(format!("--log-fd={}", f.as_raw_fd()));
         inherited.push(f.as_raw_fd());
     }
+    if opts.stdio.is_some() {
+        cmd.arg("--console-ctty");
+    }
     if let Some([i, o, e]) = opts.stdio {
         cmd.stdin(i).stdout(o).stderr(e);
     }

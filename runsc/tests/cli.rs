@@ -389,7 +389,7 @@ fn bind_mounts_of_single_files_reach_only_that_file() {
 }
 
 /// /dev/console exists only when the container has a terminal, and then is the
-/// terminal stdio is on (5:1).
+/// terminal stdio is on, /dev/pts/0 (136:0, as runc bind-mounts the pty).
 #[test]
 fn dev_console_is_the_terminal_when_there_is_one() {
     let busybox = Path::new("/bin/busybox");
@@ -422,8 +422,9 @@ fn dev_console_is_the_terminal_when_there_is_one() {
     };
     assert_eq!(
         under_pty("/bin/busybox stat -c '%F %t:%T' /dev/console"),
-        "character special file 5:1\n"
+        "character special file 88:0\n"
     );
+    assert_eq!(under_pty("/bin/busybox tty"), "/dev/pts/0\n");
     assert_eq!(
         under_pty("/bin/busybox sh -c 'echo via-console > /dev/console; echo rc=$?'"),
         "via-console\nrc=0\n"

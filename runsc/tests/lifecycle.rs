@@ -629,3 +629,147 @@ fn pause_resume_and_events() {
     eventually("it stops", || status_of(&b, "p1") == "stopped");
     assert!(b.rs(&["delete", "p1"]).status.success());
 }
+
+/// Receives the terminal master runsc sends to a console socket.
+fn receive_master(listener: &std::os::unix::net::UnixListener) -> std::os::fd::OwnedFd {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 256];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    for c in msg.cmsgs().unwrap() {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: the kernel just gave us this descriptor.
+            return unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) };
+        }
+    }
+    panic!("no descriptor on the console socket");
+}
+
+/// Reads from the terminal master (non-blocking) until `want` shows up.
+fn read_until(master: &std::fs::File, want: &str) -> String {
+    use std::io::Read;
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut buf = [0u8; 1024];
+    while !seen.contains(want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {want:?} in {seen:?}"
+        );
+        match (&*master).read(&mut buf) {
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("reading the terminal: {e}; read so far: {seen:?}"),
+        }
+    }
+    seen
+}
+
+#[test]
+fn console_socket_terminal_takes_input_and_sends_its_signals() {
+    let Some(b) = busybox_bundle("lc-console", &["true"]) else {
+        return;
+    };
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["process"]["terminal"] = true.into();
+    config["process"]["args"] = serde_json::json!([
+        "sh",
+        "-c",
+        "trap 'echo got INT' INT; trap 'echo size $(stty size)' WINCH; \
+         test -t 0 && echo ready; read line; echo read $line; \
+         while true; do sleep 0.05; done"
+    ]);
+    b.write_config(config);
+    let socket = b.dir.join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Without a console socket a detached terminal is refused, as by runc.
+    assert_fails_with(
+        &b.create("t0", &b.dir.join("out"), &[]),
+        "cannot allocate tty if runsc will detach without setting console socket",
+    );
+    let creator = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            b.create(
+                "t1",
+                &b.dir.join("out"),
+                &["--console-socket", socket.to_str().unwrap()],
+            )
+        });
+        let master = receive_master(&listener);
+        (h.join().unwrap(), master)
+    });
+    let (created, master) = creator;
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let master = std::fs::File::from(master);
+    nix::fcntl::fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&master),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .unwrap();
+    assert!(b.rs(&["start", "t1"]).status.success());
+    read_until(&master, "ready\r\n");
+    use std::io::Write;
+    (&master).write_all(b"hello\n").unwrap();
+    // The terminal echoes the line, then the shell reads it.
+    read_until(&master, "read hello\r\n");
+    // ^C: the host terminal's signal reaches the container's foreground group.
+    (&master).write_all(b"\x03").unwrap();
+    read_until(&master, "got INT\r\n");
+    // A resize reaches it as SIGWINCH, and the new size is the terminal's.
+    let ws = libc::winsize {
+        ws_row: 33,
+        ws_col: 99,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize from the pointer.
+    let r = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&master),
+            libc::TIOCSWINSZ,
+            &ws,
+        )
+    };
+    assert_eq!(r, 0);
+    read_until(&master, "size 33 99\r\n");
+
+    // `exec -t --detach` as containerd runs it: a terminal of its own, whose
+    // ^C reaches the exec'd process through the waiter left behind.
+    let socket2 = b.dir.join("console2.sock");
+    let listener2 = std::os::unix::net::UnixListener::bind(&socket2).unwrap();
+    let (execd, master2) = std::thread::scope(|s| {
+        let h =
+            s.spawn(|| {
+                b.rs(&[
+                "exec", "--tty", "--detach", "--console-socket", socket2.to_str().unwrap(),
+                "--pid-file", b.dir.join("exec.pid").to_str().unwrap(), "t1", "sh", "-c",
+                "trap 'echo exec got INT' INT; echo exec ready; while true; do sleep 0.05; done",
+            ])
+            });
+        let master = receive_master(&listener2);
+        (h.join().unwrap(), master)
+    });
+    assert!(execd.status.success(), "{}", text(&execd.stderr));
+    let master2 = std::fs::File::from(master2);
+    nix::fcntl::fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&master2),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .unwrap();
+    read_until(&master2, "exec ready\r\n");
+    (&master2).write_all(b"\x03").unwrap();
+    read_until(&master2, "exec got INT\r\n");
+    assert!(b.rs(&["delete", "--force", "t1"]).status.success());
+}

@@ -3,7 +3,8 @@
  * controlling terminal; ^C and ^Z from the master signal its foreground
  * group, TIOCSWINSZ sends SIGWINCH, background reads get SIGTTIN (EIO when
  * ignored), background writes with TOSTOP get SIGTTOU, tcsetpgrp's rules,
- * setsid drops the terminal, and closing the master hangs it up (SIGHUP to
+ * setsid drops the terminal, /proc/PID/stat shows the terminal (tty_nr,
+ * tpgid) and ttyname names it, and closing the master hangs it up (SIGHUP to
  * the session leader, EOF, /dev/tty gone). The child prints; the parent
  * drives the master and waits for the child's tokens on it.
  */
@@ -12,6 +13,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 
 static int m, s;
@@ -78,6 +81,27 @@ static void in_background(const char *label, void (*body)(void)) {
     }
 }
 
+/* Fields 7 and 8 of /proc/self/stat: the controlling terminal's number and
+ * its foreground group. */
+static void stat_tty(unsigned *tty_nr, int *tpgid) {
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        FAIL("open /proc/self/stat: %s", errname(errno));
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *end = strrchr(buf, ')');
+    if (!end || sscanf(end + 2, "%*c %*d %*d %*d %u %d", tty_nr, tpgid) != 2)
+        FAIL("parse /proc/self/stat: %s", buf);
+}
+
+/* Linux's new_encode_dev, as tty_nr shows a device number. */
+static unsigned encode_dev(dev_t dev) {
+    unsigned ma = major(dev), mi = minor(dev);
+    return (mi & 0xff) | (ma << 8) | ((mi & ~0xffu) << 12);
+}
+
 static void bg_read(void) {
     char c;
     read(s, &c, 1);
@@ -113,6 +137,11 @@ static void bg_tcsetpgrp(void) {
 
 static void new_session_loses_it(void) {
     setsid();
+    unsigned tty_nr;
+    int tpgid;
+    stat_tty(&tty_nr, &tpgid);
+    if (tty_nr != 0 || tpgid != -1)
+        _exit(10);
     _exit(open("/dev/tty", O_RDWR) < 0 && errno == ENXIO ? 0 : 9);
 }
 
@@ -138,6 +167,15 @@ static void child(void) {
     pid_t sid = -1;
     CHECK("TIOCGSID", ioctl(s, TIOCGSID, &sid) == 0 && sid == getpid());
     CHECK("TIOCSCTTY again", ioctl(s, TIOCSCTTY, 0) == 0);
+    struct stat st;
+    unsigned tty_nr;
+    int tpgid;
+    fstat(s, &st);
+    stat_tty(&tty_nr, &tpgid);
+    CHECK("/proc/self/stat: tty_nr", tty_nr == encode_dev(st.st_rdev));
+    CHECK("/proc/self/stat: tpgid", tpgid == getpid());
+    const char *tty_name = ttyname(s);
+    CHECK("ttyname", tty_name && strcmp(tty_name, name) == 0);
     int tty = open("/dev/tty", O_RDWR);
     CHECK("/dev/tty opens", tty >= 0);
     CHECK("/dev/tty is a terminal", isatty(tty) && tcgetpgrp(tty) == getpid());

@@ -77,12 +77,16 @@ unsafe fn child_stop_for_tracer(parent: i32) -> ! {
 }
 
 fn setup(thread: &TracedThread, stub: &StubPage, filter: &StubFilter, memfd: i32) -> Result<Regs> {
-    match thread.wait()? {
-        Stop::Signal(libc::SIGSTOP) => {}
-        other => {
-            return Err(Error::Unsupported(format!(
-                "stub did not stop as expected: {other:?}"
-            )));
+    loop {
+        match thread.wait()? {
+            Stop::Signal(libc::SIGSTOP) => break,
+            // A signal from outside before the stub's own stop: dropped.
+            Stop::Signal(sig) if !super::thread::is_fault_signal(sig) => thread.cont()?,
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "stub did not stop as expected: {other:?}"
+                )));
+            }
         }
     }
     thread.set_options(nix::sys::ptrace::Options::empty())?;

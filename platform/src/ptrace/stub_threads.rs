@@ -81,15 +81,19 @@ pub(crate) fn clone(
     };
     // A thread attached through PTRACE_O_TRACECLONE starts with a SIGSTOP (an
     // event stop when its parent was seized).
-    match child.wait()? {
-        Stop::Signal(libc::SIGSTOP) | Stop::Event(libc::PTRACE_EVENT_STOP) => {}
-        other => {
-            let _ = child.set_regs(&call_regs(stub, template, libc::SYS_exit, 0));
-            let _ = child.detach();
-            return Err(Error::Unsupported(format!(
-                "new stub thread {} stopped unexpectedly: {other:?}",
-                child.tid
-            )));
+    loop {
+        match child.wait()? {
+            Stop::Signal(libc::SIGSTOP) | Stop::Event(libc::PTRACE_EVENT_STOP) => break,
+            // A signal from outside before the thread's first stop: dropped.
+            Stop::Signal(sig) if !super::thread::is_fault_signal(sig) => child.cont()?,
+            other => {
+                let _ = child.set_regs(&call_regs(stub, template, libc::SYS_exit, 0));
+                let _ = child.detach();
+                return Err(Error::Unsupported(format!(
+                    "new stub thread {} stopped unexpectedly: {other:?}",
+                    child.tid
+                )));
+            }
         }
     }
     child.set_regs(&call_regs(stub, template, libc::SYS_pause, 0))?;

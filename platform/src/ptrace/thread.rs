@@ -255,6 +255,15 @@ impl TracedThread {
                 Stop::Signal(super::INTERRUPT_SIGNAL)
                 | Stop::Signal(libc::SIGSTOP)
                 | Stop::Event(_) => interrupted = true,
+                // A signal from outside (a terminal's ^C reaches the stubs in
+                // the sandbox's process group): the stub did not cause it, so
+                // it is dropped (continuing passes no signal) and the call goes on.
+                Stop::Signal(sig) if !is_fault_signal(sig) => {
+                    tracing::debug!(
+                        sig,
+                        "a host signal reached a stub during an injected call; dropped"
+                    );
+                }
                 other => {
                     let at = self.get_regs().map(|r| r.rip).unwrap_or(0);
                     let info = self.get_siginfo().ok();
@@ -265,4 +274,14 @@ impl TracedThread {
             }
         }
     }
+}
+
+/// The signals a stub gets for what its own code did; any other signal
+/// stop comes from outside (a terminal's ^C reaches the stubs in the
+/// sandbox's process group) and is dropped.
+pub(crate) fn is_fault_signal(sig: i32) -> bool {
+    matches!(
+        sig,
+        libc::SIGILL | libc::SIGTRAP | libc::SIGBUS | libc::SIGFPE | libc::SIGSEGV | libc::SIGSYS
+    )
 }

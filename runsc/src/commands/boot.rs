@@ -11,8 +11,6 @@ use anyhow::Context;
 use platform::Platform;
 use platform::ptrace::PtracePlatform;
 use sentry::Errno;
-use sentry::fs::FileOps;
-use sentry::fs::host_fd::HostFd;
 use sentry::fsimpl::tmpfs::Tmpfs;
 use sentry::fsimpl::{devfs, gofer as gofer_fs, overlay, proc, sys};
 use sentry::kernel::Kernel;
@@ -116,13 +114,13 @@ fn build_mounts(
 /// The container's terminal, if it has one: when stdin is a terminal or the
 /// spec says so, the first of stdin, stdout and stderr that is a terminal
 /// (stdin if none is), shared with stdio.
-fn console(spec: &BootSpec) -> Option<Arc<dyn FileOps>> {
+fn console(spec: &BootSpec) -> Option<devfs::Console> {
     let is_tty = |fd: i32| nix::unistd::isatty(fd).unwrap_or(false);
     if !spec.terminal && !is_tty(0) {
         return None;
     }
     let fd = [0, 1, 2].into_iter().find(|&fd| is_tty(fd)).unwrap_or(0);
-    Some(Arc::new(HostFd::new(fd)))
+    Some(devfs::Console::on_host_fd(fd))
 }
 
 /// What a mount point must be: Linux binds directories only over directories
@@ -176,6 +174,9 @@ fn mount_point(
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // Before any thread starts: they all inherit the mask.
     crate::forward_signals::block()?;
+    if args.console_ctty {
+        crate::forward_signals::take_terminal()?;
+    }
     // Already in the container's cgroup: its keeper joined before forking it
     // (confine::spawn_boot).
     let spec = read_spec(args.spec_fd)?;

@@ -123,7 +123,18 @@ fn make_cgroup(global: &GlobalFlags, config: &Spec, id: &str) -> anyhow::Result<
     // not the container's: a sentry thread and a stub thread per thread).
     resources.set_pids(None);
     match Cgroup::create(&path, &resources) {
-        Ok(cg) => Ok(Some(cg)),
+        Ok(cg) => {
+            // Another container's processes there would share our limits
+            // and be killed with us (runc refuses too).
+            let pids = cg.pids().unwrap_or_default();
+            if !pids.is_empty() {
+                bail!(
+                    "cgroup {} is not empty: it has processes {pids:?}",
+                    path.display()
+                );
+            }
+            Ok(Some(cg))
+        }
         Err(e) if linux.and_then(|l| l.resources().as_ref()).is_none() => {
             tracing::warn!("no cgroup for the container ({e:#}); running without one");
             Ok(None)

@@ -47,6 +47,12 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Exec) -> anyhow::Result<i32> 
         }
         our_stdio()?
     };
+    // A detached waiter keeps the terminal made for a console socket as its
+    // controlling terminal, to pass on its ^C and resizes.
+    let console = match (&args.console_socket, process.terminal) {
+        (Some(_), true) => Some(stdio[0].try_clone()?),
+        _ => None,
+    };
     let client = Client::connect(&socket)?;
     let fds = stdio.each_ref().map(|f| f.as_raw_fd());
     let Response::Started { pid } = client.call(&Request::Exec(process), &fds)? else {
@@ -54,14 +60,32 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Exec) -> anyhow::Result<i32> 
     };
     drop(stdio);
     if args.detach {
-        let waiter = std::process::Command::new(std::env::current_exe()?)
+        let mut waiter = std::process::Command::new(std::env::current_exe()?);
+        waiter
             .args(global.to_args())
             .arg("exec-wait")
             .arg(format!("--pid={pid}"))
-            .arg(&args.container_id)
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        match console {
+            Some(tty) => {
+                waiter.stdin(tty);
+                // Before the waiter runs (and so before this command returns
+                // and a ^C can be typed), the terminal is its own.
+                // SAFETY: the closure only makes raw system calls.
+                unsafe {
+                    std::os::unix::process::CommandExt::pre_exec(
+                        &mut waiter,
+                        crate::forward_signals::claim_terminal,
+                    )
+                };
+            }
+            None => {
+                waiter.stdin(Stdio::null());
+            }
+        }
+        let waiter = waiter
+            .arg(&args.container_id)
             .spawn()
             .context("starting the exec waiter")?;
         if let Some(p) = &args.pid_file {
@@ -82,10 +106,10 @@ pub fn wait(global: &GlobalFlags, args: ExecWaitArgs) -> anyhow::Result<i32> {
 }
 
 /// Signals this process passes on to the sandbox process it stands for.
-const FORWARDED: [nix::sys::signal::Signal; 8] = {
+const FORWARDED: [nix::sys::signal::Signal; 9] = {
     use nix::sys::signal::Signal::*;
     [
-        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT,
+        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP,
     ]
 };
 
@@ -102,8 +126,14 @@ fn wait_for(socket: &Path, pid: i32) -> anyhow::Result<i32> {
         .name("forward-signals".into())
         .spawn(move || {
             while let Ok(sig) = set.wait() {
+                use nix::sys::signal::Signal::*;
+                // A terminal's own signals go to its foreground group.
+                let target = match sig {
+                    SIGINT | SIGQUIT | SIGTSTP | SIGWINCH => Target::Terminal(pid),
+                    _ => Target::Pid(pid),
+                };
                 let req = Request::Signal {
-                    target: Target::Pid(pid),
+                    target,
                     signo: sig as i32,
                 };
                 if let Err(e) = Client::connect(&socket_path).and_then(|c| c.call_ok(&req)) {

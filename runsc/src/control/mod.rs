@@ -18,6 +18,9 @@ pub enum Target {
     All,
     /// One process, by its pid inside the sandbox.
     Pid(i32),
+    /// The foreground group of the controlling terminal of process `pid`
+    /// (a terminal's own signals), or `pid` when it has none.
+    Terminal(i32),
 }
 
 /// A process for `exec` to start in the sandbox.

@@ -134,6 +134,7 @@ impl Server {
         let pids = match target {
             Target::Init => vec![tree::INIT_PID],
             Target::Pid(p) => vec![p],
+            Target::Terminal(p) => self.foreground_of(p),
             Target::All => self.kernel.tree.live_pids(),
         };
         let mut reached = false;
@@ -145,6 +146,19 @@ impl Server {
             Response::Ok
         } else {
             Response::Error("container not running".into())
+        }
+    }
+
+    /// The foreground group of `pid`'s controlling terminal, or `pid` alone.
+    fn foreground_of(&self, pid: i32) -> Vec<i32> {
+        let pgrp = self
+            .kernel
+            .process(pid)
+            .and_then(|p| p.ctty.lock().clone())
+            .and_then(|t| t.job().get().pgrp);
+        match pgrp.map(|g| self.kernel.tree.group_members(g)) {
+            Some(members) if !members.is_empty() => members,
+            _ => vec![pid],
         }
     }
 

@@ -57,6 +57,11 @@ impl HostFd {
             owned: true,
         }
     }
+
+    /// The host terminal the descriptor is, if it is one.
+    pub fn host_tty(&self) -> Option<&Arc<super::host_tty::HostTty>> {
+        self.tty.as_ref()
+    }
 }
 
 impl Drop for HostFd {
@@ -113,6 +118,10 @@ impl FileOps for HostFd {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
+        // A host terminal named in devpts is its node there, as stat sees it.
+        if let Some(node) = self.tty.as_ref().and_then(|t| t.node()) {
+            return Ok(node.stat());
+        }
         let st = nix::sys::stat::fstat(self.fd).map_err(|e| Errno(e as i32 as u16))?;
         Ok(Stat {
             dev: st.st_dev,

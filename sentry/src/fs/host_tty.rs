@@ -2,10 +2,11 @@
 //! settings and window size are the host's: those requests are forwarded
 //! to the host terminal. Its session and foreground group are the sandbox's
 //! (sandbox pids mean nothing to the host), shared by every descriptor of
-//! the same host terminal.
+//! the same host terminal. Given a devpts node (`PtsNode`), the terminal is
+//! /dev/pts/N in the sandbox: its files report that node's `stat`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Weak};
+use std::sync::{Arc, LazyLock, OnceLock, Weak};
 
 use abi::Errno;
 use abi::ioctl as io;
@@ -13,6 +14,7 @@ use parking_lot::Mutex;
 
 use super::FileOps;
 use super::host_fd::HostFd;
+use crate::fsimpl::devpts::PtsNode;
 use crate::fsimpl::tty::termios::{TERMIOS2_SIZE, WINSIZE_SIZE};
 use crate::fsimpl::tty::{JobControl, SetWhen, Terminal, Termios, Winsize};
 
@@ -20,8 +22,11 @@ pub struct HostTty {
     /// The terminal's own host descriptor (a duplicate: the files it came
     /// from may close theirs).
     fd: std::os::fd::OwnedFd,
+    /// The host's device number.
     rdev: u64,
     job: JobControl,
+    /// Its name in the sandbox's devpts, once it has one.
+    node: OnceLock<PtsNode>,
 }
 
 /// The host terminals in use, by device number.
@@ -44,9 +49,21 @@ impl HostTty {
             fd: own,
             rdev,
             job: JobControl::default(),
+            node: OnceLock::new(),
         });
         all.insert(rdev, Arc::downgrade(&t));
         Some(t)
+    }
+
+    /// The terminal's devpts node, if it has one.
+    pub fn node(&self) -> Option<&PtsNode> {
+        self.node.get()
+    }
+
+    /// Names the terminal `node` (devpts does); gives the node back if the
+    /// terminal already has one.
+    pub(crate) fn set_node(&self, node: PtsNode) -> Result<(), PtsNode> {
+        self.node.set(node)
     }
 
     fn raw(&self) -> i32 {
@@ -142,7 +159,7 @@ impl Terminal for HostTty {
     }
 
     fn rdev(&self) -> u64 {
-        self.rdev
+        self.node().map_or(self.rdev, PtsNode::rdev)
     }
 
     fn reopen(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {

@@ -3,7 +3,8 @@
 //! link to `pts/ptmx`), and the `fd`/`std*` links. `tty` opens the caller's
 //! controlling terminal.
 //! `console` exists only when the container has a terminal: it is the host
-//! terminal the sandbox's stdio is on.
+//! terminal the sandbox's stdio is on, which is also /dev/pts/0 (runc
+//! bind-mounts the console's pty over /dev/console).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,8 @@ use abi::types::Stat;
 
 use super::tmpfs::Tmpfs;
 use crate::fs::FileOps;
+use crate::fs::host_fd::HostFd;
+use crate::fs::host_tty::HostTty;
 use crate::mm::Mappable;
 use crate::task::Credentials;
 use crate::vfs::inode::{S_IFCHR, S_IFREG};
@@ -27,7 +30,7 @@ pub enum Device {
     URandom,
     /// The caller's controlling terminal (ENXIO without one).
     Tty,
-    /// The container's terminal, when it has one (see [`mount_devfs`]).
+    /// The container's console when it is no terminal (see [`Console`]).
     Console,
 }
 
@@ -62,7 +65,7 @@ const DEVFS_DEV: u64 = 0x06;
 pub struct DeviceInode {
     device: Device,
     ino: u64,
-    /// What a device backed by a host file (the console) reads and writes.
+    /// What a device backed by a host file (a `Console::Stream`) reads and writes.
     host: Option<Arc<dyn FileOps>>,
     me: std::sync::Weak<DeviceInode>,
 }
@@ -168,7 +171,8 @@ impl FileOps for DeviceFile {
     }
 }
 
-/// The open console: the host terminal's I/O under the device's identity.
+/// The open console when it is a host file but no terminal: the file's I/O
+/// under the device's identity.
 struct ConsoleFile {
     inode: Arc<DeviceInode>,
     host: Arc<dyn FileOps>,
@@ -253,26 +257,49 @@ impl Mappable for ZeroSource {
     }
 }
 
-/// Mounts a fresh /dev over `dev` (a directory of the namespace). `console`,
-/// the container's terminal if it has one, becomes /dev/console; without it
-/// there is no /dev/console (as in gVisor without a console).
+/// What /dev/console is, when the container has a console.
+pub enum Console {
+    /// A host terminal: devpts names it first (/dev/pts/0) and /dev/console
+    /// is that node.
+    Terminal(Arc<HostTty>),
+    /// The spec asks for a terminal but the host gave none: a 5:1 device
+    /// reading and writing this file.
+    Stream(Arc<dyn FileOps>),
+}
+
+impl Console {
+    /// The console on host descriptor `fd` (which the sentry keeps open).
+    pub fn on_host_fd(fd: i32) -> Console {
+        match HostTty::of(fd) {
+            Some(tty) => Console::Terminal(tty),
+            None => Console::Stream(Arc::new(HostFd::new(fd))),
+        }
+    }
+}
+
+/// Mounts a fresh /dev over `dev` (a directory of the namespace), with
+/// `console` as /dev/console; without one there is no /dev/console (as in
+/// gVisor without a console).
 pub fn mount_devfs(
     ns: &MountNamespace,
     dev: &VfsPath,
     top: &VfsPath,
-    console: Option<Arc<dyn FileOps>>,
+    console: Option<Console>,
 ) -> Result<(), Errno> {
     let root_creds = Credentials::new(0, 0, Vec::new());
     let devroot = Tmpfs::new_root(0o755, 0, 0);
-    let mut devices: Vec<(Arc<DeviceInode>, &str)> = Device::ALL
+    let devpts = super::devpts::Devpts::new();
+    let mut devices: Vec<(Arc<dyn Inode>, &str)> = Device::ALL
         .iter()
-        .map(|&(device, name)| (DeviceInode::new(device), name))
+        .map(|&(device, name)| (DeviceInode::new(device) as Arc<dyn Inode>, name))
         .collect();
-    if let Some(host) = console {
-        devices.push((
+    match console {
+        Some(Console::Terminal(tty)) => devices.push((devpts.set_console(tty)?, "console")),
+        Some(Console::Stream(host)) => devices.push((
             DeviceInode::with_host(Device::Console, Some(host)),
             "console",
-        ));
+        )),
+        None => {}
     }
     // Placeholder files that the device inodes cover.
     for (_, name) in &devices {
@@ -303,13 +330,7 @@ pub fn mount_devfs(
         ns.mount(&file, inode, false, "devnode", "devfs".into())?;
     }
     let pts = resolver.resolve(&devdir, b"pts", false)?;
-    ns.mount(
-        &pts,
-        super::devpts::Devpts::new().root(),
-        false,
-        "devpts",
-        "devpts".into(),
-    )?;
+    ns.mount(&pts, devpts.root(), false, "devpts", "devpts".into())?;
     let shm = resolver.resolve(&devdir, b"shm", false)?;
     ns.mount(
         &shm,
@@ -350,7 +371,7 @@ mod tests {
         }
     }
 
-    fn dev_with(console: Option<Arc<dyn FileOps>>) -> (MountNamespace, VfsPath) {
+    fn dev_with(console: Option<Console>) -> (MountNamespace, VfsPath) {
         let root = Tmpfs::new_root(0o755, 0, 0);
         root.mkdir(b"dev", 0o755, &Credentials::new(0, 0, Vec::new()))
             .unwrap();
@@ -378,9 +399,9 @@ mod tests {
     }
 
     #[test]
-    fn console_is_5_1_and_reaches_the_terminal() {
+    fn a_console_stream_is_5_1_and_reaches_the_file() {
         let term = Arc::new(Terminal::default());
-        let (ns, top) = dev_with(Some(term.clone()));
+        let (ns, top) = dev_with(Some(Console::Stream(term.clone())));
         let console = lookup(&ns, &top, "/dev/console").unwrap();
         let st = console.inode().stat().unwrap();
         assert_eq!(st.mode & S_IFMT, S_IFCHR);

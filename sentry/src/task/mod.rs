@@ -21,6 +21,7 @@ mod robust;
 mod run;
 mod signal_frame;
 mod signals;
+mod stdio;
 pub mod tree;
 
 use std::sync::Arc;
@@ -311,16 +312,13 @@ impl Task {
 
         let thread = Arc::new(ThreadInfo::new(pid, ctx.clone()));
         let fds = Arc::new(FdTable::default());
-        for (fd, host) in spec.stdio.into_iter().enumerate() {
-            use crate::fs::host_fd::{HostFd, host_access_mode};
-            use std::os::fd::AsRawFd;
-            let (flags, ops) = match host {
-                StdioFd::Shared(h) => (host_access_mode(h), HostFd::new(h)),
-                StdioFd::Owned(h) => (host_access_mode(h.as_raw_fd()), HostFd::owned(h)),
-            };
-            let file = crate::fs::OpenFile::new(Arc::new(ops), flags);
-            fds.install_at(fd as i32, file, false);
-        }
+        let stdio_resolver = Resolver {
+            ns: &kernel.mounts,
+            root: root.clone(),
+            creds: creds.clone(),
+            limits: Default::default(),
+        };
+        stdio::install(&fds, spec.stdio, &stdio_resolver);
         let process = ProcessInfo::new(ProcessParts {
             pid,
             fds: fds.clone(),
@@ -335,16 +333,18 @@ impl Task {
             signals: ProcessSignals::default(),
             thread: thread.clone(),
         });
-        // A host terminal among stdio is the first session's controlling
-        // terminal, as the terminal runsc was started from is its caller's.
+        // The process leads a new session: a host terminal among stdio that
+        // no session has is its controlling terminal, as the terminal runsc
+        // was started from is its caller's.
         if let Some(tty) = (0..3)
             .filter_map(|fd| fds.get(fd).ok())
             .find_map(|f| f.ops.terminal())
+            .map(|t| t.terminal())
+            .filter(|t| t.job().get().session.is_none())
         {
-            let tty = tty.terminal();
             tty.job().set(crate::fsimpl::tty::JobState {
-                session: Some(tree::INIT_PID),
-                pgrp: Some(tree::INIT_PID),
+                session: Some(pid),
+                pgrp: Some(pid),
             });
             *process.ctty.lock() = Some(tty);
         }

@@ -206,9 +206,10 @@ fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
         .as_millis() as u64
         * HZ
         / 1000;
+    let (tty_nr, tpgid) = controlling_tty(p);
     // Fields 1-52 of proc(5); those the sandbox does not track are 0.
     let text = format!(
-        "{pid} ({comm}) R {ppid} {pgid} {sid} 0 -1 4194560 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} {vsize} {rss} {rlim} \
+        "{pid} ({comm}) R {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194560 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} {vsize} {rss} {rlim} \
          0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
         pid = p.pid,
         comm = p.comm_string(),
@@ -221,6 +222,19 @@ fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
         rlim = u64::MAX,
     );
     Ok(text.into_bytes())
+}
+
+/// Fields 7 and 8 of /proc/PID/stat: the controlling terminal's device
+/// number (Linux's new_encode_dev) and its foreground group; 0 and -1
+/// without one.
+fn controlling_tty(p: &ProcessInfo) -> (u32, i32) {
+    let Some(tty) = p.ctty.lock().clone() else {
+        return (0, -1);
+    };
+    let rdev = tty.rdev();
+    let (major, minor) = (libc::major(rdev) as u32, libc::minor(rdev) as u32);
+    let encoded = (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12);
+    (encoded, tty.job().get().pgrp.unwrap_or(0))
 }
 
 fn statm(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {

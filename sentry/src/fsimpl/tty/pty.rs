@@ -21,7 +21,7 @@ use super::ldisc::{Effect, LineDiscipline};
 use super::termios::{Termios, Winsize};
 use super::{JobControl, SetWhen, Terminal, TtyFile};
 use crate::fs::FileOps;
-use crate::fsimpl::devpts::Devpts;
+use crate::fsimpl::devpts::PtsNode;
 use crate::kernel::Kernel;
 use crate::waiter::Queue;
 use crate::waiter::events::*;
@@ -44,16 +44,12 @@ struct State {
     slave_closed: bool,
     /// IXON or TCOOFF stopped the slave's output.
     output_stopped: bool,
-    /// The slave node's mode (permission bits), owner and group.
-    mode: u32,
-    uid: u32,
-    gid: u32,
 }
 
 pub struct Pty {
-    index: u32,
+    /// /dev/pts/N: its number (freed when the pty goes), mode and owner.
+    node: PtsNode,
     me: Weak<Pty>,
-    devpts: Weak<Devpts>,
     /// Whose processes the pty signals (that of the task that opened ptmx).
     kernel: Weak<Kernel>,
     state: Mutex<State>,
@@ -78,13 +74,12 @@ pub const PTS_MAJOR: u64 = 136;
 type Signals = Vec<(i32, i32)>;
 
 impl Pty {
-    /// A new pair numbered `index` in `devpts`, its slave owned by `uid`/`gid`.
-    pub(crate) fn new(index: u32, devpts: Weak<Devpts>, uid: u32, gid: u32) -> Arc<Pty> {
+    /// A new pair whose slave is `node`.
+    pub(crate) fn new(node: PtsNode) -> Arc<Pty> {
         let kernel = crate::task::current::kernel().unwrap_or_default();
         Arc::new_cyclic(|me| Pty {
-            index,
+            node,
             me: me.clone(),
-            devpts,
             kernel,
             state: Mutex::new(State {
                 termios: Termios::pty_slave(),
@@ -96,9 +91,6 @@ impl Pty {
                 slaves: 0,
                 slave_closed: false,
                 output_stopped: false,
-                mode: 0o620,
-                uid,
-                gid,
             }),
             master_queue: Queue::default(),
             slave_queue: Queue::default(),
@@ -108,7 +100,12 @@ impl Pty {
 
     /// The pty's number (the N of /dev/pts/N, TIOCGPTN).
     pub fn index(&self) -> u32 {
-        self.index
+        self.node.index()
+    }
+
+    /// The slave's node (its `stat`, chmod and chown).
+    pub fn node(&self) -> &PtsNode {
+        &self.node
     }
 
     fn notify_all(&self, events: u32) {
@@ -122,38 +119,6 @@ impl Pty {
         };
         for (pgrp, signo) in signals {
             crate::task::ctty::signal_group(&kernel, pgrp, signo);
-        }
-    }
-
-    // ---- the slave's node ----
-
-    /// `stat` of /dev/pts/N.
-    pub fn slave_stat(&self) -> Stat {
-        let s = self.state.lock();
-        Stat {
-            dev: crate::fsimpl::devpts::DEVPTS_DEV,
-            ino: self.index as u64 + 3,
-            nlink: 1,
-            mode: crate::vfs::inode::S_IFCHR | s.mode,
-            uid: s.uid,
-            gid: s.gid,
-            rdev: makedev(PTS_MAJOR, self.index as u64),
-            blksize: 1024,
-            ..Default::default()
-        }
-    }
-
-    /// chmod/chown of /dev/pts/N.
-    pub fn set_slave_owner(&self, mode: Option<u32>, uid: Option<u32>, gid: Option<u32>) {
-        let mut s = self.state.lock();
-        if let Some(m) = mode {
-            s.mode = m & 0o7777;
-        }
-        if let Some(u) = uid {
-            s.uid = u;
-        }
-        if let Some(g) = gid {
-            s.gid = g;
         }
     }
 
@@ -287,9 +252,7 @@ impl Pty {
     /// The master's last close: the slave hangs up and its node goes.
     fn close_master(&self) {
         self.state.lock().master_open = false;
-        if let Some(devpts) = self.devpts.upgrade() {
-            devpts.remove_node(self.index);
-        }
+        self.node.remove();
         self.notify_all(READABLE | WRITABLE | POLLHUP);
         if let (Some(kernel), Some(me)) = (self.kernel.upgrade(), self.me.upgrade()) {
             crate::task::ctty::hangup(&kernel, &(me as Arc<dyn Terminal>));
@@ -393,14 +356,6 @@ impl Pty {
     }
 }
 
-impl Drop for Pty {
-    fn drop(&mut self) {
-        if let Some(devpts) = self.devpts.upgrade() {
-            devpts.release_index(self.index);
-        }
-    }
-}
-
 impl Terminal for Pty {
     fn job(&self) -> &JobControl {
         &self.job
@@ -486,7 +441,7 @@ impl Terminal for Pty {
     }
 
     fn rdev(&self) -> u64 {
-        makedev(PTS_MAJOR, self.index as u64)
+        self.node.rdev()
     }
 
     fn reopen(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
@@ -561,7 +516,7 @@ impl FileOps for SlaveFile {
         self.pty.slave_write(buf)
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(self.pty.slave_stat())
+        Ok(self.pty.node.stat())
     }
     fn seekable(&self) -> bool {
         false
