@@ -191,6 +191,10 @@ int main(int argc, char **argv) {
     CHECK("the handler ran on the target thread", handled_on == spinner_tid);
     stop_spin = 1;
     pthread_join(t[0], NULL);
+    /* join returns once the kernel clears the thread's tid, which it does
+     * while the thread is still exiting: it is gone a moment later. */
+    for (int i = 0; i < 1000 && syscall(SYS_tgkill, getpid(), spinner_tid, 0) == 0; i++)
+        usleep(1000);
     CHECK_ERR("tgkill of a thread that is gone", syscall(SYS_tgkill, getpid(), spinner_tid, 0), ESRCH);
 
     /* A signal aimed at a thread blocked in read on a pipe: its handler runs
