@@ -72,12 +72,15 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Exec) -> anyhow::Result<i32> 
                 waiter.stdin(tty);
                 // Before the waiter runs (and so before this command returns
                 // and a ^C can be typed), the terminal is its own.
+                // The forwarded signals stay blocked across exec until the
+                // waiter takes them, so that an early ^C is not lost (or fatal).
+                let set = forwarded_set();
                 // SAFETY: the closure only makes raw system calls.
                 unsafe {
-                    std::os::unix::process::CommandExt::pre_exec(
-                        &mut waiter,
-                        crate::forward_signals::claim_terminal,
-                    )
+                    std::os::unix::process::CommandExt::pre_exec(&mut waiter, move || {
+                        set.thread_block().map_err(std::io::Error::from)?;
+                        crate::forward_signals::claim_terminal()
+                    })
                 };
             }
             None => {
@@ -113,13 +116,18 @@ const FORWARDED: [nix::sys::signal::Signal; 9] = {
     ]
 };
 
-/// Waits for sandbox process `pid` and returns its exit status; signals sent
-/// to us meanwhile go to it.
-fn wait_for(socket: &Path, pid: i32) -> anyhow::Result<i32> {
+fn forwarded_set() -> nix::sys::signal::SigSet {
     let mut set = nix::sys::signal::SigSet::empty();
     for s in FORWARDED {
         set.add(s);
     }
+    set
+}
+
+/// Waits for sandbox process `pid` and returns its exit status; signals sent
+/// to us meanwhile go to it.
+fn wait_for(socket: &Path, pid: i32) -> anyhow::Result<i32> {
+    let set = forwarded_set();
     set.thread_block().context("blocking signals")?;
     let socket_path = socket.to_path_buf();
     std::thread::Builder::new()
