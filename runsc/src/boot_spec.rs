@@ -37,24 +37,12 @@ pub struct BootSpec {
     /// in memory.
     #[serde(default)]
     pub overlay_only: bool,
-    pub args: Vec<String>,
-    pub env: Vec<String>,
-    /// Working directory inside the container (absolute).
-    pub cwd: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub additional_gids: Vec<u32>,
+    /// The container's first process.
+    #[serde(flatten)]
+    pub process: ProcessConfig,
     pub rlimits: Vec<Rlimit>,
     pub hostname: String,
     pub mounts: Vec<MountSpec>,
-    /// The process has a terminal (`process.terminal`): /dev/console is made
-    /// even when stdin is not a terminal itself.
-    #[serde(default)]
-    pub terminal: bool,
-    /// `process.capabilities`, one bit per capability; `None` when the spec has
-    /// none (root then gets every capability, anyone else none).
-    #[serde(default)]
-    pub capabilities: Option<CapabilitySets>,
     /// The network namespace the sandbox process runs in (from the spec's
     /// `linux.namespaces`).
     #[serde(default)]
@@ -73,7 +61,28 @@ pub struct BootSpec {
     pub pids_limit: Option<u64>,
 }
 
-/// The capability sets of the first process.
+/// A process to start in the sandbox: the container's first one, or one
+/// `exec` starts.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ProcessConfig {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    /// Working directory inside the container (absolute).
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+    /// The process has a terminal (`process.terminal`): for the first
+    /// process, /dev/console is made even when stdin is not a terminal.
+    #[serde(default)]
+    pub terminal: bool,
+    /// `process.capabilities`, one bit per capability; `None` when the spec has
+    /// none (root then gets every capability, anyone else none).
+    #[serde(default)]
+    pub capabilities: Option<CapabilitySets>,
+}
+
+/// The capability sets of a process.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CapabilitySets {
     pub effective: u64,

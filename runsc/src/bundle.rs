@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use oci_spec::runtime::Spec;
 
-use crate::boot_spec::{BootSpec, CAP_NAMES, CapabilitySets, MountSpec, RLIMIT_NAMES, Rlimit};
+use crate::boot_spec::{
+    BootSpec, CAP_NAMES, CapabilitySets, MountSpec, ProcessConfig, RLIMIT_NAMES, Rlimit,
+};
 
 /// A bundle's config and what the sandbox makes of it.
 pub struct Bundle {
@@ -126,21 +128,23 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
         root: root_path,
         root_readonly: root.readonly().unwrap_or(false),
         overlay_only: false,
-        args,
-        env: process.env().clone().unwrap_or_default(),
-        cwd,
-        uid: user.uid(),
-        gid: user.gid(),
-        additional_gids: user.additional_gids().clone().unwrap_or_default(),
+        process: ProcessConfig {
+            args,
+            env: process.env().clone().unwrap_or_default(),
+            cwd,
+            uid: user.uid(),
+            gid: user.gid(),
+            additional_gids: user.additional_gids().clone().unwrap_or_default(),
+            terminal: process.terminal().unwrap_or(false),
+            capabilities: process
+                .capabilities()
+                .as_ref()
+                .map(capability_sets)
+                .transpose()?,
+        },
         rlimits,
         hostname: spec.hostname().clone().unwrap_or_default(),
         mounts,
-        terminal: process.terminal().unwrap_or(false),
-        capabilities: process
-            .capabilities()
-            .as_ref()
-            .map(capability_sets)
-            .transpose()?,
         network_namespace: crate::confine::network_from_spec(spec),
         shield_init: true,
         default_home: true,

@@ -223,6 +223,12 @@ fn failed_creates_leave_nothing_behind() {
     assert!(!b.root.join("e3").exists());
 
     b.set_args(&["true"]);
+    // Not implemented, so refused rather than ignored.
+    assert_fails_with(
+        &b.create("e4", &out, &["--preserve-fds", "2"]),
+        "--preserve-fds is not supported",
+    );
+    assert!(!b.root.join("e4").exists());
     assert!(b.create("dup", &out, &[]).status.success());
     assert_fails_with(&b.create("dup", &out, &[]), "container with id exists: dup");
     assert_eq!(

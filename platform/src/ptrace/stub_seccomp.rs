@@ -85,15 +85,7 @@ pub(crate) fn build(memfd: i32, syscall_return_addr: u64) -> Result<StubFilter> 
     // Prefix: the instruction pointer must be the stub's, else kill.
     let mut program = instruction_pointer_check(syscall_return_addr);
     program.extend(syscall_rules);
-    let program: Vec<libc::sock_filter> = program
-        .into_iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect();
+    let program = kernel_program(program);
     let fprog = Box::new(libc::sock_fprog {
         len: program.len() as u16,
         filter: program.as_ptr() as *mut _,
@@ -118,4 +110,18 @@ fn instruction_pointer_check(ip: u64) -> Vec<sock_filter> {
         ins(JEQ_K, 1, 0, (ip >> 32) as u32), // both match: past the kill
         ins(RET_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
     ]
+}
+
+/// A seccompiler program as the kernel's `sock_filter`s, ready for
+/// `seccomp(SECCOMP_SET_MODE_FILTER)` in a child that may not allocate.
+pub fn kernel_program(program: BpfProgram) -> Vec<libc::sock_filter> {
+    program
+        .into_iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect()
 }

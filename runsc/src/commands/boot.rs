@@ -20,7 +20,7 @@ use sentry::task::{Credentials, Limits, ProcessSpec, StartError, StdioFd, Task, 
 use sentry::vfs::inode::{S_IFDIR, S_IFMT, S_IFREG};
 use sentry::vfs::{MountNamespace, Resolver, VfsPath};
 
-use crate::boot_spec::BootSpec;
+use crate::boot_spec::{BootSpec, ProcessConfig};
 use crate::cli::{BootArgs, GlobalFlags};
 use crate::control::server::Server;
 
@@ -116,7 +116,7 @@ fn build_mounts(
 /// (stdin if none is), shared with stdio.
 fn console(spec: &BootSpec) -> Option<devfs::Console> {
     let is_tty = |fd: i32| nix::unistd::isatty(fd).unwrap_or(false);
-    if !spec.terminal && !is_tty(0) {
+    if !spec.process.terminal && !is_tty(0) {
         return None;
     }
     let fd = [0, 1, 2].into_iter().find(|&fd| is_tty(fd)).unwrap_or(0);
@@ -244,19 +244,13 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
             },
         );
     }
-    let env = if spec.default_home {
-        crate::passwd::with_home(&kernel.mounts, spec.env.clone(), spec.uid)
-    } else {
-        spec.env.clone()
-    };
-    let process = ProcessSpec {
-        argv: spec.args.iter().map(|a| a.clone().into_bytes()).collect(),
-        envp: env.iter().map(|e| e.clone().into_bytes()).collect(),
-        cwd: spec.cwd.clone(),
-        creds: credentials(spec.uid, spec.gid, &spec.additional_gids, spec.capabilities),
+    let process = process_spec(
+        &kernel,
+        &spec.process,
+        spec.default_home,
         limits,
-        stdio: [0, 1, 2].map(StdioFd::Shared),
-    };
+        [0, 1, 2].map(StdioFd::Shared),
+    );
     let ready = args
         .ready_fd
         .map(|fd| crate::inherited_fd::adopt(fd).map(std::fs::File::from))
@@ -359,19 +353,26 @@ pub fn start_error_message(e: &StartError) -> String {
     }
 }
 
-/// The credentials of a container process: uid, gids and, when the spec
-/// gives them, capability sets.
-pub fn credentials(
-    uid: u32,
-    gid: u32,
-    groups: &[u32],
-    caps: Option<crate::boot_spec::CapabilitySets>,
-) -> Credentials {
-    match caps {
+/// What the sentry needs to start `p`: its credentials (capability sets when
+/// the spec gives them) and, with `default_home`, HOME from the container's
+/// passwd when the environment has none (as runc).
+pub fn process_spec(
+    kernel: &Kernel,
+    p: &ProcessConfig,
+    default_home: bool,
+    limits: Limits,
+    stdio: [StdioFd; 3],
+) -> ProcessSpec {
+    let env = if default_home {
+        crate::passwd::with_home(&kernel.mounts, p.env.clone(), p.uid)
+    } else {
+        p.env.clone()
+    };
+    let creds = match p.capabilities {
         Some(c) => Credentials::with_caps(
-            uid,
-            gid,
-            groups.to_vec(),
+            p.uid,
+            p.gid,
+            p.additional_gids.clone(),
             sentry::task::CapSets {
                 effective: c.effective,
                 permitted: c.permitted,
@@ -380,6 +381,14 @@ pub fn credentials(
                 ambient: c.ambient,
             },
         ),
-        None => Credentials::new(uid, gid, groups.to_vec()),
+        None => Credentials::new(p.uid, p.gid, p.additional_gids.clone()),
+    };
+    ProcessSpec {
+        argv: p.args.iter().map(|a| a.clone().into_bytes()).collect(),
+        envp: env.into_iter().map(String::into_bytes).collect(),
+        cwd: p.cwd.clone(),
+        creds,
+        limits,
+        stdio,
     }
 }

@@ -26,6 +26,7 @@ pub struct CreateOptions<'a> {
 }
 
 pub fn run(global: &GlobalFlags, args: liboci_cli::Create) -> anyhow::Result<i32> {
+    refuse_preserved_fds(args.preserve_fds)?;
     let opts = CreateOptions {
         id: &args.container_id,
         bundle: &args.bundle,
@@ -42,7 +43,7 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Create) -> anyhow::Result<i32
 pub fn create(global: &GlobalFlags, opts: &CreateOptions) -> anyhow::Result<Sandbox> {
     crate::bundle::check_id(opts.id)?;
     let bundle = crate::bundle::load(opts.bundle)?;
-    let terminal = bundle.boot.terminal;
+    let terminal = bundle.boot.process.terminal;
     match (terminal, opts.console_socket) {
         (true, None) if opts.detached => {
             bail!("cannot allocate tty if runsc will detach without setting console socket")
@@ -169,7 +170,7 @@ fn launch_in(
     let status = std::fs::File::create(locked.dir.exit_status_path())
         .context("creating the exit status file")?;
     let stdio = match opts.console_socket {
-        Some(socket) if bundle.boot.terminal => Some(console(socket)?),
+        Some(socket) if bundle.boot.process.terminal => Some(console(socket)?),
         _ => None,
     };
     let mut sandbox = crate::sandbox::launch(
@@ -237,6 +238,15 @@ fn owner() -> String {
     } else {
         uid.to_string()
     }
+}
+
+/// `--preserve-fds N` (descriptors 3..3+N passed on to the process) is not
+/// implemented: refused rather than silently ignored.
+pub fn refuse_preserved_fds(n: i32) -> anyhow::Result<()> {
+    if n != 0 {
+        bail!("--preserve-fds is not supported yet (got {n})");
+    }
+    Ok(())
 }
 
 /// Writes `pid` to `path` atomically, as runc does.

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use crate::boot_spec::BootSpec;
+use crate::boot_spec::{BootSpec, ProcessConfig};
 use crate::cli::{DoArgs, GlobalFlags};
 
 pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
@@ -19,18 +19,20 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         // The host's own root: never changed (with the overlay, changes stay in memory).
         root_readonly: true,
         overlay_only: true,
-        args: args.command,
-        env,
-        cwd: cwd.to_string_lossy().into_owned(),
-        uid: nix::unistd::getuid().as_raw(),
-        gid: nix::unistd::getgid().as_raw(),
-        additional_gids: Vec::new(),
+        process: ProcessConfig {
+            args: args.command,
+            env,
+            cwd: cwd.to_string_lossy().into_owned(),
+            uid: nix::unistd::getuid().as_raw(),
+            gid: nix::unistd::getgid().as_raw(),
+            additional_gids: Vec::new(),
+            // The sandbox sees for itself whether its stdio is a terminal.
+            terminal: false,
+            capabilities: None,
+        },
         rlimits: Vec::new(),
         hostname,
         mounts: Vec::new(),
-        // The sandbox sees for itself whether its stdio is a terminal.
-        terminal: false,
-        capabilities: None,
         network_namespace: Default::default(),
         shield_init: false,
         default_home: false,

@@ -11,12 +11,14 @@ use std::process::Stdio;
 use anyhow::{Context, bail};
 use oci_spec::runtime::Process;
 
+use crate::boot_spec::ProcessConfig;
 use crate::cli::{ExecWaitArgs, GlobalFlags};
 use crate::container::{ContainerDir, Record, Status};
 use crate::control::client::Client;
-use crate::control::{ExecProcess, Request, Response, Target};
+use crate::control::{Request, Response, Target};
 
 pub fn run(global: &GlobalFlags, args: liboci_cli::Exec) -> anyhow::Result<i32> {
+    crate::commands::create::refuse_preserved_fds(args.preserve_fds)?;
     let (record, socket) = {
         let locked = ContainerDir::open(&global.root, &args.container_id)?;
         let record = locked.load()?;
@@ -167,7 +169,7 @@ fn our_stdio() -> anyhow::Result<[OwnedFd; 3]> {
 
 /// The process to start: `--process FILE`, or the container's own process
 /// with the command line's args and overrides (as runc builds it).
-fn exec_process(args: &liboci_cli::Exec, record: &Record) -> anyhow::Result<ExecProcess> {
+fn exec_process(args: &liboci_cli::Exec, record: &Record) -> anyhow::Result<ProcessConfig> {
     let base: Process = match &args.process {
         Some(path) => {
             let text = std::fs::read(path)
@@ -240,7 +242,7 @@ fn exec_process(args: &liboci_cli::Exec, record: &Record) -> anyhow::Result<Exec
             *set |= 1 << bit;
         }
     }
-    Ok(ExecProcess {
+    Ok(ProcessConfig {
         args: argv,
         env,
         cwd,

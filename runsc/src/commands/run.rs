@@ -10,6 +10,7 @@ use crate::commands::create::{CreateOptions, create};
 use crate::container::ContainerDir;
 
 pub fn run(global: &GlobalFlags, args: liboci_cli::Run) -> anyhow::Result<i32> {
+    crate::commands::create::refuse_preserved_fds(args.preserve_fds)?;
     let opts = CreateOptions {
         id: &args.container_id,
         bundle: &args.bundle,

@@ -150,16 +150,8 @@ mod tests {
     /// Forks; the child installs the enforcing filter (built here, before the
     /// fork: the child may not allocate) and exits with `call`'s result.
     fn under_filter(call: fn() -> i32) -> Fate {
-        let program: Vec<libc::sock_filter> = build(&Facts { memfd: 1000 }, Mode::Enforce)
-            .unwrap()
-            .into_iter()
-            .map(|i| libc::sock_filter {
-                code: i.code,
-                jt: i.jt,
-                jf: i.jf,
-                k: i.k,
-            })
-            .collect();
+        let program =
+            platform::ptrace::kernel_program(build(&Facts { memfd: 1000 }, Mode::Enforce).unwrap());
         let fprog = libc::sock_fprog {
             len: program.len() as u16,
             filter: program.as_ptr() as *mut _,

@@ -23,19 +23,6 @@ pub enum Target {
     Terminal(i32),
 }
 
-/// A process for `exec` to start in the sandbox.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub struct ExecProcess {
-    pub args: Vec<String>,
-    pub env: Vec<String>,
-    pub cwd: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub additional_gids: Vec<u32>,
-    pub terminal: bool,
-    pub capabilities: Option<crate::boot_spec::CapabilitySets>,
-}
-
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub enum Request {
     /// Run the container's first process (it was loaded at create).
@@ -45,7 +32,7 @@ pub enum Request {
         signo: i32,
     },
     /// Start a process; its stdin, stdout and stderr come with the request.
-    Exec(ExecProcess),
+    Exec(crate::boot_spec::ProcessConfig),
     /// Answer once process `pid` (started by `Exec`) has exited.
     Wait {
         pid: i32,

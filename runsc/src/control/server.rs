@@ -9,10 +9,11 @@ use std::sync::mpsc::Sender;
 use abi::types::SigInfo;
 use parking_lot::Mutex;
 use sentry::kernel::Kernel;
-use sentry::task::{Limits, ProcessSpec, StdioFd, Task, tree};
+use sentry::task::{Limits, StdioFd, Task, tree};
 
 use super::wire;
-use super::{ExecProcess, ProcessEntry, Request, Response, Target};
+use super::{ProcessEntry, Request, Response, Target};
+use crate::boot_spec::ProcessConfig;
 
 pub struct Server {
     pub kernel: Arc<Kernel>,
@@ -162,7 +163,7 @@ impl Server {
         }
     }
 
-    fn exec(&self, p: ExecProcess, fds: Vec<OwnedFd>) -> Response {
+    fn exec(&self, p: ProcessConfig, fds: Vec<OwnedFd>) -> Response {
         let Ok::<[OwnedFd; 3], _>(stdio) = fds.try_into() else {
             return Response::Error("exec needs stdin, stdout and stderr".into());
         };
@@ -171,24 +172,13 @@ impl Server {
             .process(tree::INIT_PID)
             .map(|init| init.limits.lock().clone())
             .unwrap_or_else(Limits::from_host);
-        let env = if self.default_home {
-            crate::passwd::with_home(&self.kernel.mounts, p.env.clone(), p.uid)
-        } else {
-            p.env.clone()
-        };
-        let spec = ProcessSpec {
-            argv: p.args.iter().map(|a| a.clone().into_bytes()).collect(),
-            envp: env.iter().map(|e| e.clone().into_bytes()).collect(),
-            cwd: p.cwd.clone(),
-            creds: crate::commands::boot::credentials(
-                p.uid,
-                p.gid,
-                &p.additional_gids,
-                p.capabilities,
-            ),
+        let spec = crate::commands::boot::process_spec(
+            &self.kernel,
+            &p,
+            self.default_home,
             limits,
-            stdio: stdio.map(StdioFd::Owned),
-        };
+            stdio.map(StdioFd::Owned),
+        );
         let pid = match self.kernel.tree.add_session_leader() {
             Ok(pid) => pid,
             Err(e) => return Response::Error(format!("no pid for a new process: {e}")),
