@@ -305,9 +305,16 @@ static void winsize_and_poll(void) {
     printf("idle: master %#x slave %#x\n", p[0].revents, p[1].revents);
     write(s, "out", 3);
     put("in\n");
-    poll(p, 2, 0);
-    printf("busy: master %#x slave %#x\n", p[0].revents, p[1].revents);
+    /* The echo of "in" reaches the master only after the slave's line
+     * discipline has run, asynchronously on Linux: wait for all 7 bytes. */
     int n = -1;
+    for (int tries = 0; tries < 200; tries++) {
+        poll(p, 2, 0);
+        if (ioctl(m, FIONREAD, &n) != 0 || n >= 7)
+            break;
+        usleep(10000);
+    }
+    printf("busy: master %#x slave %#x\n", p[0].revents, p[1].revents);
     CHECK("FIONREAD master", ioctl(m, FIONREAD, &n) == 0 && n == 7);
     show_n("master reads", m, 7);
     CHECK("TCFLSH", tcflush(s, TCIFLUSH) == 0);
