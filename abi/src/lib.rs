@@ -55,6 +55,9 @@ pub mod signal {
     pub const SIGTTOU: i32 = 22;
     pub const SIGWINCH: i32 = 28;
     pub const SIGSYS: i32 = 31;
+    /// The first real-time signal as the kernel numbers them (glibc keeps
+    /// the first two for itself).
+    pub const SIGRTMIN: i32 = 32;
     /// Highest signal number (`_NSIG - 1`).
     pub const SIGRTMAX: i32 = 64;
 
@@ -67,6 +70,8 @@ pub mod signal {
     pub const SI_USER: i32 = 0;
     /// `si_code` of a signal sent by tkill(2)/tgkill(2).
     pub const SI_TKILL: i32 = -6;
+    /// `si_code` of a POSIX timer's signal.
+    pub const SI_TIMER: i32 = -2;
 }
 
 /// `arch_prctl(2)` codes.

@@ -17,7 +17,8 @@ use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const QUEUE: &str = "real-time signals do not queue: one pending instance per signal";
+    const QUEUE: &str =
+        "RLIMIT_SIGPENDING bounds the receiving process's queued signals, not its user's";
     vec![
         (l::__NR_rt_sigaction, Some(rt_sigaction), Full),
         (l::__NR_rt_sigprocmask, Some(rt_sigprocmask), Full),
@@ -26,11 +27,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_rt_sigpending, Some(rt_sigpending), Full),
         (l::__NR_rt_sigsuspend, Some(rt_sigsuspend), Full),
         (l::__NR_pause, Some(pause), Full),
-        (
-            l::__NR_rt_sigtimedwait,
-            Some(rt_sigtimedwait),
-            Partial(QUEUE),
-        ),
+        (l::__NR_rt_sigtimedwait, Some(rt_sigtimedwait), Full),
         (l::__NR_kill, Some(kill), Full),
         (l::__NR_tkill, Some(tkill), Full),
         (l::__NR_tgkill, Some(tgkill), Full),

@@ -13,7 +13,7 @@ use crate::args::{Args, Handler, SysResult};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "real-time signals do not queue (one record per pending signal); a signalfd polled from another process wakes on its creator's signals only";
+    const NOTE: &str = "a signalfd polled from another process wakes on its creator's signals only";
     vec![
         (l::__NR_signalfd, Some(signalfd), Partial(NOTE)),
         (l::__NR_signalfd4, Some(signalfd4), Partial(NOTE)),

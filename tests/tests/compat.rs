@@ -81,3 +81,4 @@ compat!(magic_links: "magic_links" [] => Expect::exit(0));
 compat!(vfork: "vfork" [] => Expect::exit(0));
 compat!(pty: "pty" [] => Expect::exit(0));
 compat!(pty_jobctl: "pty_jobctl" [] => Expect::exit(0));
+compat!(rt_queue: "rt_queue" [] => Expect::exit(0));

@@ -105,7 +105,7 @@ impl Task {
         let notify = |parent: i32| {
             if let Some(p) = kernel.process(parent)
                 && !p.discards(None, SIGCHLD, kernel.shield_init)
-                && p.signals.raise(None, SIGCHLD, info)
+                && p.signals.raise(None, SIGCHLD, info, u64::MAX) == Ok(true)
             {
                 p.interrupt_threads();
             }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use abi::Errno;
-use abi::signal::SI_KERNEL;
+use abi::signal::{SI_KERNEL, SI_TIMER};
 use abi::types::SigInfo;
 use parking_lot::Mutex;
 
@@ -16,8 +16,6 @@ use super::{ProcessInfo, Task};
 use crate::kernel::Kernel;
 use crate::timer::{Timer, TimerClock};
 
-/// `si_code` of a POSIX timer's signal.
-const SI_TIMER: i32 = -2;
 /// Linux allows this many POSIX timers per process by default (RLIMIT_SIGPENDING-ish).
 const MAX_POSIX_TIMERS: usize = 4096;
 
@@ -169,7 +167,8 @@ fn send(
         return;
     };
     let thread = tid.and_then(|tid| process.threads.lock().get(&tid).cloned());
-    deliver(&kernel, &process, thread.as_deref(), signo, info);
+    // A timer's signal is never refused.
+    let _ = deliver(&kernel, &process, thread.as_deref(), signo, info);
 }
 
 /// A `struct itimerval`/`itimerspec` part as a duration.

@@ -71,5 +71,6 @@ fn notify_parent(kernel: &Kernel, process: &ProcessInfo, event: JobEvent) {
     let info = SigInfo::new(SIGCHLD, code as i32)
         .with_sender(process.pid, process.creds().uid)
         .with_status(status);
-    deliver(kernel, &p, None, SIGCHLD, info);
+    // A standard signal: never refused.
+    let _ = deliver(kernel, &p, None, SIGCHLD, info);
 }

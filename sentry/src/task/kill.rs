@@ -17,7 +17,7 @@ pub fn signal_process(kernel: &Kernel, pid: i32, signo: i32, info: SigInfo) -> R
     if let Some(process) = kernel.process(pid)
         && signo != 0
     {
-        deliver(kernel, &process, None, signo, info);
+        deliver(kernel, &process, None, signo, info)?;
     }
     Ok(())
 }
@@ -38,20 +38,21 @@ pub fn signal_thread(
         .cloned()
         .ok_or(Errno::ESRCH)?;
     if signo != 0 {
-        deliver(kernel, &process, Some(&thread), signo, info);
+        deliver(kernel, &process, Some(&thread), signo, info)?;
     }
     Ok(())
 }
 
 /// Makes `signo` pending for `process` (or only `thread`) unless the process
-/// ignores it, and wakes whoever must act on it.
+/// ignores it, and wakes whoever must act on it. EAGAIN when a real-time
+/// signal sent with sigqueue finds the queue full.
 pub(crate) fn deliver(
     kernel: &Kernel,
     process: &ProcessInfo,
     thread: Option<&ThreadInfo>,
     signo: i32,
     info: SigInfo,
-) {
+) -> Result<(), Errno> {
     // Only the host side (the runtime: sender pid 0) may kill or stop init.
     if kernel.shield_init
         && process.pid == super::tree::INIT_PID
@@ -59,16 +60,18 @@ pub(crate) fn deliver(
         && info.code() <= 0
         && info.pid() != 0
     {
-        return;
+        return Ok(());
     }
     super::job::on_send(kernel, process, signo);
-    if process.discards(thread, signo, kernel.shield_init)
-        || !process.signals.raise(thread, signo, info)
-    {
-        return;
+    if process.discards(thread, signo, kernel.shield_init) {
+        return Ok(());
     }
-    match thread {
-        Some(t) => t.kick(),
-        None => process.interrupt_threads(),
+    let limit = process.limits.lock().cur(abi::linux::RLIMIT_SIGPENDING);
+    if process.signals.raise(thread, signo, info, limit)? {
+        match thread {
+            Some(t) => t.kick(),
+            None => process.interrupt_threads(),
+        }
     }
+    Ok(())
 }

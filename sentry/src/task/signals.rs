@@ -3,12 +3,15 @@
 //! Dispositions and the pending set belong to the process (shared by its threads
 //! once threads exist); the mask and the alternate stack belong to the thread.
 //! Standard signals do not queue: one pending instance each, with its siginfo.
+//! Real-time signals queue, each instance with its own siginfo, up to
+//! RLIMIT_SIGPENDING queued instances.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use abi::signal::{SIGCHLD, SIGCONT, SIGKILL, SIGRTMAX, SIGSTOP};
+use abi::Errno;
+use abi::signal::{SI_TIMER, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGRTMAX, SIGRTMIN, SIGSTOP};
 use abi::types::{KernelSigaction, SigInfo, StackT};
 use parking_lot::Mutex;
 
@@ -141,12 +144,45 @@ impl ThreadInfo {
     }
 }
 
+/// Pending signals by number, each with its queued instances (one at most for
+/// a standard signal), oldest first.
+type Queues = BTreeMap<i32, VecDeque<SigInfo>>;
+
 #[derive(Default)]
 struct Pending {
     /// Sent to the process: any thread not blocking it takes it.
-    shared: BTreeMap<i32, SigInfo>,
+    shared: Queues,
     /// Sent to one thread, by tid.
-    threads: HashMap<i32, BTreeMap<i32, SigInfo>>,
+    threads: HashMap<i32, Queues>,
+    /// Instances in all of the queues, held against RLIMIT_SIGPENDING. Linux
+    /// counts them per user; here it is per process.
+    count: u64,
+}
+
+/// Whether `info` may join the instances of its signal already pending. A
+/// standard signal does not queue; nor does a POSIX timer's signal while one
+/// from the same timer waits (Linux counts that as an overrun instead).
+fn queues_behind(queue: &VecDeque<SigInfo>, info: &SigInfo) -> bool {
+    if info.signo() < SIGRTMIN {
+        return queue.is_empty();
+    }
+    let same_timer = |q: &SigInfo| {
+        info.code() == SI_TIMER && q.code() == SI_TIMER && q.words[2] as u32 == info.words[2] as u32
+    };
+    !queue.iter().any(same_timer)
+}
+
+/// Drops the signals of `mask` from `queues`; returns how many instances went.
+fn drop_masked(queues: &mut Queues, mask: u64) -> u64 {
+    let mut dropped = 0;
+    queues.retain(|&s, q| {
+        let keep = mask & bit(s) == 0;
+        if !keep {
+            dropped += q.len() as u64;
+        }
+        keep
+    });
+    dropped
 }
 
 /// The per-process part: dispositions and signals sent to the process or to
@@ -216,22 +252,48 @@ impl ProcessSignals {
     }
 
     /// Makes `signo` pending for the process (or, with `thread`, for that thread
-    /// only) with `info`; an instance already pending is kept. Returns whether
-    /// it was newly pending.
-    pub fn raise(&self, thread: Option<&ThreadInfo>, signo: i32, info: SigInfo) -> bool {
+    /// only) with `info`. A standard signal already pending is not sent again;
+    /// a real-time one queues behind the others unless `limit` instances are
+    /// queued already: then sigqueue's are refused with EAGAIN, and kill's
+    /// only made pending when none is (Linux sets the bit and loses the
+    /// siginfo). Returns whether an instance was added.
+    pub fn raise(
+        &self,
+        thread: Option<&ThreadInfo>,
+        signo: i32,
+        info: SigInfo,
+        limit: u64,
+    ) -> Result<bool, Errno> {
         let mut pending = self.pending.lock();
-        let (set, bits) = match thread {
-            Some(t) => (pending.threads.entry(t.tid).or_default(), &t.bits),
-            None => (&mut pending.shared, &self.shared_bits),
+        let Pending {
+            shared,
+            threads,
+            count,
+        } = &mut *pending;
+        let (queues, bits) = match thread {
+            Some(t) => (threads.entry(t.tid).or_default(), &t.bits),
+            None => (shared, &self.shared_bits),
         };
-        if set.contains_key(&signo) {
-            return false;
+        let queue = queues.entry(signo).or_default();
+        if !queues_behind(queue, &info) {
+            return Ok(false);
         }
-        set.insert(signo, info);
+        // A timer's instance is not held against the limit: Linux sets it
+        // aside when the timer is created.
+        if signo >= SIGRTMIN && info.code() != SI_TIMER && *count >= limit {
+            if info.code() != SI_USER {
+                return Err(Errno::EAGAIN);
+            }
+            if !queue.is_empty() {
+                return Ok(false);
+            }
+        }
+        queue.push_back(info);
+        *count += 1;
         bits.fetch_or(bit(signo), Ordering::SeqCst);
         drop(pending);
         self.arrivals.notify(crate::waiter::events::POLLIN);
-        true
+        Ok(true)
     }
 
     /// What is pending for `thread`: its own signals and the process's.
@@ -239,36 +301,133 @@ impl ProcessSignals {
         self.shared_bits.load(Ordering::SeqCst) | thread.bits.load(Ordering::SeqCst)
     }
 
-    /// Takes `signo` off what is pending for `thread` (its own first), with its siginfo.
+    /// Takes the oldest instance of `signo` off what is pending for `thread`
+    /// (its own first), with its siginfo. The signal stays pending while
+    /// instances remain.
     pub fn take(&self, thread: &ThreadInfo, signo: i32) -> Option<SigInfo> {
         let mut pending = self.pending.lock();
-        if let Some(own) = pending.threads.get_mut(&thread.tid)
-            && let Some(info) = own.remove(&signo)
-        {
-            thread.bits.fetch_and(!bit(signo), Ordering::SeqCst);
-            return Some(info);
+        let Pending {
+            shared,
+            threads,
+            count,
+        } = &mut *pending;
+        let own = threads.get_mut(&thread.tid);
+        let (queues, bits) = match own {
+            Some(own) if own.contains_key(&signo) => (own, &thread.bits),
+            _ => (shared, &self.shared_bits),
+        };
+        let queue = queues.get_mut(&signo)?;
+        let info = queue.pop_front();
+        if queue.is_empty() {
+            queues.remove(&signo);
+            bits.fetch_and(!bit(signo), Ordering::SeqCst);
         }
-        let info = pending.shared.remove(&signo)?;
-        self.shared_bits.fetch_and(!bit(signo), Ordering::SeqCst);
-        Some(info)
+        if info.is_some() {
+            *count -= 1;
+        }
+        info
     }
 
     /// Drops the pending signals of `mask`, for the process and every thread
     /// (SIGCONT discards pending stops, a stop discards a pending SIGCONT).
     pub fn discard(&self, mask: u64, threads: &[Arc<ThreadInfo>]) {
         let mut pending = self.pending.lock();
-        pending.shared.retain(|&s, _| mask & bit(s) == 0);
+        let mut dropped = drop_masked(&mut pending.shared, mask);
         self.shared_bits.fetch_and(!mask, Ordering::SeqCst);
         for t in threads {
             if let Some(own) = pending.threads.get_mut(&t.tid) {
-                own.retain(|&s, _| mask & bit(s) == 0);
+                dropped += drop_masked(own, mask);
             }
             t.bits.fetch_and(!mask, Ordering::SeqCst);
         }
+        pending.count -= dropped;
     }
 
     /// Forgets what was sent to a thread that is gone.
     pub fn forget_thread(&self, tid: i32) {
-        self.pending.lock().threads.remove(&tid);
+        let mut pending = self.pending.lock();
+        if let Some(own) = pending.threads.remove(&tid) {
+            pending.count -= own.values().map(|q| q.len() as u64).sum::<u64>();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A thread that is never running application code.
+    struct Idle;
+    impl platform::Context for Idle {
+        fn switch(
+            &self,
+            _: &Arc<dyn platform::AddressSpace>,
+            _: &mut platform::CpuState,
+        ) -> platform::Result<platform::Exit> {
+            unreachable!("signals never run a thread")
+        }
+        fn interrupt(&self) {}
+        fn load_fp(
+            &self,
+            _: &Arc<dyn platform::AddressSpace>,
+            _: &mut platform::CpuState,
+        ) -> platform::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn queued(signo: i32, value: u64) -> SigInfo {
+        let mut info = SigInfo::new(signo, -1 /* SI_QUEUE */);
+        info.words[3] = value;
+        info
+    }
+
+    fn timer(signo: i32, id: u64) -> SigInfo {
+        let mut info = SigInfo::new(signo, SI_TIMER);
+        info.words[2] = id;
+        info
+    }
+
+    #[test]
+    fn real_time_signals_queue_in_order_and_standard_ones_do_not() {
+        let (p, t) = (ProcessSignals::default(), ThreadInfo::new(1, Arc::new(Idle)));
+        let rt = SIGRTMIN + 2;
+        for v in 1..=3 {
+            assert_eq!(p.raise(None, rt, queued(rt, v), 10), Ok(true));
+        }
+        assert_eq!(p.raise(None, 10, queued(10, 7), 10), Ok(true));
+        assert_eq!(p.raise(None, 10, queued(10, 8), 10), Ok(false));
+        assert_eq!(p.take(&t, 10).map(|i| i.words[3]), Some(7));
+        assert_eq!(p.take(&t, 10), None);
+        for v in 1..=3 {
+            assert_ne!(p.pending(&t) & bit(rt), 0);
+            assert_eq!(p.take(&t, rt).map(|i| i.words[3]), Some(v));
+        }
+        assert_eq!(p.pending(&t), 0);
+    }
+
+    #[test]
+    fn the_limit_refuses_sigqueue_but_not_kill_and_frees_up() {
+        let (p, t) = (ProcessSignals::default(), ThreadInfo::new(1, Arc::new(Idle)));
+        let (a, b) = (SIGRTMIN, SIGRTMIN + 1);
+        assert_eq!(p.raise(None, a, queued(a, 1), 2), Ok(true));
+        assert_eq!(p.raise(Some(&t), a, queued(a, 2), 2), Ok(true));
+        assert_eq!(p.raise(None, a, queued(a, 3), 2), Err(Errno::EAGAIN));
+        // kill: pending once more only if none is.
+        assert_eq!(p.raise(None, a, SigInfo::new(a, SI_USER), 2), Ok(false));
+        assert_eq!(p.raise(None, b, SigInfo::new(b, SI_USER), 2), Ok(true));
+        // A timer's signal is never refused.
+        assert_eq!(p.raise(None, b, timer(b, 5), 2), Ok(true));
+        p.discard(bit(b), std::slice::from_ref(&Arc::new(t)));
+        assert_eq!(p.raise(None, a, queued(a, 3), 3), Ok(true));
+    }
+
+    #[test]
+    fn a_timer_has_one_instance_pending() {
+        let p = ProcessSignals::default();
+        let rt = SIGRTMIN + 3;
+        assert_eq!(p.raise(None, rt, timer(rt, 1), 10), Ok(true));
+        assert_eq!(p.raise(None, rt, timer(rt, 1), 10), Ok(false));
+        assert_eq!(p.raise(None, rt, timer(rt, 2), 10), Ok(true));
     }
 }
