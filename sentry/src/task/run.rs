@@ -31,7 +31,6 @@ impl Task {
     /// Runs the task until it ends. An `Err` means the sandbox itself failed (a
     /// platform error), not the application.
     pub fn run(&mut self) -> Result<Ending, platform::Error> {
-        crate::fsimpl::proc::set_current_pid(self.pid);
         super::current::set(&self.kernel, &self.process, &self.thread);
         loop {
             self.wait_while_stopped();

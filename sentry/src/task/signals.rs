@@ -390,7 +390,10 @@ mod tests {
 
     #[test]
     fn real_time_signals_queue_in_order_and_standard_ones_do_not() {
-        let (p, t) = (ProcessSignals::default(), ThreadInfo::new(1, Arc::new(Idle)));
+        let (p, t) = (
+            ProcessSignals::default(),
+            ThreadInfo::new(1, Arc::new(Idle)),
+        );
         let rt = SIGRTMIN + 2;
         for v in 1..=3 {
             assert_eq!(p.raise(None, rt, queued(rt, v), 10), Ok(true));
@@ -408,7 +411,10 @@ mod tests {
 
     #[test]
     fn the_limit_refuses_sigqueue_but_not_kill_and_frees_up() {
-        let (p, t) = (ProcessSignals::default(), ThreadInfo::new(1, Arc::new(Idle)));
+        let (p, t) = (
+            ProcessSignals::default(),
+            ThreadInfo::new(1, Arc::new(Idle)),
+        );
         let (a, b) = (SIGRTMIN, SIGRTMIN + 1);
         assert_eq!(p.raise(None, a, queued(a, 1), 2), Ok(true));
         assert_eq!(p.raise(Some(&t), a, queued(a, 2), 2), Ok(true));

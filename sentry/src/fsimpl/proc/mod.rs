@@ -8,7 +8,6 @@ mod node;
 mod pid;
 mod system;
 
-use std::cell::Cell;
 use std::sync::{Arc, Weak};
 
 use abi::Errno;
@@ -18,18 +17,10 @@ use crate::vfs::{Inode, VfsPath};
 pub use node::ProcNode;
 pub use pid::fd_target;
 
-thread_local! {
-    /// The pid of the task running on this thread (what /proc/self names).
-    static CURRENT_PID: Cell<i32> = const { Cell::new(0) };
-}
-
-/// Records that the calling thread runs the task of process `pid`.
-pub fn set_current_pid(pid: i32) {
-    CURRENT_PID.with(|c| c.set(pid));
-}
-
-fn current_pid() -> i32 {
-    CURRENT_PID.with(|c| c.get())
+/// The pid and tid of the task asking (what /proc/self and /proc/thread-self
+/// name); 0 outside a task.
+fn current_ids() -> (i32, i32) {
+    crate::task::current::with(|p, t| (p.pid, t.tid)).unwrap_or((0, 0))
 }
 
 /// The root directory of a procfs for `kernel`.
@@ -40,11 +31,14 @@ pub fn new_root(kernel: &Arc<Kernel>) -> Arc<dyn Inode> {
         let mut entries: Vec<(Vec<u8>, Arc<dyn Inode>)> = vec![
             (
                 b"self".to_vec(),
-                ProcNode::link(|| Ok(current_pid().to_string().into_bytes())),
+                ProcNode::link(|| Ok(current_ids().0.to_string().into_bytes())),
             ),
             (
                 b"thread-self".to_vec(),
-                ProcNode::link(|| Ok(format!("{0}/task/{0}", current_pid()).into_bytes())),
+                ProcNode::link(|| {
+                    let (pid, tid) = current_ids();
+                    Ok(format!("{pid}/task/{tid}").into_bytes())
+                }),
             ),
         ];
         entries.extend(

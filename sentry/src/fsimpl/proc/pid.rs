@@ -156,7 +156,8 @@ fn vm_kb(p: &ProcessInfo) -> (u64, u64) {
     (size / 1024, mm.populated_bytes() / 1024)
 }
 
-fn status(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
+/// /proc/PID/status, or /proc/PID/task/TID/status for thread `tid`.
+fn status(p: &ProcessInfo, kernel: &Kernel, tid: i32) -> Result<Vec<u8>, Errno> {
     let cpus = kernel.cpus;
     let c = p.creds();
     let (vm, rss) = vm_kb(p);
@@ -164,9 +165,9 @@ fn status(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
     let caps = c.caps;
     let nnp = p.attrs.lock().no_new_privs as u8;
     let text = format!(
-        "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
+        "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{}\nTracerPid:\t0\n\
          Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
-         VmPeak:\t{vm:8} kB\nVmSize:\t{vm:8} kB\nVmRSS:\t{rss:8} kB\nThreads:\t1\n\
+         VmPeak:\t{vm:8} kB\nVmSize:\t{vm:8} kB\nVmRSS:\t{rss:8} kB\nThreads:\t{threads}\n\
          CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
          NoNewPrivs:\t{nnp}\nSeccomp:\t0\nCpus_allowed_list:\t0-{}\n",
         p.comm_string(),
@@ -189,6 +190,7 @@ fn status(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
         caps.ambient,
         cpus - 1,
         pid = p.pid,
+        threads = p.threads.lock().len().max(1),
     );
     Ok(text.into_bytes())
 }
@@ -198,7 +200,9 @@ fn cpu_ticks(p: &ProcessInfo) -> u64 {
     t.as_millis() as u64 * HZ / 1000
 }
 
-fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
+/// /proc/PID/stat, or /proc/PID/task/TID/stat for thread `tid` (with the
+/// process's CPU time: it is counted per address space).
+fn stat(p: &ProcessInfo, kernel: &Kernel, tid: i32) -> Result<Vec<u8>, Errno> {
     let (vm, rss) = vm_kb(p);
     let start = p
         .started
@@ -209,9 +213,9 @@ fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
     let (tty_nr, tpgid) = controlling_tty(p);
     // Fields 1-52 of proc(5); those the sandbox does not track are 0.
     let text = format!(
-        "{pid} ({comm}) R {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194560 0 0 0 0 {utime} 0 0 0 20 0 1 0 {start} {vsize} {rss} {rlim} \
+        "{pid} ({comm}) R {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194560 0 0 0 0 {utime} 0 0 0 20 0 {threads} 0 {start} {vsize} {rss} {rlim} \
          0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-        pid = p.pid,
+        pid = tid,
         comm = p.comm_string(),
         ppid = kernel.tree.parent(p.pid),
         pgid = kernel.tree.pgid(p.pid).unwrap_or(0),
@@ -220,6 +224,7 @@ fn stat(p: &ProcessInfo, kernel: &Kernel) -> Result<Vec<u8>, Errno> {
         vsize = vm * 1024,
         rss = rss / 4,
         rlim = u64::MAX,
+        threads = p.threads.lock().len().max(1),
     );
     Ok(text.into_bytes())
 }
@@ -313,14 +318,44 @@ fn mountinfo(kernel: &Kernel) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The directory of process `p`.
+/// The directory of process `p`: its files and `task/`.
 pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
     let w = Arc::downgrade(p);
+    let mut entries = task_files(kernel, &w, p.pid);
+    entries.push(("task", task_dir(kernel, &w)));
+    ProcNode::fixed_dir(entries)
+}
+
+/// /proc/PID/task: a directory per thread.
+fn task_dir(kernel: &Weak<Kernel>, p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
+    let (k, p) = (kernel.clone(), p.clone());
+    ProcNode::dir(move || {
+        let Some(proc_) = p.upgrade() else {
+            return Vec::new();
+        };
+        let tids: Vec<i32> = proc_.threads.lock().keys().copied().collect();
+        tids.into_iter()
+            .map(|tid| {
+                let dir = ProcNode::fixed_dir(task_files(&k, &p, tid));
+                (tid.to_string().into_bytes(), dir)
+            })
+            .collect()
+    })
+}
+
+/// The files of thread `tid` of process `p` (the process's own when `tid` is
+/// its pid). All but `stat` and `status` describe the whole process.
+fn task_files(
+    kernel: &Weak<Kernel>,
+    p: &Weak<ProcessInfo>,
+    tid: i32,
+) -> Vec<(&'static str, Arc<dyn Inode>)> {
+    let w = p.clone();
     let k = kernel.clone();
     let k2 = kernel.clone();
     let k3 = kernel.clone();
     let w2 = w.clone();
-    ProcNode::fixed_dir(vec![
+    vec![
         (
             "cmdline",
             pfile(&w, |p| {
@@ -347,11 +382,11 @@ pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
         ("maps", pfile(&w, maps)),
         ("status", {
             let (w, k) = (w.clone(), kernel.clone());
-            ProcNode::file(move || status(&*alive(&w)?, &*k.upgrade().ok_or(Errno::ESRCH)?))
+            ProcNode::file(move || status(&*alive(&w)?, &*k.upgrade().ok_or(Errno::ESRCH)?, tid))
         }),
         (
             "stat",
-            ProcNode::file(move || stat(&*alive(&w2)?, &*k.upgrade().ok_or(Errno::ESRCH)?)),
+            ProcNode::file(move || stat(&*alive(&w2)?, &*k.upgrade().ok_or(Errno::ESRCH)?, tid)),
         ),
         ("statm", pfile(&w, statm)),
         ("limits", pfile(&w, limits)),
@@ -363,5 +398,5 @@ pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
             "mountinfo",
             ProcNode::file(move || Ok(mountinfo(&*k3.upgrade().ok_or(Errno::ESRCH)?))),
         ),
-    ])
+    ]
 }
