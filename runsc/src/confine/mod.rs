@@ -7,6 +7,7 @@
 //! thread (`seccomp.rs`, rules in `sentry_rules.rs`).
 
 pub mod caps;
+mod keeper_filter;
 mod namespaces;
 mod pivot;
 pub mod seccomp;

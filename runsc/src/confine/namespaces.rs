@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::keeper_filter::KeeperFilter;
 use super::userns;
 
 /// Which network namespace the sandbox runs in (runc's rules for the OCI spec's
@@ -75,6 +76,8 @@ struct Setup {
     flags: libc::c_int,
     cgroups: Vec<RawFd>,
     userns: Option<userns::ChildView>,
+    /// What the keeper confines itself with once the sandbox is set up.
+    keeper_filter: KeeperFilter,
 }
 
 /// Spawns `cmd` (a `runsc boot` command line) as pid 1 of new namespaces per
@@ -102,16 +105,18 @@ pub fn spawn_boot(mut cmd: Command, plan: &NamespacePlan) -> io::Result<Child> {
         tracing::debug!("the sandbox runs without a user namespace (--userns=false)");
         None
     };
-    let setup = Setup {
+    let keeper_filter = KeeperFilter::build().map_err(|e| io::Error::other(format!("{e:#}")))?;
+    let mut setup = Setup {
         netns: netns.as_ref().map(|fd| fd.as_raw_fd()),
         flags: plan.sandbox_flags(),
         cgroups: plan.join_cgroup.clone(),
         userns: user.as_ref().map(userns::Prepared::child_view),
+        keeper_filter,
     };
     // SAFETY: the closure makes only async-signal-safe raw system calls (see
     // `enter_namespaces`) on memory prepared here.
     unsafe {
-        cmd.pre_exec(move || enter_namespaces(&setup));
+        cmd.pre_exec(move || enter_namespaces(&mut setup));
     }
     let child = cmd.spawn();
     drop(netns);
@@ -129,7 +134,7 @@ const NO_MAPS: u8 = b'N';
 /// In the forked child: join the cgroup, join/create the namespaces, fork the
 /// sandbox, and become its keeper. Returns only in the sandbox (which then
 /// execs).
-fn enter_namespaces(setup: &Setup) -> io::Result<()> {
+fn enter_namespaces(setup: &mut Setup) -> io::Result<()> {
     for &fd in &setup.cgroups {
         // "0": the writer. Still host root here, and before the fork, so the
         // sandbox and all it makes start inside.
@@ -178,7 +183,7 @@ fn enter_namespaces(setup: &Setup) -> io::Result<()> {
         unsafe {
             // The sandbox's end: so that the sandbox's death reads as EOF.
             libc::close(sync[1]);
-            keep(pid, alive[0], alive[1], sync[0])
+            keep(pid, alive[0], alive[1], sync[0], &mut setup.keeper_filter)
         }
     }
     // SAFETY: closing descriptors of our own.
@@ -274,13 +279,20 @@ unsafe fn answer_sandbox(sandbox: libc::pid_t, sync: i32) {
 }
 
 /// The keeper's whole life: answer the sandbox's setup (`answer_sandbox`),
-/// hold the write end of `alive` (closed when it dies), drop every other descriptor (spawn's error pipe among them, so that
-/// `spawn` returns once the sandbox execs), wait for the sandbox and end as it
-/// ended.
+/// hold the write end of `alive` (closed when it dies), drop every other
+/// descriptor (spawn's error pipe among them, so that `spawn` returns once
+/// the sandbox execs), confine itself (`keeper_filter.rs`), wait for the
+/// sandbox and end as it ended.
 ///
 /// # Safety
 /// Only in the single-threaded forked child.
-unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32, sync: i32) -> ! {
+unsafe fn keep(
+    sandbox: libc::pid_t,
+    alive_read: i32,
+    alive_write: i32,
+    sync: i32,
+    filter: &mut KeeperFilter,
+) -> ! {
     // SAFETY: raw calls on our own process with stack memory only.
     unsafe {
         forward_signals_to(sandbox);
@@ -290,6 +302,11 @@ unsafe fn keep(sandbox: libc::pid_t, alive_read: i32, alive_write: i32, sync: i3
             libc::syscall(libc::SYS_close_range, 0, alive_write - 1, 0);
         }
         libc::syscall(libc::SYS_close_range, alive_write + 1, u32::MAX, 0);
+        if !filter.arm(sandbox) {
+            // Not confined: take the sandbox down rather than keep it.
+            libc::kill(sandbox, libc::SIGKILL);
+            libc::_exit(125);
+        }
         let mut status = 0;
         loop {
             let r = libc::waitpid(sandbox, &mut status, 0);
