@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod loader;
 pub mod memfile;
 pub mod mm;
+pub mod notify;
 pub mod task;
 pub mod timer;
 pub mod vfs;

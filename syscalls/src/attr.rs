@@ -132,7 +132,7 @@ fn do_chown(t: &mut Task, p: &VfsPath, uid: u32, gid: u32) -> SysResult {
             set.mode = Some(mode);
         }
     }
-    p.inode().setattr(&set).map(|_| 0)
+    sentry::notify::setattr(p, &set).map(|_| 0)
 }
 
 fn chown_at(t: &mut Task, dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
@@ -206,13 +206,15 @@ fn set_times(t: &Task, p: &VfsPath, atime: TimeSet, mtime: TimeSet) -> SysResult
     if p.mount().readonly {
         return Err(Errno::EROFS);
     }
-    p.inode()
-        .setattr(&SetAttr {
+    sentry::notify::setattr(
+        p,
+        &SetAttr {
             atime,
             mtime,
             ..Default::default()
-        })
-        .map(|_| 0)
+        },
+    )
+    .map(|_| 0)
 }
 
 fn utimensat(t: &mut Task, a: &Args) -> SysResult {

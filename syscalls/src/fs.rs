@@ -69,7 +69,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             l::__NR_ioctl,
             Some(ioctl),
             Partial(
-                "FIOCLEX, FIONCLEX, FIONBIO; FIONREAD on pipes; terminal requests on ptys and host terminals (termios, window size, job control, pty master requests; TIOCPKT, TIOCSTI, TIOCEXCL, TIOCCONS, modem and serial requests are ENOTTY); ENOTTY otherwise",
+                "FIOCLEX, FIONCLEX, FIONBIO; FIONREAD on pipes and inotify; terminal requests on ptys and host terminals (termios, window size, job control, pty master requests; TIOCPKT, TIOCSTI, TIOCEXCL, TIOCCONS, modem and serial requests are ENOTTY); ENOTTY otherwise",
             ),
         ),
     ]
@@ -147,6 +147,9 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
                 if pos.is_none() {
                     *f.offset.lock() = start + n as u64;
                 }
+                if n > 0 {
+                    sentry::notify::accessed(f);
+                }
                 return Ok(n as u64);
             }
             // A bad buffer: the staging path below tells EOF (0) from EFAULT.
@@ -186,6 +189,9 @@ fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) ->
     if pos.is_none() && seekable {
         *f.offset.lock() = offset;
     }
+    if done > 0 {
+        sentry::notify::accessed(f);
+    }
     Ok(done as u64)
 }
 
@@ -217,6 +223,9 @@ pub(crate) fn read_file(
         None => 0,
     };
     let n = read_once(t, f, offset, buf)?;
+    if n > 0 {
+        sentry::notify::accessed(f);
+    }
     if pos.is_none() && seekable {
         *f.offset.lock() = offset + n as u64;
     }
@@ -286,6 +295,9 @@ pub(crate) fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) ->
     }
     if pos.is_none() && seekable {
         *f.offset.lock() = offset + n as u64;
+    }
+    if n > 0 {
+        sentry::notify::modified(f);
     }
     Ok(n as u64)
 }
@@ -425,14 +437,15 @@ fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     if let Some(tty) = f.ops.terminal() {
         return crate::tty::ioctl(t, &f, tty, request, a.u64(2));
     }
-    if request == abi::ioctl::FIONREAD {
-        let n = f.ops.pipe().map(|p| p.available()).ok_or(Errno::ENOTTY)? as i32;
+    if let (true, Some(pipe)) = (request == abi::ioctl::FIONREAD, f.ops.pipe()) {
+        let n = pipe.available() as i32;
         return t.mm.write_obj(a.ptr(2), &n).map(|_| 0);
     }
     // The argument sizes of the requests files answer: struct termios, struct winsize.
     let size = match request {
         r if r == abi::ioctl::TCGETS => 36,
         r if r == abi::ioctl::TIOCGWINSZ => 8,
+        r if r == abi::ioctl::FIONREAD => 4,
         _ => return Err(Errno::ENOTTY),
     };
     let mut buf = vec![0u8; size];
@@ -450,13 +463,14 @@ fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     }
     match &f.path {
         Some(path) if path.mount().readonly => Err(Errno::EROFS),
-        Some(path) => path
-            .inode()
-            .setattr(&SetAttr {
+        Some(path) => sentry::notify::setattr(
+            path,
+            &SetAttr {
                 size: Some(len as u64),
                 ..Default::default()
-            })
-            .map(|_| 0),
+            },
+        )
+        .map(|_| 0),
         None => f.ops.set_size(len as u64).map(|_| 0),
     }
 }
@@ -474,12 +488,14 @@ fn fchmod(t: &mut Task, a: &Args) -> SysResult {
     if path.mount().readonly {
         return Err(Errno::EROFS);
     }
-    path.inode()
-        .setattr(&SetAttr {
+    sentry::notify::setattr(
+        &path,
+        &SetAttr {
             mode: Some(a.u32(1) & 0o7777),
             ..Default::default()
-        })
-        .map(|_| 0)
+        },
+    )
+    .map(|_| 0)
 }
 
 fn umask(t: &mut Task, a: &Args) -> SysResult {
@@ -515,6 +531,8 @@ fn getdents64(t: &mut Task, a: &Args) -> SysResult {
         out.resize(out.len() + reclen - DIRENT64_HEADER - e.name.len(), 0);
         *offset = (i + 1) as u64;
     }
+    drop(offset);
+    sentry::notify::accessed(&f);
     t.mm.copy_out(a.ptr(1), &out)?;
     Ok(out.len() as u64)
 }

@@ -20,6 +20,7 @@ mod fd;
 mod fs;
 mod futex;
 mod identity;
+mod inotify;
 mod limits;
 mod locks;
 mod membarrier;

@@ -211,6 +211,7 @@ fn do_open_with(
                 pn.parent
                     .inode()
                     .mknod(&pn.name, S_IFREG | perm, &t.creds())?;
+                sentry::notify::created(&pn.parent, &pn.name);
                 created = true;
                 resolver.resolve(&pn.parent, &pn.name, false)?
             }
@@ -263,15 +264,19 @@ fn do_open_with(
     // (dropping `ops` then closes the end again).
     crate::blocking::restartable(ops.open_wait(t))?;
     if flags & l::O_TRUNC != 0 && writing && kind == S_IFREG && st.size != 0 {
-        found.inode().setattr(&SetAttr {
-            size: Some(0),
-            ..Default::default()
-        })?;
+        sentry::notify::setattr(
+            &found,
+            &SetAttr {
+                size: Some(0),
+                ..Default::default()
+            },
+        )?;
     }
     let status = flags
         & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_DIRECT | l::O_NOATIME | l::O_DSYNC);
     let file = OpenFile::at_path(ops, found, status);
     crate::tty::on_open(t, &file, flags);
+    sentry::notify::opened(&file);
     Ok(t.fds.install(file, cloexec, 0, limit)? as u64)
 }
 
@@ -457,6 +462,7 @@ fn do_mkdir(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
     pn.parent
         .inode()
         .mkdir(&pn.name, mode & 0o7777 & !t.umask(), &t.creds())
+        .inspect(|_| sentry::notify::created(&pn.parent, &pn.name))
         .map(|_| 0)
 }
 
@@ -519,7 +525,8 @@ fn do_unlink(t: &mut Task, dirfd: i32, path_addr: u64, remove_dir: bool) -> SysR
     } else {
         pn.parent.inode().unlink(&pn.name)
     };
-    r.map(|_| 0)
+    r.inspect(|_| sentry::notify::removed(&pn.parent, &pn.name, &child))
+        .map(|_| 0)
 }
 
 fn unlink(t: &mut Task, a: &Args) -> SysResult {
@@ -560,9 +567,11 @@ fn do_rename(t: &mut Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
     may_modify_dir(t, &src.parent)?;
     may_modify_dir(t, &dst.parent)?;
     sticky_allows(t, &src.parent, &src.name)?;
+    let parts = sentry::notify::rename_parts(&src.parent, &src.name, &dst.parent, &dst.name, flags);
     src.parent
         .inode()
         .rename(&src.name, dst.parent.inode(), &dst.name, flags)
+        .inspect(|_| sentry::notify::renamed(&src.parent, &src.name, &dst.parent, &dst.name, parts))
         .map(|_| 0)
 }
 
@@ -603,7 +612,11 @@ fn do_link(t: &mut Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u3
         return Err(Errno::EXDEV);
     }
     may_modify_dir(t, &pn.parent)?;
-    pn.parent.inode().link(&pn.name, target.inode()).map(|_| 0)
+    pn.parent
+        .inode()
+        .link(&pn.name, target.inode())
+        .inspect(|_| sentry::notify::linked(&pn.parent, &pn.name, &target))
+        .map(|_| 0)
 }
 
 fn link(t: &mut Task, a: &Args) -> SysResult {
@@ -628,6 +641,7 @@ fn do_symlink(t: &mut Task, target: u64, dirfd: i32, path: u64) -> SysResult {
     pn.parent
         .inode()
         .symlink(&pn.name, &target, &t.creds())
+        .inspect(|_| sentry::notify::created(&pn.parent, &pn.name))
         .map(|_| 0)
 }
 
@@ -706,12 +720,14 @@ fn do_chmod(t: &mut Task, dirfd: i32, path: u64, mode: u32) -> SysResult {
         return Err(Errno::EPERM);
     }
     check_readonly(&p)?;
-    p.inode()
-        .setattr(&SetAttr {
+    sentry::notify::setattr(
+        &p,
+        &SetAttr {
             mode: Some(mode & 0o7777),
             ..Default::default()
-        })
-        .map(|_| 0)
+        },
+    )
+    .map(|_| 0)
 }
 
 fn chmod(t: &mut Task, a: &Args) -> SysResult {
@@ -737,12 +753,14 @@ fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EACCES);
     }
     check_readonly(&p)?;
-    p.inode()
-        .setattr(&SetAttr {
+    sentry::notify::setattr(
+        &p,
+        &SetAttr {
             size: Some(len as u64),
             ..Default::default()
-        })
-        .map(|_| 0)
+        },
+    )
+    .map(|_| 0)
 }
 
 fn chroot(t: &mut Task, a: &Args) -> SysResult {
@@ -780,6 +798,7 @@ fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
     pn.parent
         .inode()
         .mknod(&pn.name, kind | (mode & 0o7777 & !t.umask()), &t.creds())
+        .inspect(|_| sentry::notify::created(&pn.parent, &pn.name))
         .map(|_| 0)
 }
 

@@ -61,6 +61,7 @@ fn implemented() -> Vec<(u32, Option<Handler>, Support)> {
     v.extend(crate::select::entries());
     v.extend(crate::epoll::entries());
     v.extend(crate::eventfd::entries());
+    v.extend(crate::inotify::entries());
     v.extend(crate::signalfd::entries());
     v.extend(crate::timerfd::entries());
     v.extend(crate::pidfd::entries());

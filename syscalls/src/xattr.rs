@@ -111,7 +111,9 @@ fn do_set(t: &mut Task, a: &Args, how: Target) -> SysResult {
     if p.mount().readonly {
         return Err(Errno::EROFS);
     }
-    p.inode().setxattr(&name, &value, flags).map(|_| 0)
+    p.inode().setxattr(&name, &value, flags)?;
+    sentry::notify::xattr_changed(&p);
+    Ok(0)
 }
 
 fn do_list(t: &mut Task, a: &Args, how: Target) -> SysResult {
@@ -138,7 +140,9 @@ fn do_remove(t: &mut Task, a: &Args, how: Target) -> SysResult {
     if p.mount().readonly {
         return Err(Errno::EROFS);
     }
-    p.inode().removexattr(&name).map(|_| 0)
+    p.inode().removexattr(&name)?;
+    sentry::notify::xattr_changed(&p);
+    Ok(0)
 }
 
 fn getxattr(t: &mut Task, a: &Args) -> SysResult {

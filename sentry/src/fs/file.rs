@@ -77,6 +77,10 @@ pub trait FileOps: Send + Sync {
     fn as_timerfd(&self) -> Option<&crate::fsimpl::timerfd::TimerFd> {
         None
     }
+    /// The inotify instance behind a descriptor.
+    fn as_inotify(&self) -> Option<&crate::fsimpl::inotify::Inotify> {
+        None
+    }
     /// The pidfd behind a descriptor.
     fn as_pidfd(&self) -> Option<&crate::fsimpl::pidfd::PidFd> {
         None
@@ -128,6 +132,7 @@ pub struct OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        crate::notify::description_released(self);
         if let Some(table) = self.locks.get_mut().take() {
             table.release_owner(crate::fs::locks::Owner::File(
                 self as *const OpenFile as usize,
@@ -149,6 +154,7 @@ impl OpenFile {
 
     /// A file opened from `path` in the VFS.
     pub fn at_path(ops: Arc<dyn FileOps>, path: crate::vfs::VfsPath, flags: u32) -> Arc<OpenFile> {
+        crate::notify::description_made(&path);
         Arc::new(OpenFile {
             ops,
             path: Some(path),

@@ -5,6 +5,7 @@ pub mod devpts;
 pub mod epoll;
 pub mod eventfd;
 pub mod gofer;
+pub mod inotify;
 pub mod overlay;
 pub mod pidfd;
 pub mod pipe;
