@@ -194,16 +194,17 @@ fn path_event(path: &VfsPath, mask: u32) {
     deliver(path.inode().key(), mask, 0, b"", Some(path));
 }
 
-/// An event on an inode itself only (link count changes, moves, removal).
+/// An event on an inode itself only (link count changes, moves); Linux
+/// does not mark these IN_ISDIR.
 fn inode_event(inode: &dyn Inode, mask: u32) {
     if watching() {
-        deliver(inode.key(), mask | isdir(inode), 0, b"", None);
+        deliver(inode.key(), mask, 0, b"", None);
     }
 }
 
 /// The inode is gone: IN_DELETE_SELF, then its watches end (IN_IGNORED).
-fn inode_gone(key: InodeKey, mask: u32) {
-    deliver(key, IN_DELETE_SELF | mask, 0, b"", None);
+fn inode_gone(key: InodeKey) {
+    deliver(key, IN_DELETE_SELF, 0, b"", None);
     let Some(list) = REGISTRY.lock().watches.remove(&key) else {
         return;
     };
@@ -230,7 +231,7 @@ fn maybe_gone(inode: &dyn Inode) {
     }
     drop(reg);
     if watching() {
-        inode_gone(key, isdir(inode));
+        inode_gone(key);
     }
 }
 
@@ -241,11 +242,9 @@ pub fn description_made(path: &VfsPath) {
     *REGISTRY.lock().open.entry(path.inode().key()).or_default() += 1;
 }
 
-/// IN_OPEN for a file just opened (not O_PATH).
-pub fn opened(file: &OpenFile) {
-    if let Some(path) = file.path.as_ref().filter(|_| !file.is_path_only()) {
-        path_event(path, IN_OPEN);
-    }
+/// IN_OPEN for a file being opened (not with O_PATH).
+pub fn opened(path: &VfsPath) {
+    path_event(path, IN_OPEN);
 }
 
 /// The last reference to a description went: IN_CLOSE_*, and the inode's
@@ -275,7 +274,7 @@ pub fn description_released(file: &OpenFile) {
     let gone = reg.doomed.remove(&key);
     drop(reg);
     if gone && watching() {
-        inode_gone(key, isdir(path.inode().as_ref()));
+        inode_gone(key);
     }
 }
 

@@ -263,6 +263,7 @@ fn do_open_with(
     // A FIFO end waits for its partner here, where a signal can interrupt it
     // (dropping `ops` then closes the end again).
     crate::blocking::restartable(ops.open_wait(t))?;
+    sentry::notify::opened(&found);
     if flags & l::O_TRUNC != 0 && writing && kind == S_IFREG && st.size != 0 {
         sentry::notify::setattr(
             &found,
@@ -276,7 +277,6 @@ fn do_open_with(
         & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_DIRECT | l::O_NOATIME | l::O_DSYNC);
     let file = OpenFile::at_path(ops, found, status);
     crate::tty::on_open(t, &file, flags);
-    sentry::notify::opened(&file);
     Ok(t.fds.install(file, cloexec, 0, limit)? as u64)
 }
 
