@@ -647,5 +647,8 @@ fn fallocate(t: &mut Task, a: &Args) -> SysResult {
     if f.path.as_ref().is_some_and(|p| p.mount().readonly) {
         return Err(Errno::EROFS);
     }
-    f.ops.fallocate(mode, offset as u64, len as u64).map(|_| 0)
+    f.ops
+        .fallocate(mode, offset as u64, len as u64)
+        .inspect(|_| sentry::notify::modified(&f))
+        .map(|_| 0)
 }

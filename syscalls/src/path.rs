@@ -264,7 +264,8 @@ fn do_open_with(
     // (dropping `ops` then closes the end again).
     crate::blocking::restartable(ops.open_wait(t))?;
     sentry::notify::opened(&found);
-    if flags & l::O_TRUNC != 0 && writing && kind == S_IFREG && st.size != 0 {
+    // Linux truncates (and says IN_MODIFY) even an empty file, not a new one.
+    if flags & l::O_TRUNC != 0 && writing && kind == S_IFREG && !created {
         sentry::notify::setattr(
             &found,
             &SetAttr {

@@ -3,8 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/sendfile.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -178,7 +181,18 @@ static void directory_events(void) {
 
     fd = open("f", O_RDWR | O_TRUNC);
     close(fd);
-    drain(in, "O_TRUNC");
+    fd = open("f", O_WRONLY | O_TRUNC);
+    close(fd);
+    drain(in, "O_TRUNC, O_TRUNC of an empty file");
+
+    fd = open("f", O_RDWR);
+    fallocate(fd, 0, 0, 100);
+    int src = open("f", O_RDONLY);
+    lseek(fd, 0, SEEK_SET);
+    sendfile(fd, src, NULL, 10);
+    close(src);
+    close(fd);
+    drain(in, "fallocate, sendfile");
 
     chmod("f", 0600);
     chown("f", getuid(), -1);
@@ -264,6 +278,17 @@ static void file_events(void) {
     close(in);
 }
 
+static void excl_unlink(void) {
+    int in = inotify_init1(IN_NONBLOCK);
+    inotify_add_watch(in, ".", IN_ALL_EVENTS | IN_EXCL_UNLINK);
+    int fd = open("e", O_CREAT | O_WRONLY, 0644);
+    unlink("e");
+    write(fd, "x", 1);
+    close(fd);
+    drain(in, "EXCL_UNLINK: create, unlink, write, close");
+    close(in);
+}
+
 static void watch_flags(void) {
     int in = inotify_init1(IN_NONBLOCK);
     int wd = inotify_add_watch(in, ".", IN_CREATE | IN_ONESHOT);
@@ -286,6 +311,13 @@ static void watch_flags(void) {
     close(in);
 }
 
+static void *thread_touch(void *arg) {
+    (void)arg;
+    usleep(100 * 1000);
+    touch("from-thread");
+    return NULL;
+}
+
 static void blocking(void) {
     int in = inotify_init();
     inotify_add_watch(in, ".", IN_CREATE);
@@ -301,6 +333,24 @@ static void blocking(void) {
     print_event((struct inotify_event *)buf);
     waitpid(pid, NULL, 0);
     unlink("from-child");
+    pthread_t th;
+    pthread_create(&th, NULL, thread_touch, NULL);
+    r = read(in, buf, sizeof buf);
+    CHECK("blocking read woken by a thread", r > 0);
+    print_event((struct inotify_event *)buf);
+    pthread_join(th, NULL);
+    unlink("from-thread");
+
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = in}, out;
+    CHECK("epoll add", epoll_ctl(ep, EPOLL_CTL_ADD, in, &ev) == 0);
+    CHECK("epoll: not ready", epoll_wait(ep, &out, 1, 0) == 0);
+    touch("e1");
+    CHECK("epoll: ready", epoll_wait(ep, &out, 1, 1000) == 1 && out.events == EPOLLIN);
+    read(in, buf, sizeof buf);
+    CHECK("epoll: drained", epoll_wait(ep, &out, 1, 0) == 0);
+    unlink("e1");
+    close(ep);
 
     struct sigaction sa = {.sa_handler = on_alarm};
     sigaction(SIGALRM, &sa, NULL);
@@ -343,6 +393,7 @@ int main(void) {
     reading();
     directory_events();
     file_events();
+    excl_unlink();
     watch_flags();
     blocking();
     overflow();
