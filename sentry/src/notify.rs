@@ -391,10 +391,8 @@ pub fn renamed(
     };
     let replaced = parts.target.as_ref().filter(|_| !parts.exchange);
     move_events(dir, name, new_dir, new_name, &parts.moved, replaced);
-    if parts.exchange {
-        if let Some(other) = &parts.target {
-            move_events(new_dir, new_name, dir, name, other, None);
-        }
+    if let (true, Some(other)) = (parts.exchange, &parts.target) {
+        move_events(new_dir, new_name, dir, name, other, None);
     }
     if let Some(old) = replaced {
         maybe_gone(old.as_ref());
@@ -415,7 +413,13 @@ fn move_events(
     let mask = isdir(moved.as_ref());
     let cookie = NEXT_COOKIE.fetch_add(1, Ordering::Relaxed);
     deliver(dir.inode().key(), IN_MOVED_FROM | mask, cookie, name, None);
-    deliver(new_dir.inode().key(), IN_MOVED_TO | mask, cookie, new_name, None);
+    deliver(
+        new_dir.inode().key(),
+        IN_MOVED_TO | mask,
+        cookie,
+        new_name,
+        None,
+    );
     if let Some(old) = replaced {
         inode_event(old.as_ref(), IN_ATTRIB);
     }

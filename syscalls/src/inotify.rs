@@ -13,11 +13,20 @@ use crate::path::{read_path, resolve_at};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
-    const NOTE: &str = "events of operations made inside the sandbox (not changes made by the host); IN_UNMOUNT is never sent";
+    const WATCH_NOTE: &str = "events of operations made inside the sandbox (not changes made by the host under bind mounts); IN_UNMOUNT is never sent; exec does not report the binary's IN_OPEN/IN_ACCESS; a directory that is a working directory does not delay IN_DELETE_SELF";
+    const INIT_NOTE: &str = "lseek on the instance is ESPIPE (Linux: a no-op returning 0)";
     vec![
-        (l::__NR_inotify_init, Some(inotify_init), Full),
-        (l::__NR_inotify_init1, Some(inotify_init1), Full),
-        (l::__NR_inotify_add_watch, Some(add_watch), Partial(NOTE)),
+        (l::__NR_inotify_init, Some(inotify_init), Partial(INIT_NOTE)),
+        (
+            l::__NR_inotify_init1,
+            Some(inotify_init1),
+            Partial(INIT_NOTE),
+        ),
+        (
+            l::__NR_inotify_add_watch,
+            Some(add_watch),
+            Partial(WATCH_NOTE),
+        ),
         (l::__NR_inotify_rm_watch, Some(rm_watch), Full),
     ]
 }
