@@ -266,6 +266,23 @@ static void file_events(void) {
     rmdir("d2");
     drain(in, "dir: chmod, rename, rmdir");
 
+    touch("r1");
+    touch("r2");
+    wd = inotify_add_watch(in, "r2", IN_ALL_EVENTS);
+    rename("r1", "r2");
+    drain(in, "file: replaced by rename");
+    touch("r1");
+    wd = inotify_add_watch(in, "r1", IN_ALL_EVENTS);
+    int wd2 = inotify_add_watch(in, "r2", IN_ALL_EVENTS);
+    printf("r1 wd=%d r2 wd=%d\n", wd, wd2);
+    int wdir = inotify_add_watch(in, ".", IN_MOVED_FROM | IN_MOVED_TO);
+    CHECK("exchange", renameat2(AT_FDCWD, "r1", AT_FDCWD, "r2", RENAME_EXCHANGE) == 0);
+    drain(in, "file: RENAME_EXCHANGE");
+    inotify_rm_watch(in, wdir);
+    unlink("r1");
+    unlink("r2");
+    drain(in, "file: unlink both");
+
     touch("t");
     symlink("t", "link");
     int w1 = inotify_add_watch(in, "link", IN_ATTRIB);
