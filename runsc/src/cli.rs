@@ -137,6 +137,9 @@ pub enum Command {
     Pause(liboci_cli::Pause),
     /// Thaw a paused container.
     Resume(liboci_cli::Resume),
+    /// Change a container's resource limits.
+    #[command(allow_negative_numbers = true)] // --pids-limit -1, --memory-swap -1
+    Update(liboci_cli::Update),
     /// Print the container's resource use (from its cgroup) as JSON.
     Events(liboci_cli::Events),
     /// Wait for a container's process to exit and print its status (JSON).
@@ -180,6 +183,7 @@ impl Command {
             Command::List(_) => "list",
             Command::Pause(_) => "pause",
             Command::Resume(_) => "resume",
+            Command::Update(_) => "update",
             Command::Wait(_) => "wait",
             Command::Events(_) => "events",
             Command::ExecWait(_) => "exec-wait",

@@ -39,6 +39,7 @@ const SCENARIOS: &[&str] = &[
     "stats",
     "memory_limit",
     "pids_limit",
+    "update",
     "read_only",
     "bind_mount",
     "user",
@@ -620,6 +621,26 @@ fn pids_limit(ctx: &Ctx) {
         "sh",
         "-c",
         "for i in $(seq 20); do sleep 1 & done; wait",
+    ]);
+    assert!(r.stderr.contains("can't fork"), "{r}");
+}
+
+scenario!(update);
+fn update(ctx: &Ctx) {
+    let c = ctx.detached("upd", &["--memory=64m"], &["sleep", "1000"]);
+    ctx.docker(&["update", "--memory=96m", "--memory-swap=192m", &c.name])
+        .ok();
+    let limit = ctx.cgroup_dir(&c, "memory").join("memory.limit_in_bytes");
+    let limit = std::fs::read_to_string(&limit).unwrap();
+    assert_eq!(limit.trim(), (96u64 << 20).to_string());
+    // init (sleep) and sh leave room for one more task.
+    ctx.docker(&["update", "--pids-limit=3", &c.name]).ok();
+    let r = ctx.docker(&[
+        "exec",
+        &c.name,
+        "sh",
+        "-c",
+        "for i in 1 2 3; do sleep 2 & done; wait",
     ]);
     assert!(r.stderr.contains("can't fork"), "{r}");
 }

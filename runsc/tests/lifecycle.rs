@@ -779,3 +779,77 @@ fn console_socket_terminal_takes_input_and_sends_its_signals() {
     read_until(&master2, "exec got INT\r\n");
     assert!(b.rs(&["delete", "--force", "t1"]).status.success());
 }
+
+#[test]
+fn update_changes_the_memory_and_pids_limits() {
+    let Some(b) = busybox_bundle("lc-update", &["sleep", "1000"]) else {
+        return;
+    };
+    assert!(b.create("up1", &b.dir.join("out"), &[]).status.success());
+    assert!(b.rs(&["start", "up1"]).status.success());
+
+    let mem = b.rs(&["update", "--memory", &(64u64 << 20).to_string(), "up1"]);
+    if !mem.status.success() && text(&mem.stderr).contains("no cgroup") {
+        eprintln!("SKIP: no cgroup here to update: {}", text(&mem.stderr));
+    } else {
+        assert!(mem.status.success(), "{}", text(&mem.stderr));
+        // Its default place: /runsc/ID.
+        let v1 = Path::new("/sys/fs/cgroup/memory/runsc/up1/memory.limit_in_bytes");
+        let v2 = Path::new("/sys/fs/cgroup/runsc/up1/memory.max");
+        let file = if v1.exists() { v1 } else { v2 };
+        let limit = std::fs::read_to_string(file).unwrap();
+        assert_eq!(limit.trim(), (64u64 << 20).to_string());
+    }
+
+    // The pids limit, as containerd sends it: OCI JSON on stdin. The
+    // container has init (sleep) and sh; one more fits, the rest do not.
+    let mut child = b
+        .runsc()
+        .args(["update", "--resources", "-", "up1"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"pids": {"limit": 3}}"#)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let forks = ["sh", "-c", "for i in 1 2 3; do sleep 2 & done; wait"];
+    let out = b.rs(&[&["exec", "up1"][..], &forks[..]].concat());
+    assert!(
+        text(&out.stderr).contains("can't fork"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    assert!(
+        b.rs(&["update", "--pids-limit", "-1", "up1"])
+            .status
+            .success()
+    );
+    let out = b.rs(&[&["exec", "up1"][..], &forks[..]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    assert_fails_with(
+        &b.rs(&["update", "--resources", "/nonexistent", "up1"]),
+        "reading the resources",
+    );
+    let bad = b.dir.join("bad.json");
+    std::fs::write(&bad, "{\"pids\": 3}").unwrap();
+    assert_fails_with(
+        &b.rs(&["update", "--resources", bad.to_str().unwrap(), "up1"]),
+        "not OCI linux.resources JSON",
+    );
+
+    assert!(b.rs(&["kill", "up1", "KILL"]).status.success());
+    eventually("it stops", || status_of(&b, "up1") == "stopped");
+    assert_fails_with(
+        &b.rs(&["update", "--pids-limit", "5", "up1"]),
+        "cannot be updated",
+    );
+    assert!(b.rs(&["delete", "up1"]).status.success());
+    assert_fails_with(&b.rs(&["update", "--pids-limit", "5", "up1"]), "up1");
+}

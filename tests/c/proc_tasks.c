@@ -118,6 +118,19 @@ int main(void) {
     printf("Threads: %ld\n", status_field("/proc/self/status", "Threads"));
     printf("stat num_threads: %ld\n", stat_field("/proc/self/stat", 20));
     CHECK("not a thread", access("/proc/self/task/999999", F_OK) != 0 && errno == ENOENT);
+    /* /proc/TID of a thread is there, but not listed. */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", tids[1]);
+    CHECK("/proc/TID of a thread", status_field(path, "Pid") == tids[1] &&
+                                       status_field(path, "Tgid") == pid);
+    int seen = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        seen |= atoi(e->d_name) == tids[1];
+    if (d)
+        closedir(d);
+    CHECK("but not listed in /proc", !seen);
 
     pthread_barrier_wait(&done);
     for (int i = 0; i < EXTRA; i++)

@@ -83,4 +83,5 @@ compat!(pty: "pty" [] => Expect::exit(0));
 compat!(pty_jobctl: "pty_jobctl" [] => Expect::exit(0));
 compat!(rt_queue: "rt_queue" [] => Expect::exit(0));
 compat!(proc_tasks: "proc_tasks" [] => Expect::exit(0));
+compat!(pidfd_getfd: "pidfd_getfd" [] => Expect::exit(0));
 compat!(inotify: "inotify" [] => Expect::exit(0));

@@ -46,10 +46,14 @@ impl Limits {
     /// The limits runsc applies, logging (at debug) the ones it ignores.
     pub fn from_resources(r: &LinuxResources) -> Limits {
         let mut l = Limits::default();
+        // As runc, 0 leaves a value as it is (`update` gets every field,
+        // unset ones as 0).
+        let set = |v: Option<i64>| v.filter(|&v| v != 0);
+        let set_u = |v: Option<u64>| v.filter(|&v| v != 0);
         if let Some(m) = r.memory() {
-            l.memory_limit = m.limit();
-            l.memory_reservation = m.reservation();
-            l.memory_swap = m.swap();
+            l.memory_limit = set(m.limit());
+            l.memory_reservation = set(m.reservation());
+            l.memory_swap = set(m.swap());
             if m.kernel().is_some()
                 || m.kernel_tcp().is_some()
                 || m.swappiness().is_some()
@@ -61,9 +65,9 @@ impl Limits {
             }
         }
         if let Some(c) = r.cpu() {
-            l.cpu_shares = c.shares();
-            l.cpu_quota = c.quota();
-            l.cpu_period = c.period();
+            l.cpu_shares = set_u(c.shares());
+            l.cpu_quota = set(c.quota());
+            l.cpu_period = set_u(c.period());
             l.cpuset_cpus = c.cpus().clone().filter(|s| !s.is_empty());
             l.cpuset_mems = c.mems().clone().filter(|s| !s.is_empty());
             if c.realtime_runtime().is_some() || c.realtime_period().is_some() {
@@ -187,6 +191,14 @@ impl Cgroup {
     /// The path it was made with (what container state should keep).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Applies new limits (those left `None` stay as they are).
+    pub fn update(&self, limits: &Limits) -> anyhow::Result<()> {
+        match &self.imp {
+            Imp::V1(c) => c.apply(limits),
+            Imp::V2(c) => c.apply(limits),
+        }
     }
 
     /// Moves process `pid` (and so its future children) into the cgroup.

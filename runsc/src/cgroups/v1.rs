@@ -111,7 +111,7 @@ impl V1 {
         }
     }
 
-    fn apply(&self, l: &Limits) -> anyhow::Result<()> {
+    pub(super) fn apply(&self, l: &Limits) -> anyhow::Result<()> {
         if l.wants_memory() {
             let dir = self.required("memory")?;
             set_memory(dir, l)?;

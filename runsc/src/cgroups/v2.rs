@@ -79,7 +79,7 @@ impl V2 {
         write(&self.dir, "cgroup.procs", &pid.to_string())
     }
 
-    fn apply(&self, l: &Limits) -> anyhow::Result<()> {
+    pub(super) fn apply(&self, l: &Limits) -> anyhow::Result<()> {
         let d = &self.dir;
         if let Some(swap) = swap_max(l.memory_swap, l.memory_limit)? {
             write(d, "memory.swap.max", &limit_or_max(swap))?;

@@ -19,6 +19,7 @@ mod spec;
 pub mod start;
 mod state;
 mod syscalls_cmd;
+mod update;
 mod wait;
 
 use crate::cli::{Cli, Command};
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Wait(args) => wait::run(&cli.global, args),
         Command::Pause(args) => pause::pause(&cli.global, args),
         Command::Resume(args) => pause::resume(&cli.global, args),
+        Command::Update(args) => update::run(&cli.global, args),
         Command::Events(args) => events::run(&cli.global, args),
         Command::Boot(args) => boot::run(&cli.global, args),
         Command::Syscalls(args) => syscalls_cmd::run(args),

@@ -39,6 +39,10 @@ pub enum Request {
     },
     /// The sandbox's processes.
     Ps,
+    /// The most tasks the container may have (None: no limit).
+    SetPidsLimit {
+        limit: Option<u64>,
+    },
 }
 
 /// One process, as `ps` shows it.

@@ -113,6 +113,11 @@ impl Server {
                 None => Response::Error(format!("no process {pid} in the sandbox")),
             },
             Request::Ps => Response::Processes(self.processes()),
+            Request::SetPidsLimit { limit } => {
+                let tasks = limit.map_or(usize::MAX, |n| n as usize);
+                self.kernel.tree.set_limit(tasks);
+                Response::Ok
+            }
         }
     }
 

@@ -27,7 +27,8 @@ fn current_ids() -> (i32, i32) {
 pub fn new_root(kernel: &Arc<Kernel>) -> Arc<dyn Inode> {
     let weak = Arc::downgrade(kernel);
     let fixed = system::entries(kernel);
-    ProcNode::dir(move || {
+    let threads = weak.clone();
+    let list = move || {
         let mut entries: Vec<(Vec<u8>, Arc<dyn Inode>)> = vec![
             (
                 b"self".to_vec(),
@@ -48,7 +49,22 @@ pub fn new_root(kernel: &Arc<Kernel>) -> Arc<dyn Inode> {
         );
         entries.extend(pid_dirs(&weak));
         entries
-    })
+    };
+    ProcNode::dir_with_hidden(list, move |name| thread_dir(&threads, name))
+}
+
+/// /proc/TID of a thread that does not lead its process: found by name,
+/// never listed.
+fn thread_dir(kernel: &Weak<Kernel>, name: &[u8]) -> Option<Arc<dyn Inode>> {
+    let tid: i32 = std::str::from_utf8(name).ok()?.parse().ok()?;
+    let k = kernel.upgrade()?;
+    let pid = k.tree.process_of(tid).filter(|&pid| pid != tid)?;
+    let process = k.process(pid)?;
+    process
+        .threads
+        .lock()
+        .contains_key(&tid)
+        .then(|| pid::thread_dir(kernel, &process, tid))
 }
 
 fn pid_dirs(kernel: &Weak<Kernel>) -> Vec<(Vec<u8>, Arc<dyn Inode>)> {

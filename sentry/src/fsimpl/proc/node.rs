@@ -19,13 +19,15 @@ pub type Generate = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
 pub type Listing = Box<dyn Fn() -> Vec<(Vec<u8>, Arc<dyn Inode>)> + Send + Sync>;
 
 pub type Leads = Box<dyn Fn() -> Option<MagicTarget> + Send + Sync>;
+/// Entries a directory has without listing them.
+pub type Hidden = Box<dyn Fn(&[u8]) -> Option<Arc<dyn Inode>> + Send + Sync>;
 
 enum Kind {
     File(Generate),
     Link(Generate),
     /// A magic link: its text, and where following it leads.
     Magic(Generate, Leads),
-    Dir(Listing),
+    Dir(Listing, Option<Hidden>),
 }
 
 pub struct ProcNode {
@@ -77,7 +79,20 @@ impl ProcNode {
     pub fn dir(
         list: impl Fn() -> Vec<(Vec<u8>, Arc<dyn Inode>)> + Send + Sync + 'static,
     ) -> Arc<dyn Inode> {
-        Self::make(S_IFDIR | 0o555, Kind::Dir(Box::new(list)))
+        Self::make(S_IFDIR | 0o555, Kind::Dir(Box::new(list), None))
+    }
+
+    /// A directory listed by `list` that also has the entries `hidden` finds
+    /// by name (as /proc has a directory for every thread but lists only
+    /// processes).
+    pub fn dir_with_hidden(
+        list: impl Fn() -> Vec<(Vec<u8>, Arc<dyn Inode>)> + Send + Sync + 'static,
+        hidden: impl Fn(&[u8]) -> Option<Arc<dyn Inode>> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Self::make(
+            S_IFDIR | 0o555,
+            Kind::Dir(Box::new(list), Some(Box::new(hidden))),
+        )
     }
 
     /// A directory of fixed entries.
@@ -113,10 +128,11 @@ impl Inode for ProcNode {
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         match &self.kind {
-            Kind::Dir(list) => list()
+            Kind::Dir(list, hidden) => list()
                 .into_iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, i)| i)
+                .or_else(|| hidden.as_ref().and_then(|h| h(name)))
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::ENOTDIR),
         }
@@ -145,7 +161,7 @@ impl Inode for ProcNode {
                 data: generate()?,
                 stat,
             })),
-            Kind::Dir(_) => Ok(Arc::new(Snapshot {
+            Kind::Dir(..) => Ok(Arc::new(Snapshot {
                 data: Vec::new(),
                 stat,
             })),
@@ -154,7 +170,7 @@ impl Inode for ProcNode {
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        let Kind::Dir(list) = &self.kind else {
+        let Kind::Dir(list, _) = &self.kind else {
             return Err(Errno::ENOTDIR);
         };
         let mut out = vec![

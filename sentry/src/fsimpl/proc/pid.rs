@@ -320,8 +320,14 @@ fn mountinfo(kernel: &Kernel) -> Vec<u8> {
 
 /// The directory of process `p`: its files and `task/`.
 pub fn pid_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>) -> Arc<dyn Inode> {
+    thread_dir(kernel, p, p.pid)
+}
+
+/// /proc/TID for thread `tid` of `p`: the thread's files and its process's
+/// `task/`, as Linux shows a thread looked up by its id.
+pub fn thread_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>, tid: i32) -> Arc<dyn Inode> {
     let w = Arc::downgrade(p);
-    let mut entries = task_files(kernel, &w, p.pid);
+    let mut entries = task_files(kernel, &w, tid);
     entries.push(("task", task_dir(kernel, &w)));
     ProcNode::fixed_dir(entries)
 }
