@@ -158,8 +158,7 @@ fn delete_force_kills_a_running_container() {
     let Some(b) = busybox_bundle("lc-force", &["sleep", "1000"]) else {
         return;
     };
-    assert!(b.create("f1", &b.dir.join("out"), &[]).status.success());
-    assert!(b.rs(&["start", "f1"]).status.success());
+    b.create_and_start("f1");
     let pids = host_pids(&b, "f1");
     assert!(b.rs(&["delete", "--force", "f1"]).status.success());
     for p in pids {
@@ -173,8 +172,7 @@ fn a_killed_sandbox_shows_as_stopped() {
     let Some(b) = busybox_bundle("lc-crash", &["sleep", "1000"]) else {
         return;
     };
-    assert!(b.create("x1", &b.dir.join("out"), &[]).status.success());
-    assert!(b.rs(&["start", "x1"]).status.success());
+    b.create_and_start("x1");
     let pids = host_pids(&b, "x1");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pids[0] as i32),
@@ -357,8 +355,7 @@ fn detached_exec_leaves_a_waiter_with_the_status() {
     };
     // The waiter is reparented to us, as to containerd's shim.
     nix::sys::prctl::set_child_subreaper(true).unwrap();
-    assert!(b.create("d", &b.dir.join("out"), &[]).status.success());
-    assert!(b.rs(&["start", "d"]).status.success());
+    b.create_and_start("d");
     let pid_file = b.dir.join("exec.pid");
     let out_file = b.dir.join("exec.out");
     let file = std::fs::File::create(&out_file).unwrap();
@@ -465,8 +462,7 @@ fn init_ignores_signals_it_has_no_handler_for() {
     let Some(b) = busybox_bundle("lc-init-shield", &["sleep", "1000"]) else {
         return;
     };
-    assert!(b.create("i1", &b.dir.join("out"), &[]).status.success());
-    assert!(b.rs(&["start", "i1"]).status.success());
+    b.create_and_start("i1");
     for sig in ["TERM", "INT", "HUP", "USR1"] {
         assert!(b.rs(&["kill", "i1", sig]).status.success());
     }
@@ -545,8 +541,7 @@ fn hooks_run_at_their_points_with_the_state() {
             "poststop": [hook("poststop")]
         }),
     );
-    assert!(b.create("h", &b.dir.join("out"), &[]).status.success());
-    assert!(b.rs(&["start", "h"]).status.success());
+    b.create_and_start("h");
     assert!(b.rs(&["delete", "--force", "h"]).status.success());
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
@@ -785,8 +780,7 @@ fn update_changes_the_memory_and_pids_limits() {
     let Some(b) = busybox_bundle("lc-update", &["sleep", "1000"]) else {
         return;
     };
-    assert!(b.create("up1", &b.dir.join("out"), &[]).status.success());
-    assert!(b.rs(&["start", "up1"]).status.success());
+    b.create_and_start("up1");
 
     let mem = b.rs(&["update", "--memory", &(64u64 << 20).to_string(), "up1"]);
     if !mem.status.success() && text(&mem.stderr).contains("no cgroup") {

@@ -101,6 +101,22 @@ impl Bundle {
             .expect("runsc runs")
     }
 
+    /// `create` (output to `out` in the bundle) and `start`, which must work.
+    pub fn create_and_start(&self, id: &str) {
+        let created = self.create(id, &self.dir.join("out"), &[]);
+        assert!(
+            created.status.success(),
+            "create {id}: {}",
+            text(&created.stderr)
+        );
+        let started = self.rs(&["start", id]);
+        assert!(
+            started.status.success(),
+            "start {id}: {}",
+            text(&started.stderr)
+        );
+    }
+
     /// The container's OCI state, parsed.
     pub fn state(&self, id: &str) -> serde_json::Value {
         let out = self.rs(&["state", id]);
