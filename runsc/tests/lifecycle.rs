@@ -847,3 +847,53 @@ fn update_changes_the_memory_and_pids_limits() {
     assert!(b.rs(&["delete", "up1"]).status.success());
     assert_fails_with(&b.rs(&["update", "--pids-limit", "5", "up1"]), "up1");
 }
+
+#[test]
+fn events_report_oom_kills() {
+    let Some(b) = busybox_bundle(
+        "lc-oom",
+        &[
+            "busybox",
+            "dd",
+            "if=/dev/zero",
+            "of=/dev/null",
+            "bs=64M",
+            "count=1",
+        ],
+    ) else {
+        return;
+    };
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    // dd's 64 MiB buffer does not fit in 32 MiB.
+    config["linux"]["resources"] =
+        serde_json::json!({"memory": {"limit": 32 << 20, "swap": 32 << 20}});
+    b.write_config(config);
+    let created = b.create("oom1", &b.dir.join("out"), &[]);
+    if !created.status.success() && text(&created.stderr).contains("cgroup") {
+        eprintln!("SKIP: no memory cgroup here: {}", text(&created.stderr));
+        return;
+    }
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let events = b
+        .runsc()
+        .args(["events", "--interval", "1", "oom1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(b.rs(&["start", "oom1"]).status.success());
+    eventually("it is killed", || status_of(&b, "oom1") == "stopped");
+    // events ends with the container, having said why.
+    let out = events.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.contains(&serde_json::json!({"type": "oom", "id": "oom1"})),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l["type"] == "stats"), "{lines:?}");
+    assert!(b.rs(&["delete", "oom1"]).status.success());
+}

@@ -251,6 +251,20 @@ impl Cgroup {
         }
     }
 
+    /// How many times the kernel's OOM killer has killed a process of the
+    /// cgroup (v1 memory.oom_control, v2 memory.events); None without a
+    /// memory controller.
+    pub fn oom_kills(&self) -> anyhow::Result<Option<u64>> {
+        let (dir, file) = match &self.imp {
+            Imp::V1(c) => match c.dir("memory") {
+                Some(d) => (d, "memory.oom_control"),
+                None => return Ok(None),
+            },
+            Imp::V2(c) => (c.dir(), "memory.events"),
+        };
+        Ok(stats::read_flat_keyed(dir, file)?.get("oom_kill").copied())
+    }
+
     /// Removes the cgroup's directories, waiting a little for exiting processes
     /// to leave them; it kills nothing, so a cgroup that still has live
     /// processes is an error.
