@@ -66,6 +66,7 @@ impl MemoryManager {
             memfile: snapshot.memfile.clone(),
             layout: snapshot.layout,
             inner: parking_lot::Mutex::new(inner),
+            idle_workers: Default::default(),
         }
     }
 

@@ -91,6 +91,8 @@ pub struct MemoryManager {
     memfile: Arc<MemoryFile>,
     layout: Layout,
     inner: Mutex<Inner>,
+    /// Sentry threads idle in this address space, for its next threads.
+    pub idle_workers: crate::task::workers::IdleWorkers,
 }
 
 struct Inner {
@@ -121,6 +123,7 @@ impl MemoryManager {
             memfile,
             layout,
             inner: Mutex::new(inner),
+            idle_workers: Default::default(),
         }
     }
 

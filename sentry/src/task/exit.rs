@@ -7,12 +7,23 @@ use abi::signal::{SIGCHLD, SIGKILL};
 use abi::types::SigInfo;
 
 use super::tree::Exited;
+use super::workers::Idle;
 use super::{Ending, ExitStatus, Leaving, Task};
 
 impl Task {
-    /// Runs the task until it ends, then does what its end requires. The last
-    /// thread of a process ends the process.
-    pub fn run_until_gone(mut self) {
+    /// Runs the task until it ends, then does what its end requires (the last
+    /// thread of a process ends the process); then, if the sentry thread was
+    /// kept for its address space's next threads, runs those.
+    pub fn run_until_gone(self) {
+        if let Some(idle) = self.run_once() {
+            idle.serve();
+        }
+    }
+
+    /// Runs the task until it ends and does what its end requires; returns
+    /// the sentry thread's wait for another thread when it was kept
+    /// (`workers.rs`).
+    pub(crate) fn run_once(mut self) -> Option<Idle> {
         let ending = match self.run() {
             Ok(ending) => ending,
             Err(e) => {
@@ -27,14 +38,15 @@ impl Task {
             }
             Ending::Thread(_) | Ending::Told => {}
         }
-        self.leave(ending);
+        self.leave(ending)
     }
 
     /// This thread is gone: its robust locks are marked, its tid is cleared for
     /// pthread_join (CLONE_CHILD_CLEARTID), its stub thread ends (last: the
     /// memory writes above may need it), and the process ends if it was the
-    /// last thread.
-    fn leave(self, ending: Ending) {
+    /// last thread. A thread that is not the last may keep its sentry
+    /// thread and stub thread for the next thread of its address space.
+    fn leave(self, ending: Ending) -> Option<Idle> {
         self.process.signals.forget_thread(self.tid);
         if self.tid != self.pid {
             self.kernel.tree.remove_thread(self.tid);
@@ -54,11 +66,21 @@ impl Task {
                 self.kernel.futexes.wake(key, 1, u32::MAX);
             }
         }
+        if !last
+            && self.tid != self.pid
+            && matches!(*self.process.leaving.lock(), Leaving::No)
+            && let Some(jobs) = self.mm.idle_workers.park()
+        {
+            return Some(Idle {
+                jobs,
+                ctx: self.ctx.clone(),
+            });
+        }
         if let Err(e) = self.mm.address_space().release_thread() {
             tracing::debug!("task {}: releasing its stub thread: {e}", self.tid);
         }
         if !last {
-            return;
+            return None;
         }
         let status = match *self.process.leaving.lock() {
             Leaving::Group(status) => status,
@@ -70,6 +92,7 @@ impl Task {
             },
         };
         self.finish(status);
+        None
     }
 
     /// The process has exited with `status`: its descriptors and memory are

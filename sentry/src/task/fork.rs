@@ -15,6 +15,7 @@ use super::{
 };
 use crate::fs::FdTable;
 use crate::mm::{MemoryManager, MmSnapshot};
+use crate::task::workers::Job;
 
 /// What clone, clone3, fork and vfork ask for.
 #[derive(Clone, Copy, Debug, Default)]
@@ -340,9 +341,15 @@ impl Task {
             t.kernel.tree.remove_thread(tid);
             Errno::EAGAIN
         };
-        let handover = match self.mm.address_space().new_thread() {
-            Ok(h) => h,
-            Err(e) => return Err(fail(self, e.to_string())),
+        // An idle sentry thread of this address space brings its own stub
+        // thread (`workers.rs`); otherwise one is made for the new thread.
+        let worker = self.mm.idle_workers.take();
+        let handover = match worker {
+            Some(_) => None,
+            None => match self.mm.address_space().new_thread() {
+                Ok(h) => Some(h),
+                Err(e) => return Err(fail(self, e.to_string())),
+            },
         };
         let Some(cpu) = self.child_cpu(&req) else {
             return Err(fail(self, "the FP state could not be read".into()));
@@ -373,13 +380,39 @@ impl Task {
             },
             handover,
         };
-        spawn_task(tid, move || seed.into_task()).map_err(|e| fail(self, e))?;
+        let started = match worker {
+            Some(worker) => start_on(worker, seed),
+            None => spawn_task(tid, move || seed.into_task()),
+        };
+        started.map_err(|e| fail(self, e))?;
         Ok(tid)
     }
 }
 
+/// Hands `seed` to an idle sentry thread; returns once the task exists (or
+/// could not be made). An idle thread that is gone meanwhile is replaced by
+/// a new one.
+fn start_on(worker: mpsc::Sender<Job>, seed: ThreadSeed) -> Result<(), String> {
+    let (ready, ready_rx) = mpsc::channel();
+    match worker.send(Job { seed, ready }) {
+        Ok(()) => ready_rx
+            .recv()
+            .map_err(|_| "the idle task thread ended early".to_string())?,
+        Err(mpsc::SendError(Job { mut seed, .. })) => {
+            let handover = seed
+                .mm
+                .address_space()
+                .new_thread()
+                .map_err(|e| e.to_string())?;
+            seed.handover = Some(handover);
+            let tid = seed.tid;
+            spawn_task(tid, move || seed.into_task())
+        }
+    }
+}
+
 /// Everything a new thread is made from, moved to its sentry thread.
-struct ThreadSeed {
+pub(crate) struct ThreadSeed {
     kernel: Arc<crate::kernel::Kernel>,
     tid: i32,
     pid: i32,
@@ -389,21 +422,33 @@ struct ThreadSeed {
     process: Arc<ProcessInfo>,
     signals: SignalState,
     clear_child_tid: u64,
-    handover: platform::NewThread,
+    /// The stub thread made for it; None on an idle sentry thread, which
+    /// has one.
+    handover: Option<platform::NewThread>,
 }
 
 impl ThreadSeed {
     /// Runs on the new sentry thread, which adopts the stub thread made for it.
-    fn into_task(self) -> Result<Task, String> {
+    fn into_task(mut self) -> Result<Task, String> {
         let ctx = self
             .kernel
             .platform
             .new_context()
             .map_err(|e| e.to_string())?;
+        let handover = self
+            .handover
+            .take()
+            .ok_or("no stub thread for the new thread")?;
         self.mm
             .address_space()
-            .adopt_thread(self.handover)
+            .adopt_thread(handover)
             .map_err(|e| e.to_string())?;
+        self.into_task_on(ctx)
+    }
+
+    /// Runs on the sentry thread that runs `ctx` and already traces a stub
+    /// thread of the address space (a new one that adopted it, or an idle one).
+    pub(crate) fn into_task_on(self, ctx: Arc<dyn platform::Context>) -> Result<Task, String> {
         let thread = Arc::new(ThreadInfo::new(self.tid, ctx.clone()));
         thread.set_blocked(self.signals.mask);
         self.process.threads.lock().insert(self.tid, thread.clone());

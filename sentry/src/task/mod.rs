@@ -23,6 +23,7 @@ mod signal_frame;
 mod signals;
 mod stdio;
 pub mod tree;
+pub(crate) mod workers;
 
 use std::sync::Arc;
 
