@@ -271,21 +271,7 @@ fn exec_runs_processes_with_their_own_stdio_and_status() {
     assert_eq!(text(&out.stdout), "bar /root /tmp 1000 1001\n");
 
     // stdin reaches the process.
-    let mut child = b
-        .runsc()
-        .args(["exec", "x", "cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"through stdin\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = b.rs_with_input(&["exec", "x", "cat"], b"through stdin\n");
     assert_eq!(text(&out.stdout), "through stdin\n");
 
     // --process with an OCI process JSON.
@@ -797,20 +783,11 @@ fn update_changes_the_memory_and_pids_limits() {
 
     // The pids limit, as containerd sends it: OCI JSON on stdin. The
     // container has init (sleep) and sh; one more fits, the rest do not.
-    let mut child = b
-        .runsc()
-        .args(["update", "--resources", "-", "up1"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"pids": {"limit": 3}}"#)
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = b.rs_with_input(
+        &["update", "--resources", "-", "up1"],
+        br#"{"pids": {"limit": 3}}"#,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let forks = ["sh", "-c", "for i in 1 2 3; do sleep 2 & done; wait"];
     let out = b.rs(&[&["exec", "up1"][..], &forks[..]].concat());
     assert!(

@@ -82,6 +82,21 @@ impl Bundle {
             .expect("runsc runs")
     }
 
+    /// runsc with `args` and `input` on its stdin; its output.
+    pub fn rs_with_input(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .runsc()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runsc runs");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// `create` with the container's stdout and stderr going to `out`.
     pub fn create(&self, id: &str, out: &Path, extra: &[&str]) -> Output {
         let file = std::fs::File::create(out).unwrap();
