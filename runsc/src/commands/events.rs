@@ -53,8 +53,7 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Events) -> anyhow::Result<i32
 
 /// Whether the container is stopped, and its cgroup if it has one.
 fn load(global: &GlobalFlags, id: &str) -> anyhow::Result<(bool, Option<Cgroup>)> {
-    let locked = ContainerDir::open(&global.root, id)?;
-    let record = locked.load()?;
+    let record = ContainerDir::open(&global.root, id)?.load()?;
     Ok((record.current_status() == Status::Stopped, record.cgroup()?))
 }
 

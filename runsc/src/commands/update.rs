@@ -77,17 +77,17 @@ fn from_flags(args: &liboci_cli::Update) -> Limits {
         }
     }
     // 0 leaves a value as it is (as runc).
-    let bytes = |n: Option<u64>| {
+    let signed = |n: Option<u64>| {
         n.filter(|&n| n != 0)
             .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
     };
     let nonzero = |n: Option<u64>| n.filter(|&n| n != 0);
     Limits {
-        memory_limit: bytes(args.memory),
-        memory_reservation: bytes(args.memory_reservation),
+        memory_limit: signed(args.memory),
+        memory_reservation: signed(args.memory_reservation),
         memory_swap: args.memory_swap.filter(|&n| n != 0),
         cpu_shares: nonzero(args.cpu_share),
-        cpu_quota: bytes(args.cpu_quota),
+        cpu_quota: signed(args.cpu_quota),
         cpu_period: nonzero(args.cpu_period),
         cpuset_cpus: args.cpuset_cpus.clone(),
         cpuset_mems: args.cpuset_mems.clone(),

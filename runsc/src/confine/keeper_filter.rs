@@ -7,7 +7,7 @@
 //!
 //! The two pids are not known when the filter is compiled (before the fork:
 //! the keeper may not allocate), so the program is compiled with marks in
-//! their place and `Keeper::arm` writes the pids over them in the keeper.
+//! their place and `KeeperFilter::arm` writes the pids over them in the keeper.
 
 use anyhow::Context;
 use seccompiler::{

@@ -390,25 +390,15 @@ impl Task {
 }
 
 /// Hands `seed` to an idle sentry thread; returns once the task exists (or
-/// could not be made). An idle thread that is gone meanwhile is replaced by
-/// a new one.
+/// could not be made).
 fn start_on(worker: mpsc::Sender<Job>, seed: ThreadSeed) -> Result<(), String> {
     let (ready, ready_rx) = mpsc::channel();
-    match worker.send(Job { seed, ready }) {
-        Ok(()) => ready_rx
-            .recv()
-            .map_err(|_| "the idle task thread ended early".to_string())?,
-        Err(mpsc::SendError(Job { mut seed, .. })) => {
-            let handover = seed
-                .mm
-                .address_space()
-                .new_thread()
-                .map_err(|e| e.to_string())?;
-            seed.handover = Some(handover);
-            let tid = seed.tid;
-            spawn_task(tid, move || seed.into_task())
-        }
-    }
+    worker
+        .send(Job { seed, ready })
+        .map_err(|_| "the idle task thread is gone".to_string())?;
+    ready_rx
+        .recv()
+        .map_err(|_| "the idle task thread ended early".to_string())?
 }
 
 /// Everything a new thread is made from, moved to its sentry thread.
