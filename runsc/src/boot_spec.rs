@@ -59,6 +59,11 @@ pub struct BootSpec {
     /// (`linux.resources.pids.limit`), enforced by the sandbox.
     #[serde(default)]
     pub pids_limit: Option<u64>,
+    /// The container's memory limit in bytes (`linux.resources.memory.limit`):
+    /// the sandbox keeps application memory and in-memory files below it, so
+    /// that running out refuses or kills the application, never the sandbox.
+    #[serde(default)]
+    pub memory_limit: Option<u64>,
 }
 
 /// A process to start in the sandbox: the container's first one, or one

@@ -156,6 +156,14 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             .map(|p| p.limit())
             .filter(|&n| n > 0)
             .map(|n| n as u64),
+        memory_limit: spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.resources().as_ref())
+            .and_then(|r| r.memory().as_ref())
+            .and_then(|m| m.limit())
+            .filter(|&n| n > 0)
+            .map(|n| n as u64),
     })
 }
 

@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use abi::{Errno, PAGE_SIZE};
 use memmap2::{MmapOptions, MmapRaw};
@@ -26,7 +27,15 @@ pub struct MemoryFile {
     file: File,
     view: MmapRaw,
     alloc: Mutex<Allocator>,
+    /// The most bytes that may be in use at once: the container's memory
+    /// limit less what the sentry itself needs. Past it, allocations fail, so
+    /// the application is refused or killed and the sentry never is.
+    limit: AtomicU64,
 }
+
+/// The sandbox's memory file, made on first use (boot makes it before it
+/// confines itself).
+static GLOBAL: OnceLock<Arc<MemoryFile>> = OnceLock::new();
 
 #[derive(Default)]
 struct Allocator {
@@ -36,6 +45,8 @@ struct Allocator {
     size: u64,
     /// Free ranges below `top`: offset -> length.
     free: BTreeMap<u64, u64>,
+    /// Bytes handed out and not released.
+    used: u64,
     /// Pages with more than one owner (address spaces sharing them after fork):
     /// page offset -> owners beyond the first. Absent means one owner.
     extra_owners: HashMap<u64, u32>,
@@ -56,7 +67,33 @@ impl MemoryFile {
             file,
             view,
             alloc: Mutex::new(Allocator::default()),
+            limit: AtomicU64::new(physical_memory().min(RESERVE)),
         })
+    }
+
+    /// The sandbox's memory file: application memory, shared mappings and the
+    /// data of in-memory files all live in this one.
+    pub fn global() -> std::io::Result<Arc<MemoryFile>> {
+        if let Some(m) = GLOBAL.get() {
+            return Ok(m.clone());
+        }
+        let made = Arc::new(MemoryFile::new()?);
+        Ok(GLOBAL.get_or_init(|| made).clone())
+    }
+
+    /// Limits the bytes in use at once (the sandbox's memory budget).
+    pub fn set_limit(&self, bytes: u64) {
+        self.limit.store(bytes.min(RESERVE), Ordering::Relaxed);
+    }
+
+    /// The limit `set_limit` set (the reserve's size without one).
+    pub fn limit(&self) -> u64 {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Bytes in use now.
+    pub fn used(&self) -> u64 {
+        self.alloc.lock().used
     }
 
     /// The descriptor platforms map from.
@@ -68,11 +105,15 @@ impl MemoryFile {
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
         debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
         let mut a = self.alloc.lock();
+        if a.used.saturating_add(len) > self.limit() {
+            return Err(Errno::ENOMEM);
+        }
         if let Some((&off, &flen)) = a.free.iter().find(|&(_, &flen)| flen >= len) {
             a.free.remove(&off);
             if flen > len {
                 a.free.insert(off + len, flen - len);
             }
+            a.used += len;
             return Ok(off);
         }
         let off = a.top;
@@ -88,6 +129,7 @@ impl MemoryFile {
             a.size = size.min(RESERVE);
         }
         a.top = end;
+        a.used += len;
         Ok(off)
     }
 
@@ -157,6 +199,7 @@ impl MemoryFile {
             off as i64,
             len as i64,
         );
+        a.used = a.used.saturating_sub(len);
         let (mut start, mut end) = (off, off + len);
         if let Some((&poff, &plen)) = a.free.range(..start).next_back()
             && poff + plen == start
@@ -287,6 +330,15 @@ impl MemoryFile {
     }
 }
 
+/// The host's memory: what the sandbox could use at most without a limit.
+fn physical_memory() -> u64 {
+    use nix::unistd::{SysconfVar, sysconf};
+    match sysconf(SysconfVar::_PHYS_PAGES) {
+        Ok(Some(pages)) if pages > 0 => (pages as u64).saturating_mul(PAGE_SIZE),
+        _ => RESERVE,
+    }
+}
+
 impl MemoryFile {
     /// Whether each page of `[off, off+len)` holds memory (was ever touched), as the
     /// host's page cache says: untouched pages of the file are holes.
@@ -329,6 +381,20 @@ mod tests {
         assert_eq!(c, a, "freed range is reused");
         m.read(c, &mut buf);
         assert_eq!(buf, [0; 5], "reused memory reads as zeroes");
+    }
+
+    #[test]
+    fn the_limit_refuses_allocations_and_frees_count() {
+        let m = MemoryFile::new().unwrap();
+        m.set_limit(4 * PAGE_SIZE);
+        let a = m.allocate(3 * PAGE_SIZE).unwrap();
+        assert_eq!(m.used(), 3 * PAGE_SIZE);
+        assert_eq!(m.allocate(2 * PAGE_SIZE), Err(Errno::ENOMEM));
+        let b = m.allocate(PAGE_SIZE).unwrap();
+        m.free(a, 3 * PAGE_SIZE);
+        assert_eq!(m.used(), PAGE_SIZE);
+        assert!(m.allocate(3 * PAGE_SIZE).is_ok());
+        m.free(b, PAGE_SIZE);
     }
 
     #[test]

@@ -24,11 +24,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
         (l::__NR_pread64, Some(pread64), Full),
         (l::__NR_pwrite64, Some(pwrite64), Full),
         (l::__NR_close, Some(close), Full),
-        (
-            l::__NR_lseek,
-            Some(lseek),
-            Partial("SEEK_DATA/SEEK_HOLE unsupported (EINVAL)"),
-        ),
+        (l::__NR_lseek, Some(lseek), Full),
         (l::__NR_fstat, Some(fstat), Full),
         (
             l::__NR_ftruncate,
@@ -392,7 +388,18 @@ fn lseek(t: &mut Task, a: &Args) -> SysResult {
     }
     let off = a.i64(1);
     let mut cur = f.offset.lock();
-    let base = match a.u32(2) {
+    let whence = a.u32(2);
+    if whence == l::SEEK_DATA || whence == l::SEEK_HOLE {
+        let off = u64::try_from(off).map_err(|_| Errno::ENXIO)?;
+        let new = if whence == l::SEEK_DATA {
+            f.ops.seek_data(off)?
+        } else {
+            f.ops.seek_hole(off)?
+        };
+        *cur = new;
+        return Ok(new);
+    }
+    let base = match whence {
         w if w == l::SEEK_SET => 0,
         w if w == l::SEEK_CUR => *cur as i64,
         w if w == l::SEEK_END => f.ops.size()? as i64,

@@ -171,6 +171,16 @@ fn mount_point(
     }
 }
 
+/// What the application may have of a memory limit: the rest is the
+/// sentry's own (its heap, stacks and page tables), so that the host's OOM
+/// killer never has to choose the sandbox.
+fn application_budget(limit: u64) -> u64 {
+    const MIN_RESERVE: u64 = 16 << 20;
+    const MAX_RESERVE: u64 = 64 << 20;
+    let reserve = (limit / 4).clamp(MIN_RESERVE, MAX_RESERVE);
+    limit.saturating_sub(reserve).max(abi::PAGE_SIZE)
+}
+
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // Before any thread starts: they all inherit the mask.
     crate::forward_signals::block()?;
@@ -181,7 +191,11 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // (confine::spawn_boot).
     let spec = read_spec(args.spec_fd)?;
     tracing::debug!(?spec, platform = %global.platform, "booting");
-    let memfile = Arc::new(MemoryFile::new().context("creating the memory file")?);
+    // First: the filesystems made below keep their file data in it.
+    let memfile = MemoryFile::global().context("creating the memory file")?;
+    if let Some(limit) = spec.memory_limit {
+        memfile.set_limit(application_budget(limit));
+    }
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
     let mounts = build_mounts(&spec, global.overlay2 == "root:memory", &args.gofer_fd)?;

@@ -37,6 +37,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         shield_init: false,
         default_home: false,
         pids_limit: None,
+        memory_limit: None,
     };
     crate::sandbox::run(global, &spec)
 }

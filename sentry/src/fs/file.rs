@@ -46,6 +46,22 @@ pub trait FileOps: Send + Sync {
     fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> Result<(), Errno> {
         Err(Errno::EOPNOTSUPP)
     }
+    /// lseek(SEEK_DATA): the next offset holding data. Files that do not
+    /// know their holes are all data up to their size (ENXIO past it).
+    fn seek_data(&self, offset: u64) -> Result<u64, Errno> {
+        if offset >= self.size()? {
+            return Err(Errno::ENXIO);
+        }
+        Ok(offset)
+    }
+    /// lseek(SEEK_HOLE): the next hole; the end of the file is one.
+    fn seek_hole(&self, offset: u64) -> Result<u64, Errno> {
+        let size = self.size()?;
+        if offset >= size {
+            return Err(Errno::ENXIO);
+        }
+        Ok(size)
+    }
     /// The pipe behind a pipe end or FIFO (for F_GETPIPE_SZ, FIONREAD).
     fn pipe(&self) -> Option<&crate::fsimpl::pipe::Pipe> {
         None

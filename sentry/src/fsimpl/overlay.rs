@@ -582,6 +582,12 @@ impl FileOps for OverlayFile {
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
         self.inner.fallocate(mode, offset, len)
     }
+    fn seek_data(&self, offset: u64) -> Result<u64, Errno> {
+        self.inner.seek_data(offset)
+    }
+    fn seek_hole(&self, offset: u64) -> Result<u64, Errno> {
+        self.inner.seek_hole(offset)
+    }
     fn host_fd(&self) -> Option<std::os::fd::RawFd> {
         self.inner.host_fd()
     }

@@ -1,7 +1,9 @@
 //! Pages that every MAP_SHARED mapping of one object shares: anonymous shared
 //! memory (kept across fork) or a file (the same pages for every process that
 //! maps it, filled from the file on first touch and written back on msync,
-//! munmap and when the last mapping goes).
+//! munmap and when the last mapping goes). Files whose data is in the memory
+//! file already (tmpfs) hand out their own pages instead: nothing is cached
+//! or written back for them.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +72,11 @@ impl PageCache {
     /// (so that they can be mapped in one piece). The caller gets a reference
     /// of its own to each (to free when unmapped).
     pub fn pages(&self, first: u64, count: u64) -> Result<Vec<u64>, Errno> {
+        if let Some(file) = &self.file
+            && let Some(pages) = file.memory_pages(first, count)
+        {
+            return pages;
+        }
         let mut pages = self.pages.lock();
         let missing: Vec<u64> = (first..first + count)
             .filter(|i| !pages.contains_key(i))

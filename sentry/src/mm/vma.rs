@@ -25,6 +25,13 @@ pub trait Mappable: Send + Sync {
     fn cache_slot(&self) -> Option<&super::page_cache::CacheSlot> {
         None
     }
+    /// Files whose data already lives in memory-file pages (tmpfs): those
+    /// pages for `[first, first+count)`, each with a reference of the
+    /// caller's own, so shared mappings map the file itself. None: the page
+    /// cache keeps copies.
+    fn memory_pages(&self, _first: u64, _count: u64) -> Option<Result<Vec<u64>, abi::Errno>> {
+        None
+    }
 }
 
 #[derive(Clone)]

@@ -1,14 +1,25 @@
-//! tmpfs: a filesystem that lives in sentry memory.
+//! tmpfs: a filesystem that lives in sentry memory; file data is in pages
+//! of the memory file (`data`), bounded by the filesystem's size (`space`).
+
+mod data;
+mod space;
+
+pub use data::MAX_SIZE;
+pub use space::parse_size;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
+use abi::Errno;
+use abi::linux::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
 use abi::types::{Stat, Timespec};
-use abi::{Errno, PAGE_SIZE};
 use parking_lot::Mutex;
 
+use self::data::FileData;
+use self::space::Space;
 use crate::fs::FileOps;
+use crate::memfile::MemoryFile;
 use crate::mm::{CacheSlot, Mappable};
 use crate::task::Credentials;
 use crate::vfs::inode::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, dirent_type};
@@ -25,6 +36,9 @@ struct Shared {
     next_ino: AtomicU64,
     /// Serializes renames so two directories are never locked in both orders.
     rename_lock: Mutex<()>,
+    /// Where file data lives, and how much of it the filesystem may hold.
+    memfile: Arc<MemoryFile>,
+    space: Arc<Space>,
 }
 
 pub struct Tmpfs;
@@ -41,12 +55,24 @@ impl Tmpfs {
         file.open(libc::O_RDWR as u32).expect("tmpfs files open")
     }
 
-    /// A new, empty tmpfs; returns its root directory.
+    /// A new, empty tmpfs of Linux's default size (half the memory);
+    /// returns its root directory.
     pub fn new_root(mode: u32, uid: u32, gid: u32) -> Arc<dyn Inode> {
+        Self::new_root_sized(mode, uid, gid, Space::default_size())
+    }
+
+    /// A new, empty tmpfs holding at most `max_bytes` of file data (its
+    /// `size=`): past it, writes get ENOSPC.
+    pub fn new_root_sized(mode: u32, uid: u32, gid: u32, max_bytes: u64) -> Arc<dyn Inode> {
+        // Boot makes the memory file before anything else; failing to make
+        // it here leaves no sandbox to run.
+        let memfile = MemoryFile::global().expect("the sandbox's memory file");
         let shared = Arc::new(Shared {
             dev: NEXT_DEV.fetch_add(1, Ordering::Relaxed),
             next_ino: AtomicU64::new(1),
             rename_lock: Mutex::new(()),
+            memfile,
+            space: Arc::new(Space::new(max_bytes)),
         });
         let creds = Credentials::new(uid, gid, Vec::new());
         TmpInode::new(
@@ -80,7 +106,7 @@ enum Kind {
         parent: Mutex<Weak<TmpInode>>,
     },
     File {
-        data: Mutex<Vec<u8>>,
+        data: Mutex<FileData>,
     },
     Symlink {
         target: Vec<u8>,
@@ -210,7 +236,7 @@ impl TmpInode {
 
     fn size(&self) -> i64 {
         match &self.kind {
-            Kind::File { data } => data.lock().len() as i64,
+            Kind::File { data } => data.lock().size() as i64,
             Kind::Symlink { target } => target.len() as i64,
             Kind::Dir { entries, .. } => (entries.lock().len() as i64 + 2) * BOGO_DIRENT_SIZE,
             Kind::Special | Kind::Fifo(_) => 0,
@@ -221,6 +247,10 @@ impl TmpInode {
 impl Inode for TmpInode {
     fn stat(&self) -> Result<Stat, Errno> {
         let size = self.size();
+        let blocks = match &self.kind {
+            Kind::File { data } => data.lock().blocks() as i64,
+            _ => (size + 4095) / 4096 * 8,
+        };
         let m = self.meta.lock();
         Ok(Stat {
             dev: self.shared.dev,
@@ -231,7 +261,7 @@ impl Inode for TmpInode {
             gid: m.gid,
             size,
             blksize: 4096,
-            blocks: (size + 4095) / 4096 * 8,
+            blocks,
             atime: m.atime,
             mtime: m.mtime,
             ctime: m.ctime,
@@ -241,6 +271,15 @@ impl Inode for TmpInode {
 
     fn key(&self) -> InodeKey {
         (self.shared.dev, self.ino)
+    }
+
+    fn statfs(&self) -> Result<abi::types::Statfs, Errno> {
+        let space = &self.shared.space;
+        let mut st = crate::vfs::inode::memory_statfs(crate::vfs::inode::TMPFS_MAGIC);
+        st.f_blocks = space.max_pages();
+        st.f_bfree = space.max_pages().saturating_sub(space.used_pages());
+        st.f_bavail = st.f_bfree;
+        Ok(st)
     }
 
     fn mode(&self) -> u32 {
@@ -258,7 +297,10 @@ impl Inode for TmpInode {
     fn mknod(&self, name: &[u8], mode: u32, creds: &Credentials) -> Result<Arc<dyn Inode>, Errno> {
         let kind = match mode & S_IFMT {
             S_IFREG | 0 => Kind::File {
-                data: Mutex::default(),
+                data: Mutex::new(FileData::new(
+                    self.shared.memfile.clone(),
+                    self.shared.space.clone(),
+                )),
             },
             S_IFIFO => Kind::Fifo(crate::fsimpl::pipe::Pipe::fifo()),
             S_IFSOCK => Kind::Special,
@@ -476,7 +518,7 @@ impl Inode for TmpInode {
     fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
         if let Some(size) = attr.size {
             match &self.kind {
-                Kind::File { data } => data.lock().resize(size as usize, 0),
+                Kind::File { data } => data.lock().set_size(size)?,
                 Kind::Dir { .. } => return Err(Errno::EISDIR),
                 _ => return Err(Errno::EINVAL),
             }
@@ -562,12 +604,6 @@ impl FileOps for TmpFile {
         if !matches!(self.inode.kind, Kind::File { .. }) {
             return Err(Errno::EISDIR);
         }
-        // What shared mappings wrote is read as the file's contents.
-        if let Some(cache) = self.inode.pages.lock().upgrade() {
-            let first = offset / PAGE_SIZE;
-            let last = (offset + buf.len() as u64).div_ceil(PAGE_SIZE);
-            cache.write_back(first, last - first);
-        }
         Ok(self.inode.read_data(offset, buf))
     }
 
@@ -575,21 +611,10 @@ impl FileOps for TmpFile {
         let Kind::File { data } = &self.inode.kind else {
             return Err(Errno::EISDIR);
         };
-        let end = (offset as usize)
-            .checked_add(buf.len())
-            .ok_or(Errno::EFBIG)?;
-        {
-            let mut data = data.lock();
-            if data.len() < end {
-                data.resize(end, 0);
-            }
-            data[offset as usize..end].copy_from_slice(buf);
-        }
-        if let Some(cache) = self.inode.pages.lock().upgrade() {
-            cache.update(offset, buf);
-        }
+        // Shared mappings map the same pages: nothing else to update.
+        let n = data.lock().write(offset, buf)?;
         self.inode.touch_modified();
-        Ok(buf.len())
+        Ok(n)
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
@@ -613,38 +638,34 @@ impl FileOps for TmpFile {
     }
 
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
-        const KEEP_SIZE: u32 = 0x01;
-        const PUNCH_HOLE: u32 = 0x02;
-        const ZERO_RANGE: u32 = 0x10;
         let Kind::File { data } = &self.inode.kind else {
             return Err(Errno::ENODEV);
         };
-        let end = offset
-            .checked_add(len)
-            .filter(|&e| e <= i64::MAX as u64)
-            .ok_or(Errno::EFBIG)? as usize;
         let mut data = data.lock();
+        // Linux's shmem knows these modes only (no ZERO_RANGE, COLLAPSE...).
         match mode {
-            0 => {
-                if data.len() < end {
-                    data.resize(end, 0);
-                }
-            }
-            KEEP_SIZE => {}
-            m if m == PUNCH_HOLE | KEEP_SIZE || m == ZERO_RANGE || m == ZERO_RANGE | KEEP_SIZE => {
-                let stop = end.min(data.len());
-                if (offset as usize) < stop {
-                    data[offset as usize..stop].fill(0);
-                }
-                if m == ZERO_RANGE && data.len() < end {
-                    data.resize(end, 0);
-                }
-            }
+            0 => data.allocate(offset, len, false)?,
+            FALLOC_FL_KEEP_SIZE => data.allocate(offset, len, true)?,
+            m if m == FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE => data.punch_hole(offset, len),
             _ => return Err(Errno::EOPNOTSUPP),
         }
         drop(data);
         self.inode.touch_modified();
         Ok(())
+    }
+
+    fn seek_data(&self, offset: u64) -> Result<u64, Errno> {
+        match &self.inode.kind {
+            Kind::File { data } => data.lock().seek_data(offset),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn seek_hole(&self, offset: u64) -> Result<u64, Errno> {
+        match &self.inode.kind {
+            Kind::File { data } => data.lock().seek_hole(offset),
+            _ => Err(Errno::EINVAL),
+        }
     }
 }
 
@@ -654,11 +675,7 @@ impl TmpInode {
         let Kind::File { data } = &self.kind else {
             return 0;
         };
-        let data = data.lock();
-        let start = (offset as usize).min(data.len());
-        let n = buf.len().min(data.len() - start);
-        buf[..n].copy_from_slice(&data[start..start + n]);
-        n
+        data.lock().read(offset, buf)
     }
 }
 
@@ -674,21 +691,24 @@ impl Mappable for TmpInode {
             return;
         };
         let mut data = data.lock();
-        let start = offset as usize;
         // Never past the end: a mapping does not grow its file.
-        let end = (start + bytes.len()).min(data.len());
-        if start < end {
-            data[start..end].copy_from_slice(&bytes[..end - start]);
-        }
+        let room = data.size().saturating_sub(offset).min(bytes.len() as u64);
+        let _ = data.write(offset, &bytes[..room as usize]);
     }
     fn size(&self) -> u64 {
         match &self.kind {
-            Kind::File { data } => data.lock().len() as u64,
+            Kind::File { data } => data.lock().size(),
             _ => 0,
         }
     }
     fn cache_slot(&self) -> Option<&CacheSlot> {
         Some(&self.pages)
+    }
+    fn memory_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        match &self.kind {
+            Kind::File { data } => Some(data.lock().map_pages(first, count)),
+            _ => None,
+        }
     }
 }
 
