@@ -27,9 +27,13 @@ pub struct MemoryFile {
     file: File,
     view: MmapRaw,
     alloc: Mutex<Allocator>,
-    /// The most bytes that may be in use at once: the container's memory
-    /// limit less what the sentry itself needs. Past it, allocations fail, so
-    /// the application is refused or killed and the sentry never is.
+    /// The most bytes that may be in use at once when in-memory files grow:
+    /// the container's memory limit less what the sentry itself needs. The
+    /// sentry writes file data through its own view, so that memory counts
+    /// as the sentry's to the host's OOM killer: past the limit, file writes
+    /// are refused instead. Application memory is not refused here: the
+    /// application's own process (a stub) holds it, and the host's OOM killer
+    /// takes that one.
     limit: AtomicU64,
 }
 
@@ -81,7 +85,8 @@ impl MemoryFile {
         Ok(GLOBAL.get_or_init(|| made).clone())
     }
 
-    /// Limits the bytes in use at once (the sandbox's memory budget).
+    /// Limits the bytes in use at once for `allocate_limited` (the sandbox's
+    /// memory budget).
     pub fn set_limit(&self, bytes: u64) {
         self.limit.store(bytes.min(RESERVE), Ordering::Relaxed);
     }
@@ -103,11 +108,22 @@ impl MemoryFile {
 
     /// Allocates `len` bytes (a multiple of the page size) of zeroed memory.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
-        debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
+        let mut a = self.alloc.lock();
+        self.allocate_locked(&mut a, len)
+    }
+
+    /// `allocate`, unless the bytes in use would pass the limit (ENOMEM):
+    /// for memory the sentry fills itself (in-memory files).
+    pub fn allocate_limited(&self, len: u64) -> Result<u64, Errno> {
         let mut a = self.alloc.lock();
         if a.used.saturating_add(len) > self.limit() {
             return Err(Errno::ENOMEM);
         }
+        self.allocate_locked(&mut a, len)
+    }
+
+    fn allocate_locked(&self, a: &mut Allocator, len: u64) -> Result<u64, Errno> {
+        debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
         if let Some((&off, &flen)) = a.free.iter().find(|&(_, &flen)| flen >= len) {
             a.free.remove(&off);
             if flen > len {
@@ -389,11 +405,12 @@ mod tests {
         m.set_limit(4 * PAGE_SIZE);
         let a = m.allocate(3 * PAGE_SIZE).unwrap();
         assert_eq!(m.used(), 3 * PAGE_SIZE);
-        assert_eq!(m.allocate(2 * PAGE_SIZE), Err(Errno::ENOMEM));
-        let b = m.allocate(PAGE_SIZE).unwrap();
+        assert_eq!(m.allocate_limited(2 * PAGE_SIZE), Err(Errno::ENOMEM));
+        let b = m.allocate_limited(PAGE_SIZE).unwrap();
         m.free(a, 3 * PAGE_SIZE);
         assert_eq!(m.used(), PAGE_SIZE);
-        assert!(m.allocate(3 * PAGE_SIZE).is_ok());
+        assert!(m.allocate_limited(3 * PAGE_SIZE).is_ok());
+        assert!(m.allocate(PAGE_SIZE).is_ok(), "past the limit, unlimited allocations go on");
         m.free(b, PAGE_SIZE);
     }
 

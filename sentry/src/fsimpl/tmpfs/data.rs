@@ -115,7 +115,7 @@ impl FileData {
             return Ok(());
         }
         self.space.reserve(missing)?;
-        let base = match self.memfile.allocate(missing * PAGE_SIZE) {
+        let base = match self.memfile.allocate_limited(missing * PAGE_SIZE) {
             Ok(base) => base,
             Err(e) => {
                 self.space.release(missing);
@@ -161,12 +161,7 @@ impl FileData {
             return Err(Errno::EFBIG);
         }
         if size < self.size {
-            let gone: Vec<u64> = self
-                .pages
-                .split_off(&size.div_ceil(PAGE_SIZE))
-                .into_values()
-                .collect();
-            self.free(gone);
+            self.drop_pages(size.div_ceil(PAGE_SIZE), u64::MAX);
         }
         // Bytes past the old end (mapped writes there) read as zeroes once
         // the file grows over them, and past the new end once it shrank.
@@ -182,10 +177,7 @@ impl FileData {
         let end = offset.saturating_add(len);
         let (first, last) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
         if first < last {
-            let mut inside = self.pages.split_off(&first);
-            let mut after = inside.split_off(&last);
-            self.pages.append(&mut after);
-            self.free(inside.into_values().collect());
+            self.drop_pages(first, last);
         }
         // The partial pages at either end.
         let head_end = end.min(first * PAGE_SIZE);
@@ -262,7 +254,7 @@ impl FileData {
                     self.memfile.share(page, PAGE_SIZE);
                     out.push(page);
                 }
-                None => match self.memfile.allocate(PAGE_SIZE) {
+                None => match self.memfile.allocate_limited(PAGE_SIZE) {
                     Ok(page) => out.push(page),
                     Err(e) => {
                         for &page in &out {
@@ -287,6 +279,26 @@ impl FileData {
             }
             done += n;
         }
+    }
+
+    /// Gives back the pages of `[first, end)`. A page a shared mapping holds
+    /// too is zeroed and kept instead: the mapping must see what the file
+    /// now reads (Linux unmaps such pages; no reverse map here).
+    fn drop_pages(&mut self, first: u64, end: u64) {
+        let mut gone = Vec::new();
+        let mut kept = Vec::new();
+        for (&index, &page) in self.pages.range(first..end) {
+            if self.memfile.is_shared(page, PAGE_SIZE) {
+                kept.push(page);
+            } else {
+                gone.push(index);
+            }
+        }
+        for page in kept {
+            self.memfile.zero(page, PAGE_SIZE);
+        }
+        let freed = gone.iter().filter_map(|i| self.pages.remove(i)).collect();
+        self.free(freed);
     }
 
     /// Gives pages back to the memory file (in runs, one host call each) and
@@ -425,6 +437,10 @@ mod tests {
         assert_eq!(d.blocks(), 2 * 8, "the page past the end is not the file's");
         d.memfile.write(pages[1] + 1, b"m");
         assert_eq!(read_all(&d, PAGE_SIZE, 2), b"\0m");
+        d.punch_hole(0, PAGE_SIZE);
+        let mut seen = [1u8; 1];
+        d.memfile.read(pages[0], &mut seen);
+        assert_eq!(seen, [0], "a punched page a mapping holds reads zeroes there");
         for p in pages {
             d.memfile.free(p, PAGE_SIZE);
         }
