@@ -410,7 +410,10 @@ mod tests {
         m.free(a, 3 * PAGE_SIZE);
         assert_eq!(m.used(), PAGE_SIZE);
         assert!(m.allocate_limited(3 * PAGE_SIZE).is_ok());
-        assert!(m.allocate(PAGE_SIZE).is_ok(), "past the limit, unlimited allocations go on");
+        assert!(
+            m.allocate(PAGE_SIZE).is_ok(),
+            "past the limit, unlimited allocations go on"
+        );
         m.free(b, PAGE_SIZE);
     }
 

@@ -440,7 +440,11 @@ mod tests {
         d.punch_hole(0, PAGE_SIZE);
         let mut seen = [1u8; 1];
         d.memfile.read(pages[0], &mut seen);
-        assert_eq!(seen, [0], "a punched page a mapping holds reads zeroes there");
+        assert_eq!(
+            seen,
+            [0],
+            "a punched page a mapping holds reads zeroes there"
+        );
         for p in pages {
             d.memfile.free(p, PAGE_SIZE);
         }
