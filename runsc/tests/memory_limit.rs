@@ -1,0 +1,59 @@
+//! A container's memory limit holds for the files it keeps in memory: past
+//! it, writes to /tmp (the overlay's in-memory upper layer) and /dev/shm are
+//! refused, and the sandbox goes on (it is never the one the host's OOM
+//! killer takes).
+
+mod support;
+
+use support::{busybox_bundle, text};
+
+const LIMIT: u64 = 128 << 20;
+
+/// A shell script that tries to write 1 GiB to `dir`, says how far it got,
+/// frees it and shows the sandbox still works.
+fn script(dir: &str) -> String {
+    format!(
+        "busybox dd if=/dev/zero of={dir}/f bs=1M count=1024 2>/dev/null; echo dd=$?; \
+         busybox stat -c size=%s {dir}/f; busybox rm {dir}/f; \
+         busybox dd if=/dev/zero of={dir}/g bs=1M count=16 2>/dev/null; echo again=$?; \
+         echo alive"
+    )
+}
+
+fn run_limited(name: &str, dir: &str) {
+    let Some(b) = busybox_bundle(name, &["sh", "-c", &script(dir)]) else {
+        return;
+    };
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["linux"]["resources"] = serde_json::json!({"memory": {"limit": LIMIT, "swap": LIMIT}});
+    b.write_config(config);
+    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), name]);
+    let stderr = text(&out.stderr);
+    if !out.status.success() && stderr.contains("cgroup") {
+        eprintln!("SKIP: no memory cgroup here: {stderr}");
+        return;
+    }
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_ne!(lines.first(), Some(&"dd=0"), "1 GiB fit in 128 MiB: {stdout}");
+    let size: u64 = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("size="))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no size in {stdout}"));
+    assert!(size > 0 && size < LIMIT, "{size} bytes were written");
+    assert!(lines.contains(&"again=0"), "freed memory can be used again: {stdout}");
+    assert_eq!(lines.last(), Some(&"alive"), "{stdout}");
+}
+
+#[test]
+fn a_gigabyte_in_tmp_is_refused_under_128_mib() {
+    run_limited("ml-tmp", "/tmp");
+}
+
+#[test]
+fn a_gigabyte_in_dev_shm_is_refused_under_128_mib() {
+    run_limited("ml-shm", "/dev/shm");
+}
