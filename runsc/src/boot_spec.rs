@@ -23,6 +23,10 @@ pub struct MountSpec {
     /// The host directory or file of a bind mount (canonical).
     pub source: Option<PathBuf>,
     pub readonly: bool,
+    /// Filesystem options of a tmpfs (`size=`, `mode=`...), as config.json
+    /// lists them among the mount's flags.
+    #[serde(default)]
+    pub options: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

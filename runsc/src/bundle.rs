@@ -111,14 +111,25 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
                 fs_type: "bind".into(),
                 source: Some(source),
                 readonly,
+                options: Vec::new(),
             });
         } else if fs_type == "tmpfs" && destination != "/dev" {
             // The sandbox makes its own /dev.
+            // The filesystem's own options (key=value); flags like nosuid
+            // are the mount's.
+            let options = m
+                .options()
+                .iter()
+                .flatten()
+                .filter(|o| o.contains('='))
+                .cloned()
+                .collect();
             mounts.push(MountSpec {
                 destination,
                 fs_type,
                 source: None,
                 readonly,
+                options,
             });
         } else {
             tracing::warn!(%destination, %fs_type, "mount not supported yet; skipped");

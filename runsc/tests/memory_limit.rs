@@ -37,14 +37,21 @@ fn run_limited(name: &str, dir: &str) {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_ne!(lines.first(), Some(&"dd=0"), "1 GiB fit in 128 MiB: {stdout}");
+    assert_ne!(
+        lines.first(),
+        Some(&"dd=0"),
+        "1 GiB fit in 128 MiB: {stdout}"
+    );
     let size: u64 = lines
         .iter()
         .find_map(|l| l.strip_prefix("size="))
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no size in {stdout}"));
     assert!(size > 0 && size < LIMIT, "{size} bytes were written");
-    assert!(lines.contains(&"again=0"), "freed memory can be used again: {stdout}");
+    assert!(
+        lines.contains(&"again=0"),
+        "freed memory can be used again: {stdout}"
+    );
     assert_eq!(lines.last(), Some(&"alive"), "{stdout}");
 }
 
@@ -56,4 +63,46 @@ fn a_gigabyte_in_tmp_is_refused_under_128_mib() {
 #[test]
 fn a_gigabyte_in_dev_shm_is_refused_under_128_mib() {
     run_limited("ml-shm", "/dev/shm");
+}
+
+/// A tmpfs holds what its `size=` says, whether config.json or mount(2)
+/// gives it: one byte more is ENOSPC.
+#[test]
+fn tmpfs_size_options_give_enospc() {
+    let script = "busybox dd if=/dev/zero of=/data/f bs=4k count=1000 2>/dev/null; echo dd=$?; \
+                  busybox stat -c size=%s /data/f; \
+                  busybox mkdir -p /tmp/m && busybox mount -t tmpfs -o size=64k,mode=700 none /tmp/m; \
+                  echo mount=$?; busybox stat -c mode=%a /tmp/m; \
+                  busybox dd if=/dev/zero of=/tmp/m/f bs=4k count=100 2>/dev/null; echo dd=$?; \
+                  busybox stat -c size=%s /tmp/m/f; \
+                  busybox mount -t tmpfs -o bogus=1 none /tmp/m; echo bogus=$?";
+    let Some(b) = busybox_bundle("ml-size", &["sh", "-c", script]) else {
+        return;
+    };
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["mounts"] = serde_json::json!([{
+        "destination": "/data", "type": "tmpfs", "source": "tmpfs",
+        "options": ["nosuid", "nodev", "size=1m", "mode=1777"]
+    }]);
+    config["process"]["capabilities"] = serde_json::json!({
+        "bounding": ["CAP_SYS_ADMIN"], "effective": ["CAP_SYS_ADMIN"], "permitted": ["CAP_SYS_ADMIN"]
+    });
+    b.write_config(config);
+    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "ml-size"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "dd=1",
+            "size=1048576",
+            "mount=0",
+            "mode=700",
+            "dd=1",
+            "size=65536",
+            "bogus=255"
+        ],
+        "{stdout}"
+    );
 }

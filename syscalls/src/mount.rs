@@ -79,7 +79,10 @@ fn mount(t: &mut Task, a: &Args) -> SysResult {
     let fs_type = optional_string(t, a.ptr(2))?;
     let label = String::from_utf8_lossy(&source).into_owned();
     let root = match fs_type.as_slice() {
-        b"tmpfs" => Tmpfs::new_root(0o1777, 0, 0),
+        b"tmpfs" => {
+            let data = optional_string(t, a.ptr(4))?;
+            Tmpfs::with_options(String::from_utf8_lossy(&data).split(','))?
+        }
         b"proc" => proc::new_root(&t.kernel),
         b"sysfs" => sys::new_root(t.kernel.cpus),
         _ => return Err(Errno::ENODEV),

@@ -80,7 +80,10 @@ fn build_mounts(
                     .unwrap_or_default(),
             )
         } else {
-            (Tmpfs::new_root(0o1777, 0, 0), "tmpfs", "tmpfs".to_string())
+            let fs = Tmpfs::with_options(m.options.iter().map(String::as_str)).map_err(|e| {
+                anyhow::anyhow!("tmpfs on {}: options {:?}: {e}", m.destination, m.options)
+            })?;
+            (fs, "tmpfs", "tmpfs".to_string())
         };
         let kind = if fs.mode() & S_IFMT == S_IFDIR {
             PointKind::Dir

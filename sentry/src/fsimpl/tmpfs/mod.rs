@@ -2,9 +2,11 @@
 //! of the memory file (`data`), bounded by the filesystem's size (`space`).
 
 mod data;
+mod options;
 mod space;
 
 pub use data::MAX_SIZE;
+pub use options::Options;
 pub use space::parse_size;
 
 use std::collections::BTreeMap;
@@ -59,6 +61,14 @@ impl Tmpfs {
     /// returns its root directory.
     pub fn new_root(mode: u32, uid: u32, gid: u32) -> Arc<dyn Inode> {
         Self::new_root_sized(mode, uid, gid, Space::default_size())
+    }
+
+    /// A new tmpfs made with mount options (`size=64m`, `mode=1777`...).
+    pub fn with_options<'a>(
+        options: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        let o = Options::parse(options)?;
+        Ok(Self::new_root_sized(o.mode, o.uid, o.gid, o.max_bytes))
     }
 
     /// A new, empty tmpfs holding at most `max_bytes` of file data (its
