@@ -54,7 +54,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             l::__NR_fallocate,
             Some(fallocate),
             Partial(
-                "tmpfs and files of the root; modes other than KEEP_SIZE, PUNCH_HOLE and ZERO_RANGE are EOPNOTSUPP on tmpfs",
+                "tmpfs and memfds as Linux's shmem (allocate, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE; other modes EOPNOTSUPP); gofer files as the host's file system",
             ),
         ),
         (l::__NR_fdatasync, Some(fsync), Full),
