@@ -135,6 +135,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             tracing::warn!(%destination, %fs_type, "mount not supported yet; skipped");
         }
     }
+    let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
     Ok(BootSpec {
         root: root_path,
         root_readonly: root.readonly().unwrap_or(false),
@@ -159,18 +160,12 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
         network_namespace: crate::confine::network_from_spec(spec),
         shield_init: true,
         default_home: true,
-        pids_limit: spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.resources().as_ref())
+        pids_limit: resources
             .and_then(|r| r.pids().as_ref())
             .map(|p| p.limit())
             .filter(|&n| n > 0)
             .map(|n| n as u64),
-        memory_limit: spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.resources().as_ref())
+        memory_limit: resources
             .and_then(|r| r.memory().as_ref())
             .and_then(|m| m.limit())
             .filter(|&n| n > 0)

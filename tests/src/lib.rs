@@ -10,6 +10,7 @@ pub mod compile;
 pub mod diff;
 pub mod docker;
 pub mod paths;
+pub mod procs;
 pub mod report;
 pub mod run;
 pub mod skip;

@@ -23,49 +23,6 @@ echo ready
 read _ || true
 ";
 
-/// Pids of `root`'s descendants.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parent_of = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The fields after the command name, which may hold spaces.
-        let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
-        if let Some(ppid) = after.split(' ').nth(1).and_then(|s| s.parse::<u32>().ok()) {
-            parent_of.push((pid, ppid));
-        }
-    }
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let p = found[i];
-        found.extend(
-            parent_of
-                .iter()
-                .filter(|&&(_, pp)| pp == p)
-                .map(|&(c, _)| c),
-        );
-        i += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// `field` (in KiB) of /proc/PID/status.
-fn status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 #[test]
 fn sparse_files_leave_the_sentry_small() {
     if Command::new("python3").arg("-V").output().is_err() {
@@ -91,14 +48,8 @@ fn sparse_files_leave_the_sentry_small() {
         listing.push('\n');
         assert!(Instant::now() < deadline, "no ready line: {listing}");
     }
-    let boot = descendants(child.id())
-        .into_iter()
-        .find(|&p| {
-            std::fs::read(format!("/proc/{p}/cmdline"))
-                .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == b"boot"))
-        })
-        .expect("runsc boot is running");
-    let rss = status_kib(boot, "VmHWM:").expect("boot's VmHWM");
+    let boot = tests::procs::sandbox_of(child.id()).expect("runsc boot is running");
+    let rss = tests::procs::status_kib(boot, "VmHWM:").expect("boot's VmHWM");
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
     assert!(

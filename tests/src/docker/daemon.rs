@@ -374,18 +374,11 @@ fn kill_processes_naming(dir: &Path) {
     let me = std::process::id();
     for _ in 0..3 {
         let mut found = false;
-        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for pid in crate::procs::pids() {
             if pid == me {
                 continue;
             }
-            let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
             if cmdline.contains(&needle) {
                 eprintln!("docker harness: killing leftover {pid}: {cmdline}");
