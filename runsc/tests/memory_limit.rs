@@ -106,3 +106,61 @@ fn tmpfs_size_options_give_enospc() {
         "{stdout}"
     );
 }
+
+/// A process that needs more memory than the container has is killed
+/// (SIGKILL, as Linux's OOM killer does), and only that process: its shell
+/// goes on.
+#[test]
+fn a_process_past_the_limit_is_killed_not_the_sandbox() {
+    let script = "busybox dd if=/dev/zero of=/dev/null bs=64M count=1; echo status=$?; echo alive";
+    let Some(b) = busybox_bundle("ml-kill", &["sh", "-c", script]) else {
+        return;
+    };
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["linux"]["resources"] =
+        serde_json::json!({"memory": {"limit": 32 << 20, "swap": 32 << 20}});
+    b.write_config(config);
+    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "ml-kill"]);
+    let stderr = text(&out.stderr);
+    if !out.status.success() && stderr.contains("cgroup") {
+        eprintln!("SKIP: no memory cgroup here: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{}{stderr}", text(&out.stdout));
+    assert_eq!(text(&out.stdout), "status=137\nalive\n", "{stderr}");
+}
+
+/// `runsc update --memory` moves the sandbox's limit too.
+#[test]
+fn update_lowers_the_sandboxs_limit() {
+    let Some(b) = busybox_bundle("ml-update", &["sleep", "1000"]) else {
+        return;
+    };
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    config["linux"]["resources"] = serde_json::json!({"memory": {"limit": 256u64 << 20}});
+    b.write_config(config);
+    let created = b.create("mlu", &b.dir.join("out"), &[]);
+    if !created.status.success() && text(&created.stderr).contains("cgroup") {
+        eprintln!("SKIP: no memory cgroup here: {}", text(&created.stderr));
+        return;
+    }
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(b.rs(&["start", "mlu"]).status.success());
+    let dd = [
+        "exec",
+        "mlu",
+        "busybox",
+        "dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=64M",
+        "count=1",
+    ];
+    assert_eq!(b.rs(&dd).status.code(), Some(0));
+    let updated = b.rs(&["update", "--memory", &(32u64 << 20).to_string(), "mlu"]);
+    assert!(updated.status.success(), "{}", text(&updated.stderr));
+    assert_eq!(b.rs(&dd).status.code(), Some(137));
+    assert!(b.rs(&["delete", "--force", "mlu"]).status.success());
+}

@@ -49,6 +49,8 @@ pub struct Kernel {
     /// for do not reach it, and only the host side may kill or stop it (OCI
     /// containers; `runsc do` runs its command as the host would).
     pub shield_init: bool,
+    /// Processes killed because the container's memory ran out.
+    pub oom_kills: std::sync::atomic::AtomicU64,
 }
 
 impl Kernel {

@@ -27,13 +27,13 @@ pub struct MemoryFile {
     file: File,
     view: MmapRaw,
     alloc: Mutex<Allocator>,
-    /// The most bytes that may be in use at once when in-memory files grow:
-    /// the container's memory limit less what the sentry itself needs. The
-    /// sentry writes file data through its own view, so that memory counts
-    /// as the sentry's to the host's OOM killer: past the limit, file writes
-    /// are refused instead. Application memory is not refused here: the
-    /// application's own process (a stub) holds it, and the host's OOM killer
-    /// takes that one.
+    /// The most bytes that may be in use at once: the container's memory
+    /// limit less what the sentry itself needs. The sentry touches most
+    /// pages through its own view (syscall data, file data, copy-on-write
+    /// copies), so they count in its resident set: were the host's OOM
+    /// killer left to act, it would choose the sentry. Past the limit,
+    /// allocations fail instead, and the application is refused (ENOSPC,
+    /// ENOMEM) or killed (a fault: `mm::FaultError::OutOfMemory`).
     limit: AtomicU64,
 }
 
@@ -85,10 +85,25 @@ impl MemoryFile {
         Ok(GLOBAL.get_or_init(|| made).clone())
     }
 
-    /// Limits the bytes in use at once for `allocate_limited` (the sandbox's
-    /// memory budget).
+    /// Limits the bytes in use at once (the sandbox's memory budget).
     pub fn set_limit(&self, bytes: u64) {
         self.limit.store(bytes.min(RESERVE), Ordering::Relaxed);
+    }
+
+    /// Sets the limit from the container's memory limit (None: the host's
+    /// memory): the application may have all of it but the sentry's own
+    /// share (its heap, stacks and page tables), so that the host's OOM
+    /// killer never has to choose the sandbox.
+    pub fn set_container_limit(&self, limit: Option<u64>) {
+        const MIN_RESERVE: u64 = 16 << 20;
+        const MAX_RESERVE: u64 = 64 << 20;
+        self.set_limit(match limit {
+            Some(limit) => {
+                let reserve = (limit / 4).clamp(MIN_RESERVE, MAX_RESERVE);
+                limit.saturating_sub(reserve).max(PAGE_SIZE)
+            }
+            None => physical_memory(),
+        });
     }
 
     /// The limit `set_limit` set (the reserve's size without one).
@@ -106,23 +121,13 @@ impl MemoryFile {
         self.file.as_raw_fd()
     }
 
-    /// Allocates `len` bytes (a multiple of the page size) of zeroed memory.
+    /// Allocates `len` bytes (a multiple of the page size) of zeroed memory;
+    /// ENOMEM past the limit.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
-        let mut a = self.alloc.lock();
-        self.allocate_locked(&mut a, len)
-    }
-
-    /// `allocate`, unless the bytes in use would pass the limit (ENOMEM):
-    /// for memory the sentry fills itself (in-memory files).
-    pub fn allocate_limited(&self, len: u64) -> Result<u64, Errno> {
         let mut a = self.alloc.lock();
         if a.used.saturating_add(len) > self.limit() {
             return Err(Errno::ENOMEM);
         }
-        self.allocate_locked(&mut a, len)
-    }
-
-    fn allocate_locked(&self, a: &mut Allocator, len: u64) -> Result<u64, Errno> {
         debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
         if let Some((&off, &flen)) = a.free.iter().find(|&(_, &flen)| flen >= len) {
             a.free.remove(&off);
@@ -405,15 +410,11 @@ mod tests {
         m.set_limit(4 * PAGE_SIZE);
         let a = m.allocate(3 * PAGE_SIZE).unwrap();
         assert_eq!(m.used(), 3 * PAGE_SIZE);
-        assert_eq!(m.allocate_limited(2 * PAGE_SIZE), Err(Errno::ENOMEM));
-        let b = m.allocate_limited(PAGE_SIZE).unwrap();
+        assert_eq!(m.allocate(2 * PAGE_SIZE), Err(Errno::ENOMEM));
+        let b = m.allocate(PAGE_SIZE).unwrap();
         m.free(a, 3 * PAGE_SIZE);
         assert_eq!(m.used(), PAGE_SIZE);
-        assert!(m.allocate_limited(3 * PAGE_SIZE).is_ok());
-        assert!(
-            m.allocate(PAGE_SIZE).is_ok(),
-            "past the limit, unlimited allocations go on"
-        );
+        assert!(m.allocate(3 * PAGE_SIZE).is_ok());
         m.free(b, PAGE_SIZE);
     }
 

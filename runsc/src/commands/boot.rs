@@ -174,16 +174,6 @@ fn mount_point(
     }
 }
 
-/// What the application may have of a memory limit: the rest is the
-/// sentry's own (its heap, stacks and page tables), so that the host's OOM
-/// killer never has to choose the sandbox.
-fn application_budget(limit: u64) -> u64 {
-    const MIN_RESERVE: u64 = 16 << 20;
-    const MAX_RESERVE: u64 = 64 << 20;
-    let reserve = (limit / 4).clamp(MIN_RESERVE, MAX_RESERVE);
-    limit.saturating_sub(reserve).max(abi::PAGE_SIZE)
-}
-
 pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // Before any thread starts: they all inherit the mask.
     crate::forward_signals::block()?;
@@ -196,9 +186,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     tracing::debug!(?spec, platform = %global.platform, "booting");
     // First: the filesystems made below keep their file data in it.
     let memfile = MemoryFile::global().context("creating the memory file")?;
-    if let Some(limit) = spec.memory_limit {
-        memfile.set_limit(application_budget(limit));
-    }
+    memfile.set_container_limit(spec.memory_limit);
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
     let mounts = build_mounts(&spec, global.overlay2 == "root:memory", &args.gofer_fd)?;
@@ -219,11 +207,13 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
         tree: Default::default(),
         timers: sentry::timer::TimerService::start(),
         shield_init: spec.shield_init,
+        oom_kills: Default::default(),
         cpus,
     });
     if let Some(n) = spec.pids_limit {
         kernel.tree.set_limit(n as usize);
     }
+    let _ = KERNEL.set(kernel.clone());
     let top = VfsPath::root_of(&kernel.mounts);
     match mount_point(
         &kernel.mounts,
@@ -341,11 +331,17 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
 
 /// Where the container's exit status goes (`--status-fd`).
 static STATUS_FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+/// The kernel, for what `finish` records besides the status.
+static KERNEL: std::sync::OnceLock<Arc<Kernel>> = std::sync::OnceLock::new();
 
-/// Records the container's exit status and ends the sandbox with it.
+/// Records the container's exit status (and the processes killed for want
+/// of memory, for `runsc events`) and ends the sandbox with it.
 fn finish(code: i32) -> ! {
     if let Some(mut f) = STATUS_FILE.get() {
-        let _ = f.write_all(code.to_string().as_bytes());
+        let oom_kills = KERNEL.get().map_or(0, |k| {
+            k.oom_kills.load(std::sync::atomic::Ordering::Relaxed)
+        });
+        let _ = f.write_all(crate::container::exit_record(code, oom_kills).as_bytes());
         let _ = f.sync_all();
     }
     std::process::exit(code)

@@ -2,7 +2,8 @@
 //! limits for a container, as `docker update` and Kubernetes send them
 //! (containerd's shim passes `--resources -` with the OCI JSON on stdin).
 //! Memory, CPU and cpuset limits go to the container's host cgroup; the pids
-//! limit to the sandbox, which counts the container's tasks itself.
+//! limit to the sandbox, which counts the container's tasks itself, and so
+//! does the memory limit (the sandbox keeps below it: see boot).
 
 use std::io::Read;
 use std::path::Path;
@@ -35,6 +36,17 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Update) -> anyhow::Result<i32
             .cgroup()?
             .with_context(|| format!("container {id} has no cgroup to update"))?;
         cgroup.update(&limits)?;
+    }
+    if let Some(n) = limits.memory_limit.filter(|&n| n > 0) {
+        if record.current_status() == Status::Paused {
+            // Its control thread is frozen: the cgroup's limit holds alone.
+            tracing::warn!("container {id} is paused: the sandbox keeps its memory limit");
+        } else {
+            let client = Client::connect(&locked.dir.socket_path())?;
+            client.call_ok(&Request::SetMemoryLimit {
+                limit: Some(n as u64),
+            })?;
+        }
     }
     if let Some(n) = pids {
         if record.current_status() == Status::Paused {

@@ -26,6 +26,15 @@ pub struct Locked {
     _lock: nix::fcntl::Flock<File>,
 }
 
+/// The line of the exit-status file that counts OOM kills.
+const OOM_KILLS: &str = "oom-kills ";
+
+/// What the sandbox writes to the exit-status file when it ends: the exit
+/// status on the first line, then the processes it killed for want of memory.
+pub fn exit_record(code: i32, oom_kills: u64) -> String {
+    format!("{code}\n{OOM_KILLS}{oom_kills}\n")
+}
+
 impl ContainerDir {
     pub fn new(root: &Path, id: &str) -> anyhow::Result<ContainerDir> {
         crate::bundle::check_id(id)?;
@@ -102,11 +111,17 @@ impl Locked {
 
     /// The exit status the sandbox recorded, if its process exited.
     pub fn exit_status(&self) -> Option<i32> {
-        std::fs::read_to_string(self.dir.exit_status_path())
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+        let record = std::fs::read_to_string(self.dir.exit_status_path()).ok()?;
+        record.lines().next()?.trim().parse().ok()
+    }
+
+    /// The processes the sandbox killed for want of memory, as it recorded
+    /// them when it ended.
+    pub fn recorded_oom_kills(&self) -> Option<u64> {
+        let record = std::fs::read_to_string(self.dir.exit_status_path()).ok()?;
+        record
+            .lines()
+            .find_map(|l| l.strip_prefix(OOM_KILLS)?.trim().parse().ok())
     }
 
     /// Removes everything the container had under the root.

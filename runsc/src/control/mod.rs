@@ -43,6 +43,12 @@ pub enum Request {
     SetPidsLimit {
         limit: Option<u64>,
     },
+    /// How many processes the sandbox killed for want of memory.
+    OomKills,
+    /// The container's memory limit in bytes (None: no limit).
+    SetMemoryLimit {
+        limit: Option<u64>,
+    },
 }
 
 /// One process, as `ps` shows it.
@@ -68,4 +74,5 @@ pub enum Response {
         status: i32,
     },
     Processes(Vec<ProcessEntry>),
+    Count(u64),
 }

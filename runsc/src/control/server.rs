@@ -118,6 +118,15 @@ impl Server {
                 self.kernel.tree.set_limit(tasks);
                 Response::Ok
             }
+            Request::SetMemoryLimit { limit } => {
+                self.kernel.memfile.set_container_limit(limit);
+                Response::Ok
+            }
+            Request::OomKills => Response::Count(
+                self.kernel
+                    .oom_kills
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ),
         }
     }
 

@@ -67,6 +67,7 @@ impl MemoryManager {
             layout: snapshot.layout,
             inner: parking_lot::Mutex::new(inner),
             idle_workers: Default::default(),
+            out_of_memory: Default::default(),
         }
     }
 
@@ -87,7 +88,10 @@ impl MemoryManager {
                 inner.pmas.set_cow(p.start, p.end, false);
                 continue;
             }
-            let copy = self.memfile.allocate(len)?;
+            let copy = self
+                .memfile
+                .allocate(len)
+                .map_err(|e| self.note_out_of_memory(e))?;
             self.memfile.copy(p.offset, copy, len);
             inner.pmas.remove_range(p.start, p.end);
             inner.pmas.insert(super::pma::Pma {

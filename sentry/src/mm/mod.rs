@@ -29,6 +29,7 @@ use abi::{Errno, PAGE_SIZE, page_down};
 use parking_lot::Mutex;
 use platform::{AddressSpace, Prot};
 
+pub use fault::FaultError;
 pub use fork::MmSnapshot;
 pub use futex_word::FutexPlace;
 pub use mmap::{MmapArgs, MmapFile};
@@ -93,6 +94,10 @@ pub struct MemoryManager {
     inner: Mutex<Inner>,
     /// Sentry threads idle in this address space, for its next threads.
     pub idle_workers: crate::task::workers::IdleWorkers,
+    /// A page could not be had within the sandbox's memory limit (for a
+    /// fault, or for the sentry's own copy to or from the application): the
+    /// process must be killed, as Linux's OOM killer would.
+    out_of_memory: std::sync::atomic::AtomicBool,
 }
 
 struct Inner {
@@ -124,7 +129,23 @@ impl MemoryManager {
             layout,
             inner: Mutex::new(inner),
             idle_workers: Default::default(),
+            out_of_memory: Default::default(),
         }
+    }
+
+    /// Whether memory ran out since the last look (and forgets it).
+    pub fn take_out_of_memory(&self) -> bool {
+        self.out_of_memory
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Passes `e` on, remembering it when it says memory ran out.
+    fn note_out_of_memory(&self, e: Errno) -> Errno {
+        if e == Errno::ENOMEM {
+            self.out_of_memory
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        e
     }
 
     pub fn layout(&self) -> Layout {
@@ -213,7 +234,10 @@ impl MemoryManager {
             // memory file.
             for (hs, he) in inner.pmas.holes(start, end) {
                 let first = sp.first + (hs - vma.start) / PAGE_SIZE;
-                let offsets = sp.cache.pages(first, (he - hs) / PAGE_SIZE)?;
+                let offsets = sp
+                    .cache
+                    .pages(first, (he - hs) / PAGE_SIZE)
+                    .map_err(|e| self.note_out_of_memory(e))?;
                 let mut at = hs;
                 for run in offsets.chunk_by(|a, b| b.wrapping_sub(*a) == PAGE_SIZE) {
                     let len = run.len() as u64 * PAGE_SIZE;
@@ -230,7 +254,10 @@ impl MemoryManager {
         }
         for (hs, he) in inner.pmas.holes(start, end) {
             let len = he - hs;
-            let offset = self.memfile.allocate(len)?;
+            let offset = self
+                .memfile
+                .allocate(len)
+                .map_err(|e| self.note_out_of_memory(e))?;
             if let Some((file, foff)) = vma.file_offset(hs) {
                 let mut buf = vec![0u8; len as usize];
                 let mut done = 0;

@@ -6,6 +6,8 @@ use abi::signal::{SIGKILL, SIGSEGV};
 use abi::types::{KernelSigaction, SigInfo};
 use platform::Exit;
 
+use crate::mm::FaultError;
+
 use super::signals::{
     DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, UNBLOCKABLE, bit,
     signals_in,
@@ -48,6 +50,10 @@ impl Task {
                     let (nr, args) = self.cpu.syscall_args();
                     let table = self.kernel.syscalls;
                     let ret = table.dispatch(self, nr, args);
+                    // The call needed memory the container does not have.
+                    if self.mm.take_out_of_memory() {
+                        self.out_of_memory();
+                    }
                     if let Some(ending) = self.exit.take() {
                         return Ok(ending);
                     }
@@ -66,14 +72,21 @@ impl Task {
                         self.cpu.regs.rip
                     );
                     let first_try = self.last_fault.replace(addr) != Some(addr);
-                    if let Err(si_code) = self.mm.handle_fault(addr, code, first_try) {
-                        tracing::debug!(
-                            "task {}/{}: fault at {addr:#x} (rip {:#x}): signal {signo} code {si_code}",
-                            self.pid,
-                            self.tid,
-                            self.cpu.regs.rip
-                        );
-                        self.forced = Some(SigInfo::new(signo, si_code).with_addr(addr));
+                    match self.mm.handle_fault(addr, code, first_try) {
+                        Ok(()) => {}
+                        Err(FaultError::Segv(si_code)) => {
+                            tracing::debug!(
+                                "task {}/{}: fault at {addr:#x} (rip {:#x}): signal {signo} code {si_code}",
+                                self.pid,
+                                self.tid,
+                                self.cpu.regs.rip
+                            );
+                            self.forced = Some(SigInfo::new(signo, si_code).with_addr(addr));
+                        }
+                        Err(FaultError::OutOfMemory) => {
+                            self.mm.take_out_of_memory();
+                            self.out_of_memory();
+                        }
                     }
                 }
                 // Only what the code did (a trap, a bad instruction) is the
@@ -90,6 +103,21 @@ impl Task {
                 Exit::Interrupted => {}
             }
         }
+    }
+
+    /// Memory for the application ran out (the container's limit): its
+    /// process is killed, as Linux's OOM killer kills in a cgroup, and the
+    /// kill counted for `runsc events`.
+    fn out_of_memory(&mut self) {
+        self.kernel
+            .oom_kills
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            "out of memory: killed process {} ({} bytes of application memory in use)",
+            self.pid,
+            self.kernel.memfile.used()
+        );
+        self.forced = Some(SigInfo::new(SIGKILL, abi::signal::SI_KERNEL));
     }
 
     /// The registers were replaced by the syscall (execve, rt_sigreturn): its

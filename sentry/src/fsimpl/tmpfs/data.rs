@@ -115,7 +115,7 @@ impl FileData {
             return Ok(());
         }
         self.space.reserve(missing)?;
-        let base = match self.memfile.allocate_limited(missing * PAGE_SIZE) {
+        let base = match self.memfile.allocate(missing * PAGE_SIZE) {
             Ok(base) => base,
             Err(e) => {
                 self.space.release(missing);
@@ -254,7 +254,7 @@ impl FileData {
                     self.memfile.share(page, PAGE_SIZE);
                     out.push(page);
                 }
-                None => match self.memfile.allocate_limited(PAGE_SIZE) {
+                None => match self.memfile.allocate(PAGE_SIZE) {
                     Ok(page) => out.push(page),
                     Err(e) => {
                         for &page in &out {
