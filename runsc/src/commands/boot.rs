@@ -50,7 +50,10 @@ fn build_mounts(
         let st = lower
             .stat()
             .map_err(|e| anyhow::anyhow!("root {source}: {e}"))?;
-        let upper = Tmpfs::new_root(st.mode & 0o7777, st.uid, st.gid);
+        // Changes to the root may take all the memory the container has
+        // (not a tmpfs's default half): on a host, they would go to disk.
+        let memory = MemoryFile::global()?.limit();
+        let upper = Tmpfs::new_root_sized(st.mode & 0o7777, st.uid, st.gid, memory);
         // A read-only root (OCI root.readonly, Docker's --read-only) stays
         // read-only to the container; the overlay still takes the mount
         // points made below, as runc makes them before remounting.
