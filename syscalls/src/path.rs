@@ -754,6 +754,9 @@ fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EACCES);
     }
     check_readonly(&p)?;
+    if st.mode & S_IFMT == libc::S_IFREG {
+        t.file_size_limit_grow(st.size as u64, len as u64)?;
+    }
     sentry::notify::setattr(
         &p,
         &SetAttr {
@@ -773,8 +776,7 @@ fn chroot(t: &mut Task, a: &Args) -> SysResult {
     if !may_access(&t.creds(), &dir.inode().stat()?, MAY_EXEC) {
         return Err(Errno::EACCES);
     }
-    // CAP_SYS_CHROOT: root's.
-    if t.creds().euid != 0 {
+    if !t.creds().has_cap(l::CAP_SYS_CHROOT) {
         return Err(Errno::EPERM);
     }
     t.process.fs.set_root(dir);

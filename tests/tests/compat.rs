@@ -86,3 +86,5 @@ compat!(proc_tasks: "proc_tasks" [] => Expect::exit(0));
 compat!(pidfd_getfd: "pidfd_getfd" [] => Expect::exit(0));
 compat!(inotify: "inotify" [] => Expect::exit(0));
 compat!(thread_reuse: "thread_reuse" [] => Expect::exit(0));
+compat!(fsize: "fsize" [] => Expect::exit(0));
+compat!(big_offsets: "big_offsets" [] => Expect::exit(0));
