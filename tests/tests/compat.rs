@@ -88,3 +88,4 @@ compat!(inotify: "inotify" [] => Expect::exit(0));
 compat!(thread_reuse: "thread_reuse" [] => Expect::exit(0));
 compat!(fsize: "fsize" [] => Expect::exit(0));
 compat!(big_offsets: "big_offsets" [] => Expect::exit(0));
+compat!(caps_chroot: "caps_chroot" [] => Expect::exit(0));
