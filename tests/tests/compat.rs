@@ -89,3 +89,4 @@ compat!(thread_reuse: "thread_reuse" [] => Expect::exit(0));
 compat!(fsize: "fsize" [] => Expect::exit(0));
 compat!(big_offsets: "big_offsets" [] => Expect::exit(0));
 compat!(caps_chroot: "caps_chroot" [] => Expect::exit(0));
+compat!(etxtbsy: "etxtbsy" [] => Expect::exit(0));
