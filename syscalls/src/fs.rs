@@ -573,11 +573,12 @@ fn getdents64(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EBADF);
     }
     let dir = f.path.clone().ok_or(Errno::ENOTDIR)?;
-    let entries = dir.inode().readdir()?;
+    let entries = dir.inode().readdir_positions()?;
     let count = a.usize(2);
     let mut offset = f.offset.lock();
     let mut out = Vec::new();
-    for (i, e) in entries.iter().enumerate().skip(*offset as usize) {
+    let start = *offset;
+    for (pos, e) in entries.iter().filter(|(pos, _)| *pos >= start) {
         let reclen = (DIRENT64_HEADER + e.name.len() + 1).next_multiple_of(8);
         if out.len() + reclen > count {
             if out.is_empty() {
@@ -586,12 +587,12 @@ fn getdents64(t: &mut Task, a: &Args) -> SysResult {
             break;
         }
         out.extend_from_slice(&e.ino.to_le_bytes());
-        out.extend_from_slice(&((i + 1) as i64).to_le_bytes());
+        out.extend_from_slice(&((pos + 1) as i64).to_le_bytes());
         out.extend_from_slice(&(reclen as u16).to_le_bytes());
         out.push(e.kind);
         out.extend_from_slice(&e.name);
         out.resize(out.len() + reclen - DIRENT64_HEADER - e.name.len(), 0);
-        *offset = (i + 1) as u64;
+        *offset = pos + 1;
     }
     drop(offset);
     sentry::notify::accessed(&f);

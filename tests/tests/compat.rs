@@ -90,3 +90,4 @@ compat!(fsize: "fsize" [] => Expect::exit(0));
 compat!(big_offsets: "big_offsets" [] => Expect::exit(0));
 compat!(caps_chroot: "caps_chroot" [] => Expect::exit(0));
 compat!(etxtbsy: "etxtbsy" [] => Expect::exit(0));
+compat!(fd_listing: "fd_listing" [] => Expect::exit(0));
