@@ -99,6 +99,18 @@ fn writable_file(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
     }
 }
 
+/// x86-64's TASK_SIZE (47-bit user addresses, less a guard page).
+const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
+/// Linux's `access_ok`, which read and write check before the position: a
+/// buffer that runs past the user address space is EFAULT.
+fn access_ok(addr: u64, count: u64) -> Result<(), Errno> {
+    match addr.checked_add(count) {
+        Some(end) if end <= TASK_SIZE => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 /// Linux's `rw_verify_area`: a position and count whose sum leaves the signed
 /// 64-bit range is EINVAL. Every read and write of a file with a position
 /// checks here before any data moves, so no such offset reaches a file.
@@ -345,6 +357,7 @@ pub(crate) fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) ->
 
 fn read(t: &mut Task, a: &Args) -> SysResult {
     let f = readable_file(t, a.i32(0))?;
+    access_ok(a.ptr(1), a.u64(2))?;
     if let Some(pos) = current_pos(&f) {
         verify_area(pos, a.u64(2))?;
     }
@@ -356,6 +369,7 @@ fn write(t: &mut Task, a: &Args) -> SysResult {
     if a.usize(2) == 0 {
         return Ok(0);
     }
+    access_ok(a.ptr(1), a.u64(2))?;
     if let Some(pos) = current_pos(&f) {
         verify_area(pos, a.u64(2))?;
     }
@@ -381,12 +395,14 @@ fn positioned(t: &Task, a: &Args, write: bool) -> Result<(Arc<OpenFile>, u64), E
 
 fn pread64(t: &mut Task, a: &Args) -> SysResult {
     let (f, pos) = positioned(t, a, false)?;
+    access_ok(a.ptr(1), a.u64(2))?;
     verify_area(pos, a.u64(2))?;
     do_read(t, &f, a.ptr(1), a.usize(2), Some(pos))
 }
 
 fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
     let (f, pos) = positioned(t, a, true)?;
+    access_ok(a.ptr(1), a.u64(2))?;
     verify_area(pos, a.u64(2))?;
     let count = write_budget(t, &f, Some(pos), a.u64(2))?;
     write_from(t, &f, a.ptr(1), count as usize, Some(pos))

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "common.h"
@@ -47,6 +48,17 @@ static void common_checks(const char *where, int fd) {
     CHECK(l, pread(fd, buf, 10, INT64_MAX - 20) == 0);
     label(l, where, "pread count 0 at INT64_MAX");
     CHECK(l, pread(fd, buf, 0, INT64_MAX) == 0);
+    /* The buffer is checked first (access_ok), then the range. */
+    label(l, where, "pread of a buffer past the address space");
+    CHECK_ERR(l, syscall(SYS_pread64, fd, buf, SIZE_MAX, INT64_MAX - 5), EFAULT);
+    label(l, where, "pread of 1 TiB overflowing");
+    CHECK_ERR(l, syscall(SYS_pread64, fd, buf, 1ULL << 40, INT64_MAX - 100), EINVAL);
+    label(l, where, "read of a buffer past the address space");
+    CHECK_ERR(l, syscall(SYS_read, fd, buf, SIZE_MAX), EFAULT);
+    label(l, where, "pwrite of a buffer past the address space");
+    CHECK_ERR(l, syscall(SYS_pwrite64, fd, buf, SIZE_MAX, 0), EFAULT);
+    label(l, where, "pwrite of 1 TiB overflowing");
+    CHECK_ERR(l, syscall(SYS_pwrite64, fd, buf, 1ULL << 40, INT64_MAX - 100), EINVAL);
     label(l, where, "pwrite negative");
     CHECK_ERR(l, pwrite(fd, buf, 10, -1), EINVAL);
     label(l, where, "pwrite overflow");
