@@ -51,14 +51,14 @@ static void common_checks(const char *where, int fd) {
     /* The buffer is checked first (access_ok), then the range. */
     label(l, where, "pread of a buffer past the address space");
     CHECK_ERR(l, syscall(SYS_pread64, fd, buf, SIZE_MAX, INT64_MAX - 5), EFAULT);
-    label(l, where, "pread of 1 TiB overflowing");
-    CHECK_ERR(l, syscall(SYS_pread64, fd, buf, 1ULL << 40, INT64_MAX - 100), EINVAL);
+    label(l, where, "pread of 4 GiB overflowing");
+    CHECK_ERR(l, syscall(SYS_pread64, fd, buf, 1ULL << 32, INT64_MAX - 100), EINVAL);
     label(l, where, "read of a buffer past the address space");
     CHECK_ERR(l, syscall(SYS_read, fd, buf, SIZE_MAX), EFAULT);
     label(l, where, "pwrite of a buffer past the address space");
     CHECK_ERR(l, syscall(SYS_pwrite64, fd, buf, SIZE_MAX, 0), EFAULT);
-    label(l, where, "pwrite of 1 TiB overflowing");
-    CHECK_ERR(l, syscall(SYS_pwrite64, fd, buf, 1ULL << 40, INT64_MAX - 100), EINVAL);
+    label(l, where, "pwrite of 4 GiB overflowing");
+    CHECK_ERR(l, syscall(SYS_pwrite64, fd, buf, 1ULL << 32, INT64_MAX - 100), EINVAL);
     label(l, where, "pwrite negative");
     CHECK_ERR(l, pwrite(fd, buf, 10, -1), EINVAL);
     label(l, where, "pwrite overflow");
