@@ -53,6 +53,7 @@ pub mod signal {
     pub const SIGTSTP: i32 = 20;
     pub const SIGTTIN: i32 = 21;
     pub const SIGTTOU: i32 = 22;
+    pub const SIGXFSZ: i32 = 25;
     pub const SIGWINCH: i32 = 28;
     pub const SIGSYS: i32 = 31;
     /// The first real-time signal as the kernel numbers them (glibc keeps

@@ -95,6 +95,59 @@ fn writable_file(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
     }
 }
 
+/// x86-64's TASK_SIZE (47-bit user addresses, less a guard page).
+const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
+/// Linux's `access_ok`, which read and write check before the position: a
+/// buffer that runs past the user address space is EFAULT.
+fn access_ok(addr: u64, count: u64) -> Result<(), Errno> {
+    match addr.checked_add(count) {
+        Some(end) if end <= TASK_SIZE => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+/// Linux's `rw_verify_area`: a position and count whose sum leaves the signed
+/// 64-bit range is EINVAL. Every read and write of a file with a position
+/// checks here before any data moves, so no such offset reaches a file.
+pub(crate) fn verify_area(pos: u64, count: u64) -> Result<(), Errno> {
+    let (pos, count) = (pos as i64, count as i64);
+    if pos < 0 || count < 0 || pos.checked_add(count).is_none() {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// The position a read or write without one of its own uses: the file offset
+/// of a seekable file (streams have none).
+pub(crate) fn current_pos(f: &OpenFile) -> Option<u64> {
+    f.ops.seekable().then(|| *f.offset.lock())
+}
+
+/// RLIMIT_FSIZE on a write of `count` bytes to `f` at `pos` (or where a write
+/// without a position goes): how many bytes may be written (EFBIG and SIGXFSZ
+/// when none may). Only regular files are limited. Asked once per call, before
+/// the data moves in chunks, so that a write cut at the limit raises nothing.
+pub(crate) fn write_budget(
+    t: &Task,
+    f: &OpenFile,
+    pos: Option<u64>,
+    count: u64,
+) -> Result<u64, Errno> {
+    if count == 0 || t.limit(l::RLIMIT_FSIZE) == sentry::task::RLIM_INFINITY {
+        return Ok(count);
+    }
+    if f.ops.stat()?.mode & libc::S_IFMT != libc::S_IFREG {
+        return Ok(count);
+    }
+    let start = match pos {
+        Some(p) => p,
+        None if *f.flags.lock() & l::O_APPEND != 0 => f.ops.size()?,
+        None => *f.offset.lock(),
+    };
+    t.file_size_limit_write(start, count)
+}
+
 thread_local! {
     /// Each task thread's staging buffer for moving data between files and
     /// application memory (a fresh megabyte per call would be mapped and
@@ -300,6 +353,10 @@ pub(crate) fn do_write(t: &Task, f: &OpenFile, data: &[u8], pos: Option<u64>) ->
 
 fn read(t: &mut Task, a: &Args) -> SysResult {
     let f = readable_file(t, a.i32(0))?;
+    access_ok(a.ptr(1), a.u64(2))?;
+    if let Some(pos) = current_pos(&f) {
+        verify_area(pos, a.u64(2))?;
+    }
     do_read(t, &f, a.ptr(1), a.usize(2), None)
 }
 
@@ -308,7 +365,12 @@ fn write(t: &mut Task, a: &Args) -> SysResult {
     if a.usize(2) == 0 {
         return Ok(0);
     }
-    write_from(t, &f, a.ptr(1), a.usize(2), None)
+    access_ok(a.ptr(1), a.u64(2))?;
+    if let Some(pos) = current_pos(&f) {
+        verify_area(pos, a.u64(2))?;
+    }
+    let count = write_budget(t, &f, None, a.u64(2))?;
+    write_from(t, &f, a.ptr(1), count as usize, None)
 }
 
 /// The file and position of pread/pwrite, checked in Linux's order: descriptor,
@@ -329,12 +391,17 @@ fn positioned(t: &Task, a: &Args, write: bool) -> Result<(Arc<OpenFile>, u64), E
 
 fn pread64(t: &mut Task, a: &Args) -> SysResult {
     let (f, pos) = positioned(t, a, false)?;
+    access_ok(a.ptr(1), a.u64(2))?;
+    verify_area(pos, a.u64(2))?;
     do_read(t, &f, a.ptr(1), a.usize(2), Some(pos))
 }
 
 fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
     let (f, pos) = positioned(t, a, true)?;
-    write_from(t, &f, a.ptr(1), a.usize(2), Some(pos))
+    access_ok(a.ptr(1), a.u64(2))?;
+    verify_area(pos, a.u64(2))?;
+    let count = write_budget(t, &f, Some(pos), a.u64(2))?;
+    write_from(t, &f, a.ptr(1), count as usize, Some(pos))
 }
 
 /// Reads an iovec array, checking its count and total length as Linux does.
@@ -359,20 +426,26 @@ fn readv(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn writev(t: &mut Task, a: &Args) -> SysResult {
-    let f = writable_file(t, a.i32(0))?;
-    let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
-    let total: u64 = iovs.iter().map(|i| i.len).sum();
-    if total as usize <= CHUNK {
-        // Small writes go out in one piece, so a pipe sees them whole as on Linux.
-        let mut data = vec![0u8; total as usize];
-        let mut at = 0;
-        for iov in &iovs {
-            t.mm.copy_in(iov.base, &mut data[at..at + iov.len as usize])?;
-            at += iov.len as usize;
-        }
-        return do_write(t, &f, &data, None);
-    }
     vectored(t, a, true, -1, 0)
+}
+
+/// Writes the first `budget` bytes of `iovs` in one piece (small writes: a
+/// pipe sees them whole, as on Linux).
+fn write_gathered(
+    t: &Task,
+    f: &OpenFile,
+    iovs: &[Iovec],
+    budget: u64,
+    pos: Option<u64>,
+) -> SysResult {
+    let mut data = vec![0u8; budget as usize];
+    let mut at = 0;
+    for iov in iovs {
+        let len = (iov.len as usize).min(data.len() - at);
+        t.mm.copy_in(iov.base, &mut data[at..at + len])?;
+        at += len;
+    }
+    do_write(t, f, &data, pos)
 }
 
 fn close(t: &mut Task, a: &Args) -> SysResult {
@@ -405,7 +478,9 @@ fn lseek(t: &mut Task, a: &Args) -> SysResult {
         w if w == l::SEEK_END => f.ops.size()? as i64,
         _ => return Err(Errno::EINVAL),
     };
-    let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+    // Linux adds in loff_t and refuses a result that wrapped negative; the
+    // maximum is tmpfs's (and the sentry's files'): i64::MAX.
+    let new = base.wrapping_add(off);
     if new < 0 {
         return Err(Errno::EINVAL);
     }
@@ -468,8 +543,11 @@ fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     if len < 0 || !f.writable() || f.ops.stat()?.mode & libc::S_IFMT != libc::S_IFREG {
         return Err(Errno::EINVAL);
     }
+    if f.path.as_ref().is_some_and(|p| p.mount().readonly) {
+        return Err(Errno::EROFS);
+    }
+    t.file_size_limit_grow(f.ops.size()?, len as u64)?;
     match &f.path {
-        Some(path) if path.mount().readonly => Err(Errno::EROFS),
         Some(path) => sentry::notify::setattr(
             path,
             &SetAttr {
@@ -518,11 +596,12 @@ fn getdents64(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EBADF);
     }
     let dir = f.path.clone().ok_or(Errno::ENOTDIR)?;
-    let entries = dir.inode().readdir()?;
+    let entries = dir.inode().readdir_positions()?;
     let count = a.usize(2);
     let mut offset = f.offset.lock();
     let mut out = Vec::new();
-    for (i, e) in entries.iter().enumerate().skip(*offset as usize) {
+    let start = *offset;
+    for (pos, e) in entries.iter().filter(|(pos, _)| *pos >= start) {
         let reclen = (DIRENT64_HEADER + e.name.len() + 1).next_multiple_of(8);
         if out.len() + reclen > count {
             if out.is_empty() {
@@ -531,12 +610,12 @@ fn getdents64(t: &mut Task, a: &Args) -> SysResult {
             break;
         }
         out.extend_from_slice(&e.ino.to_le_bytes());
-        out.extend_from_slice(&((i + 1) as i64).to_le_bytes());
+        out.extend_from_slice(&((pos + 1) as i64).to_le_bytes());
         out.extend_from_slice(&(reclen as u16).to_le_bytes());
         out.push(e.kind);
         out.extend_from_slice(&e.name);
         out.resize(out.len() + reclen - DIRENT64_HEADER - e.name.len(), 0);
-        *offset = (i + 1) as u64;
+        *offset = pos + 1;
     }
     drop(offset);
     sentry::notify::accessed(&f);
@@ -571,13 +650,29 @@ fn vectored(t: &mut Task, a: &Args, write: bool, pos: i64, rwf: u32) -> SysResul
         pos
     };
     let iovs = read_iovecs(t, a.ptr(1), a.i32(2))?;
+    let total: u64 = iovs.iter().map(|i| i.len).sum();
+    if let Some(at) = pos.or_else(|| current_pos(&f)) {
+        verify_area(at, total)?;
+    }
+    let budget = if write {
+        write_budget(t, &f, pos, total)?
+    } else {
+        total
+    };
+    if write && budget <= CHUNK as u64 {
+        return write_gathered(t, &f, &iovs, budget, pos);
+    }
     let mut done = 0u64;
     for iov in iovs.iter().filter(|i| i.len > 0) {
         let at = pos.map(|p| p + done);
+        let len = iov.len.min(budget - done);
+        if len == 0 {
+            break;
+        }
         let r = if write {
-            write_from(t, &f, iov.base, iov.len as usize, at)
+            write_from(t, &f, iov.base, len as usize, at)
         } else {
-            do_read(t, &f, iov.base, iov.len as usize, at)
+            do_read(t, &f, iov.base, len as usize, at)
         };
         let n = match r {
             Ok(n) => n,
@@ -586,7 +681,7 @@ fn vectored(t: &mut Task, a: &Args, write: bool, pos: i64, rwf: u32) -> SysResul
         };
         done += n;
         // A stream hands over what it has: reads stop after one buffer there.
-        if n < iov.len || (!write && !f.ops.seekable()) {
+        if n < len || (!write && !f.ops.seekable()) {
             break;
         }
     }
@@ -651,8 +746,13 @@ fn fallocate(t: &mut Task, a: &Args) -> SysResult {
             Errno::ENODEV
         });
     }
+    // Linux's vfs_fallocate: a range that wraps past 2^63 is too big.
+    let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
     if f.path.as_ref().is_some_and(|p| p.mount().readonly) {
         return Err(Errno::EROFS);
+    }
+    if mode & l::FALLOC_FL_KEEP_SIZE == 0 {
+        t.file_size_limit_grow(f.ops.size()?, end as u64)?;
     }
     f.ops
         .fallocate(mode, offset as u64, len as u64)

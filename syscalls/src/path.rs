@@ -11,6 +11,7 @@ use sentry::fs::path_only::PathOnly;
 use sentry::task::Task;
 use sentry::vfs::inode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use sentry::vfs::perm::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, owner_or_capable};
+use sentry::vfs::write_access::get_write_access;
 use sentry::vfs::{ParentAndName, ResolveLimits, SetAttr, VfsPath};
 
 use crate::args::{Args, Handler, SysResult};
@@ -259,6 +260,12 @@ fn do_open_with(
     if (writing || flags & l::O_TRUNC != 0) && kind == S_IFREG {
         check_readonly(&found)?;
     }
+    // A running program's executable: ETXTBSY, before anything is truncated.
+    let write_access = if writing && kind == S_IFREG {
+        Some(get_write_access(found.inode().key())?)
+    } else {
+        None
+    };
     let ops = found.inode().open(flags)?;
     // A FIFO end waits for its partner here, where a signal can interrupt it
     // (dropping `ops` then closes the end again).
@@ -277,6 +284,7 @@ fn do_open_with(
     let status = flags
         & (l::O_ACCMODE | l::O_APPEND | l::O_NONBLOCK | l::O_DIRECT | l::O_NOATIME | l::O_DSYNC);
     let file = OpenFile::at_path(ops, found, status);
+    *file.write_access.lock() = write_access;
     crate::tty::on_open(t, &file, flags);
     Ok(t.fds.install(file, cloexec, 0, limit)? as u64)
 }
@@ -754,6 +762,10 @@ fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EACCES);
     }
     check_readonly(&p)?;
+    let _writing = get_write_access(p.inode().key())?;
+    if st.mode & S_IFMT == libc::S_IFREG {
+        t.file_size_limit_grow(st.size as u64, len as u64)?;
+    }
     sentry::notify::setattr(
         &p,
         &SetAttr {
@@ -773,8 +785,7 @@ fn chroot(t: &mut Task, a: &Args) -> SysResult {
     if !may_access(&t.creds(), &dir.inode().stat()?, MAY_EXEC) {
         return Err(Errno::EACCES);
     }
-    // CAP_SYS_CHROOT: root's.
-    if t.creds().euid != 0 {
+    if !t.creds().has_cap(l::CAP_SYS_CHROOT) {
         return Err(Errno::EPERM);
     }
     t.process.fs.set_root(dir);

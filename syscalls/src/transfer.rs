@@ -9,7 +9,7 @@ use sentry::waiter::events::READABLE;
 
 use crate::args::{Args, Handler, SysResult};
 use crate::blocking::io_wait;
-use crate::fs::{do_write, read_file};
+use crate::fs::{current_pos, do_write, read_file, verify_area, write_budget};
 use crate::table::Support::{self, *};
 
 pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
@@ -29,20 +29,29 @@ const CHUNK: usize = 64 * 1024;
 const MAX_RW_COUNT: usize = 0x7fff_f000;
 const SPLICE_F_NONBLOCK: u32 = 2;
 
-/// Reads a `loff_t` argument (NULL means "use the file offset").
+/// Reads a `loff_t` argument (NULL means "use the file offset"); each call
+/// checks its range as Linux does.
 fn offset_arg(t: &Task, addr: u64) -> Result<Option<i64>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
-    let off: i64 = t.mm.read_obj(addr)?;
-    if off < 0 {
-        return Err(Errno::EINVAL);
+    Ok(Some(t.mm.read_obj(addr)?))
+}
+
+/// `verify_area` for one side of a transfer: its own offset, or the file
+/// offset of a seekable file.
+fn verify_side(f: &OpenFile, off: Option<i64>, len: usize) -> Result<(), Errno> {
+    match off.map(|o| o as u64).or_else(|| current_pos(f)) {
+        Some(pos) => verify_area(pos, len as u64),
+        None => Ok(()),
     }
-    Ok(Some(off))
 }
 
 /// Moves up to `len` bytes from `input` to `output`, each at its offset (or its
 /// file offset when `None`); returns the bytes moved and the offsets after.
+/// A regular output file takes at most what RLIMIT_FSIZE allows: as Linux's
+/// splice writes what it read, data past the limit is cut and then fails there
+/// (raising SIGXFSZ), while a copy that ends below it raises nothing.
 fn pump(
     t: &Task,
     input: &OpenFile,
@@ -52,10 +61,16 @@ fn pump(
     len: usize,
     nonblock: bool,
 ) -> Result<(usize, Option<u64>, Option<u64>), Errno> {
+    let budget = write_budget(t, output, out_off, len as u64)? as usize;
     let mut buf = vec![0u8; len.min(CHUNK)];
     let mut done = 0;
     while done < len {
-        let want = (len - done).min(buf.len());
+        let mut want = (len - done).min(buf.len());
+        // What a regular output cannot take stays in an input pipe.
+        let cut_read = input.ops.pipe().is_some() && want > budget - done;
+        if cut_read {
+            want = budget - done;
+        }
         let n = match (input.ops.pipe(), nonblock) {
             (Some(pipe), true) => pipe_read_nonblock(pipe, &mut buf[..want]),
             _ => read_file(t, input, &mut buf[..want], in_off),
@@ -66,7 +81,15 @@ fn pump(
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
-        let w = match do_write(t, output, &buf[..n], out_off) {
+        let allowed = n.min(budget - done);
+        if allowed == 0 {
+            // At the limit with data to write: EFBIG and SIGXFSZ.
+            match write_budget(t, output, out_off, n as u64) {
+                Err(e) if done == 0 => return Err(e),
+                _ => break,
+            }
+        }
+        let w = match do_write(t, output, &buf[..allowed], out_off) {
             Ok(w) => w as usize,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
@@ -74,6 +97,16 @@ fn pump(
         done += w;
         in_off = in_off.map(|o| o + w as u64);
         out_off = out_off.map(|o| o + w as u64);
+        if w < n && in_off.is_none() && input.ops.seekable() {
+            // The input's file offset moves by what was written only.
+            *input.offset.lock() -= (n - w) as u64;
+        }
+        let more = allowed < n || (cut_read && input.ops.pipe().is_some_and(|p| p.available() > 0));
+        if w == allowed && more {
+            // The rest fails at the limit (SIGXFSZ); what was written counts.
+            let _ = write_budget(t, output, out_off, 1);
+            break;
+        }
         // Stop after one pass on streams, as Linux returns what one transfer moved.
         if w < n || input.ops.pipe().is_some() || !input.ops.seekable() {
             break;
@@ -95,6 +128,8 @@ fn sendfile(t: &mut Task, a: &Args) -> SysResult {
     if off.is_some() && !input.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
+    verify_side(&input, off, a.usize(3))?;
+    verify_side(&out, None, a.usize(3))?;
     let len = a.usize(3).min(MAX_RW_COUNT);
     let (n, in_off, _) = pump(t, &input, off.map(|o| o as u64), &out, None, len, false)?;
     if let Some(new) = in_off {
@@ -119,16 +154,31 @@ fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
         }
     }
     let (in_off, out_off) = (offset_arg(t, a.ptr(1))?, offset_arg(t, a.ptr(3))?);
-    let len = a.usize(4).min(MAX_RW_COUNT);
-    let same = input.ops.stat()?.ino == output.ops.stat()?.ino
-        && input.ops.stat()?.dev == output.ops.stat()?.dev;
-    if same {
-        let i = in_off.unwrap_or(*input.offset.lock() as i64) as u64;
-        let o = out_off.unwrap_or(*output.offset.lock() as i64) as u64;
-        if i < o + len as u64 && o < i + len as u64 {
-            return Err(Errno::EINVAL);
-        }
+    let i = in_off.unwrap_or(*input.offset.lock() as i64) as u64;
+    let o = out_off.unwrap_or(*output.offset.lock() as i64) as u64;
+    let len = a.usize(4) as u64;
+    // Linux (generic_copy_file_checks): offsets that wrap as unsigned sums,
+    // then the copy cut at the input's end, then the output's limits.
+    if i.checked_add(len).is_none() || o.checked_add(len).is_none() {
+        return Err(Errno::EOVERFLOW);
     }
+    let size_in = input.ops.size()?;
+    let len = if i >= size_in {
+        0
+    } else {
+        len.min(size_in - i)
+    };
+    let len = copy_write_limits(t, o, len)?;
+    let (in_st, out_st) = (input.ops.stat()?, output.ops.stat()?);
+    if in_st.ino == out_st.ino && in_st.dev == out_st.dev && o < i + len && i < o + len {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    verify_area(i, len)?;
+    verify_area(o, len)?;
+    let len = (len as usize).min(MAX_RW_COUNT);
     let (n, ni, no) = pump(
         t,
         &input,
@@ -139,6 +189,18 @@ fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
         false,
     )?;
     finish(t, a, n, ni, no)
+}
+
+/// The output side of copy_file_range: RLIMIT_FSIZE (EFBIG with SIGXFSZ at or
+/// past it) and the largest file size (i64::MAX: EFBIG there, a copy cut to
+/// end at it).
+fn copy_write_limits(t: &Task, pos: u64, len: u64) -> Result<u64, Errno> {
+    let len = t.file_size_limit_write(pos, len)?;
+    let max = i64::MAX as u64;
+    if pos >= max {
+        return Err(Errno::EFBIG);
+    }
+    Ok(len.min(max - pos))
 }
 
 /// Stores the advanced offsets (arguments 1 and 3) of copy_file_range and splice.
@@ -166,6 +228,8 @@ fn splice(t: &mut Task, a: &Args) -> SysResult {
     if (in_pipe && in_off.is_some()) || (out_pipe && out_off.is_some()) {
         return Err(Errno::ESPIPE);
     }
+    verify_side(&input, in_off, a.usize(4))?;
+    verify_side(&output, out_off, a.usize(4))?;
     let len = a.usize(4).min(MAX_RW_COUNT);
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
     let (n, ni, no) = pump(

@@ -54,6 +54,9 @@ static inline const char *errname(int e) {
     case ECHILD: return "ECHILD";
     case ENOEXEC: return "ENOEXEC";
     case EPIPE: return "EPIPE";
+    case EFBIG: return "EFBIG";
+    case EOVERFLOW: return "EOVERFLOW";
+    case ETXTBSY: return "ETXTBSY";
     default: return "E(unknown)";
     }
 }

@@ -63,3 +63,8 @@ fn script_runs_commands_on_a_pty() {
     }
     run_script("/bin/bash", &[], "terminal.sh");
 }
+
+#[test]
+fn python_subprocess_closes_all_but_pass_fds() {
+    run_script("/usr/bin/python3", &[], "python_pass_fds.py");
+}

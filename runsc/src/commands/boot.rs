@@ -32,6 +32,10 @@ fn read_spec(fd: i32) -> anyhow::Result<BootSpec> {
     serde_json::from_slice(&buf).context("parsing the boot specification")
 }
 
+/// The source /proc/mounts shows for the container root: as gVisor, not the
+/// host path of the rootfs (an information leak).
+const ROOT_SOURCE: &str = "none";
+
 /// The sandbox's mount namespace: the container root (read-only; with
 /// `--overlay2=root:memory`, under a tmpfs that takes every change) and the spec's
 /// tmpfs mounts on top.
@@ -61,10 +65,10 @@ fn build_mounts(
             overlay::new_root(upper, lower),
             spec.root_readonly && !spec.overlay_only,
             "overlay",
-            source,
+            ROOT_SOURCE.into(),
         )
     } else {
-        MountNamespace::new(lower, spec.root_readonly, "9p", source)
+        MountNamespace::new(lower, spec.root_readonly, "9p", ROOT_SOURCE.into())
     };
     let top = VfsPath::root_of(&ns);
     let creds = Credentials::new(0, 0, Vec::new());
@@ -74,14 +78,8 @@ fn build_mounts(
             let client = Arc::new(gofer::Client::new(crate::inherited_fd::adopt(fd)?));
             let root = gofer_fs::new_root(client, false)
                 .map_err(|e| anyhow::anyhow!("bind mount {}: {e}", m.destination))?;
-            (
-                root,
-                "9p",
-                m.source
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-            )
+            // Named by where it sits: its host path stays out of the sandbox.
+            (root, "9p", m.destination.clone())
         } else {
             let fs = Tmpfs::with_options(m.options.iter().map(String::as_str)).map_err(|e| {
                 anyhow::anyhow!("tmpfs on {}: options {:?}: {e}", m.destination, m.options)

@@ -144,6 +144,8 @@ pub struct OpenFile {
     /// The lock table this description holds flock/OFD locks in, released when
     /// the description goes.
     pub locks: Mutex<Option<Arc<crate::fs::locks::LockTable>>>,
+    /// A regular file open for writing keeps its inode from being executed.
+    pub write_access: Mutex<Option<crate::vfs::write_access::WriteAccess>>,
 }
 
 impl Drop for OpenFile {
@@ -165,6 +167,7 @@ impl OpenFile {
             flags: Mutex::new(flags),
             offset: Mutex::new(0),
             locks: Mutex::new(None),
+            write_access: Mutex::new(None),
         })
     }
 
@@ -177,6 +180,7 @@ impl OpenFile {
             flags: Mutex::new(flags),
             offset: Mutex::new(0),
             locks: Mutex::new(None),
+            write_access: Mutex::new(None),
         })
     }
 

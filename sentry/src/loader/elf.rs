@@ -159,7 +159,10 @@ fn read_interpreter_path(file: &Executable, p: &Parsed) -> Result<Option<String>
     if file.pread(ph.p_offset, &mut buf)? != buf.len() || buf.last() != Some(&0) {
         return Err(Errno::ENOEXEC);
     }
-    buf.pop();
+    // The path ends at its first NUL, as Linux opens it as a C string (a
+    // patched PT_INTERP may be padded with several).
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    buf.truncate(end);
     String::from_utf8(buf).map(Some).map_err(|_| Errno::ENOEXEC)
 }
 

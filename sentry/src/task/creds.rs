@@ -97,8 +97,12 @@ impl Credentials {
         Credentials::with_caps(uid, gid, groups, caps)
     }
 
-    pub fn with_caps(uid: u32, gid: u32, mut groups: Vec<u32>, caps: CapSets) -> Credentials {
+    /// Ambient capabilities outside the permitted or inheritable set are dropped,
+    /// as Linux refuses to raise them (runc's raise of an OCI spec's ambient set
+    /// fails for those the same way).
+    pub fn with_caps(uid: u32, gid: u32, mut groups: Vec<u32>, mut caps: CapSets) -> Credentials {
         groups.sort_unstable();
+        caps.ambient &= caps.permitted & caps.inheritable;
         Credentials {
             uid,
             euid: uid,
@@ -445,6 +449,23 @@ mod tests {
         let (c, old) = c.setfsuid(0);
         assert_eq!(old, 1000);
         assert!(c.has_cap(abi::linux::CAP_DAC_OVERRIDE));
+    }
+
+    #[test]
+    fn ambient_capabilities_stay_permitted_and_inheritable() {
+        let net = cap_bit(abi::linux::CAP_NET_RAW);
+        let kill = cap_bit(abi::linux::CAP_KILL);
+        let caps = CapSets {
+            effective: net | kill,
+            permitted: net | kill,
+            inheritable: net,
+            bounding: CAP_FULL,
+            ambient: net | kill,
+        };
+        let c = Credentials::with_caps(1000, 1000, vec![], caps);
+        assert_eq!(c.caps.ambient, net, "not inheritable: dropped at start");
+        let c = c.capset(net | kill, net | kill, 0).unwrap();
+        assert_eq!(c.caps.ambient, 0, "leaving inheritable clears it");
     }
 
     #[test]

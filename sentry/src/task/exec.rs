@@ -21,10 +21,7 @@ impl Task {
         envp: Vec<Vec<u8>>,
     ) -> Result<(), Errno> {
         let creds = self.creds();
-        let opener = TaskOpener {
-            resolver: self.resolver(),
-            cwd: dir,
-        };
+        let opener = TaskOpener::new(self.resolver(), dir);
         // The command name is the name the program was run by (a link's, not
         // its target's), as Linux takes it from the path given to execve.
         let comm = comm_of(path);
@@ -42,6 +39,8 @@ impl Task {
                     Errno::ENOMEM
                 }
             })?;
+        let exe_deny = opener.keep_denied(&image.exe_path);
+        drop(opener);
 
         // Past the point of no return: the other threads go, the old image is
         // dropped with its memory.
@@ -73,6 +72,7 @@ impl Task {
             attrs.membarrier_registered = 0;
         }
         *self.process.comm.lock() = comm;
+        *self.process.exe_deny.lock() = exe_deny;
         *self.process.exe.lock() = image.exe_path;
         *self.process.args.lock() = image.args;
         self.clear_child_tid = 0;

@@ -3,12 +3,36 @@
 use abi::Errno;
 
 use crate::loader::{ExecOpener, Executable};
+use std::cell::RefCell;
+
 use crate::vfs::perm::{MAY_EXEC, may_access};
+use crate::vfs::write_access::{DenyWrite, deny_write_access};
 use crate::vfs::{Resolver, VfsPath};
 
 pub struct TaskOpener<'a> {
     pub resolver: Resolver<'a>,
     pub cwd: &'a VfsPath,
+    /// Each file opened to execute denies writing while the exec runs (its
+    /// path and guard); the program keeps the one of its executable.
+    pub denied: RefCell<Vec<(String, DenyWrite)>>,
+}
+
+impl<'a> TaskOpener<'a> {
+    pub fn new(resolver: Resolver<'a>, cwd: &'a VfsPath) -> TaskOpener<'a> {
+        TaskOpener {
+            resolver,
+            cwd,
+            denied: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The guard of `exe`, the file that was finally loaded (the others, a
+    /// script or an ELF interpreter, may be written again once loaded).
+    pub fn keep_denied(&self, exe: &str) -> Option<DenyWrite> {
+        let mut denied = self.denied.take();
+        let at = denied.iter().rposition(|(p, _)| p == exe)?;
+        Some(denied.swap_remove(at).1)
+    }
 }
 
 impl ExecOpener for TaskOpener<'_> {
@@ -18,12 +42,11 @@ impl ExecOpener for TaskOpener<'_> {
         if !may_access(&self.resolver.creds, &stat, MAY_EXEC) {
             return Err(Errno::EACCES);
         }
+        let deny = deny_write_access(found.inode().key())?;
         let file = found.inode().open(libc::O_RDONLY as u32)?;
-        Ok(Executable {
-            file,
-            stat,
-            path: String::from_utf8_lossy(&found.to_bytes()).into_owned(),
-        })
+        let path = String::from_utf8_lossy(&found.to_bytes()).into_owned();
+        self.denied.borrow_mut().push((path.clone(), deny));
+        Ok(Executable { file, stat, path })
     }
 }
 
@@ -48,6 +71,7 @@ pub fn search_path(opener: &TaskOpener<'_>, env: &[Vec<u8>], name: &str) -> Stri
         let ok = opener
             .open(&candidate)
             .is_ok_and(|e| e.stat.mode & libc::S_IFMT == libc::S_IFREG);
+        opener.denied.borrow_mut().clear();
         if ok {
             return candidate;
         }

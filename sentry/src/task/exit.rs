@@ -109,6 +109,8 @@ impl Task {
         }
         kernel.processes.lock().remove(&pid);
         let ctty = self.process.ctty.lock().take();
+        // As Linux when the memory goes: the executable may be written again.
+        self.process.exe_deny.lock().take();
         drop(self);
         // As Linux, after the descriptors closed: a leader's session loses its terminal.
         super::ctty::on_exit(&kernel, pid, ctty);

@@ -295,6 +295,7 @@ impl ChildSeed {
             thread: thread.clone(),
         });
         *process.ctty.lock() = parent.ctty.lock().clone();
+        *process.exe_deny.lock() = parent.exe_deny.lock().clone();
         kernel
             .processes
             .lock()

@@ -288,10 +288,7 @@ impl Task {
                 path: spec.cwd.clone(),
                 errno,
             })?;
-        let opener = TaskOpener {
-            resolver,
-            cwd: &cwd,
-        };
+        let opener = TaskOpener::new(resolver, &cwd);
         let name = spec
             .argv
             .first()
@@ -310,6 +307,8 @@ impl Task {
                 LoadError::Platform(e) => StartError::Platform(e),
             })?;
         let cpu = initial_cpu(&image);
+        let exe_deny = opener.keep_denied(&image.exe_path);
+        drop(opener);
 
         let thread = Arc::new(ThreadInfo::new(pid, ctx.clone()));
         let fds = Arc::new(FdTable::default());
@@ -326,7 +325,7 @@ impl Task {
             fs: Arc::new(FsContext::new(root, cwd, 0o022)),
             mm: mm.clone(),
             comm,
-            exe: image.exe_path,
+            exe: image.exe_path.clone(),
             creds,
             limits: spec.limits,
             attrs: ProcessAttrs::default(),
@@ -334,6 +333,7 @@ impl Task {
             signals: ProcessSignals::default(),
             thread: thread.clone(),
         });
+        *process.exe_deny.lock() = exe_deny;
         // The process leads a new session: a host terminal among stdio that
         // no session has is its controlling terminal, as the terminal runsc
         // was started from is its caller's.

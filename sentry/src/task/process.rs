@@ -71,6 +71,8 @@ pub struct ProcessInfo {
     /// The thread name (`PR_SET_NAME`), NUL-padded.
     pub comm: Mutex<[u8; 16]>,
     pub exe: Mutex<String>,
+    /// Keeps the executable from being written while the program runs.
+    pub exe_deny: Mutex<Option<crate::vfs::write_access::DenyWrite>>,
     pub creds: Mutex<Arc<Credentials>>,
     pub limits: Mutex<Limits>,
     /// What prctl, setpriority, sched_* and personality record.
@@ -124,6 +126,7 @@ impl ProcessInfo {
             mm: Mutex::new(p.mm),
             comm: Mutex::new(p.comm),
             exe: Mutex::new(p.exe),
+            exe_deny: Mutex::new(None),
             creds: Mutex::new(p.creds),
             limits: Mutex::new(p.limits),
             attrs: Mutex::new(p.attrs),

@@ -185,6 +185,20 @@ pub trait Inode: Send + Sync {
         Err(Errno::ENOTDIR)
     }
 
+    /// The entries with their positions, ascending, for getdents: an entry's
+    /// `d_off` is its position + 1, where a later call resumes. By default an
+    /// entry's index; a directory whose entries come and go while a program
+    /// reads it (/proc/PID/fd, whose files the reader may be closing) gives
+    /// lasting positions instead, as Linux does, so that none is skipped.
+    fn readdir_positions(&self) -> Result<Vec<(u64, DirEntry)>, Errno> {
+        Ok(self
+            .readdir()?
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64, e))
+            .collect())
+    }
+
     /// For downcasting by the filesystem that owns the inode (rename, link).
     fn as_any(&self) -> &dyn std::any::Any;
 }

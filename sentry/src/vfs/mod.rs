@@ -8,6 +8,7 @@ pub mod inode;
 pub mod mount;
 pub mod path;
 pub mod perm;
+pub mod write_access;
 
 pub use inode::{DirEntry, Inode, InodeKey, SetAttr, TimeSet};
 pub use mount::{Mount, MountNamespace};

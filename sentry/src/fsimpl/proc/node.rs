@@ -34,6 +34,9 @@ pub struct ProcNode {
     ino: u64,
     mode: u32,
     kind: Kind,
+    /// A directory of numbered entries (descriptors, threads): each sits at
+    /// its number + 2 for getdents, after `.` and `..`, as on Linux.
+    numbered: bool,
 }
 
 impl ProcNode {
@@ -42,6 +45,20 @@ impl ProcNode {
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             mode,
             kind,
+            numbered: false,
+        })
+    }
+
+    /// A directory of entries named by numbers, whose positions stay put
+    /// while entries come and go.
+    pub fn numbered_dir(
+        list: impl Fn() -> Vec<(Vec<u8>, Arc<dyn Inode>)> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(ProcNode {
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            mode: S_IFDIR | 0o555,
+            kind: Kind::Dir(Box::new(list), None),
+            numbered: true,
         })
     }
 
@@ -167,6 +184,24 @@ impl Inode for ProcNode {
             })),
             Kind::Link(_) | Kind::Magic(..) => Err(Errno::ELOOP),
         }
+    }
+
+    fn readdir_positions(&self) -> Result<Vec<(u64, DirEntry)>, Errno> {
+        let entries = self.readdir()?.into_iter().enumerate();
+        if !self.numbered {
+            return Ok(entries.map(|(i, e)| (i as u64, e)).collect());
+        }
+        let mut out: Vec<(u64, DirEntry)> = entries
+            .filter_map(|(i, e)| {
+                let pos = match i {
+                    0 | 1 => i as u64,
+                    _ => std::str::from_utf8(&e.name).ok()?.parse::<u64>().ok()? + 2,
+                };
+                Some((pos, e))
+            })
+            .collect();
+        out.sort_by_key(|(pos, _)| *pos);
+        Ok(out)
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {

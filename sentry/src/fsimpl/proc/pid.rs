@@ -72,7 +72,7 @@ fn magic_dir(p: &Weak<ProcessInfo>, dir: fn(&ProcessInfo) -> VfsPath) -> Arc<dyn
 
 fn fd_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
     let p = p.clone();
-    ProcNode::dir(move || {
+    ProcNode::numbered_dir(move || {
         let Some(proc_) = p.upgrade() else {
             return Vec::new();
         };
@@ -104,7 +104,7 @@ fn fd_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
 
 fn fdinfo_dir(p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
     let p = p.clone();
-    ProcNode::dir(move || {
+    ProcNode::numbered_dir(move || {
         let Some(proc_) = p.upgrade() else {
             return Vec::new();
         };
@@ -335,7 +335,7 @@ pub fn thread_dir(kernel: &Weak<Kernel>, p: &Arc<ProcessInfo>, tid: i32) -> Arc<
 /// /proc/PID/task: a directory per thread.
 fn task_dir(kernel: &Weak<Kernel>, p: &Weak<ProcessInfo>) -> Arc<dyn Inode> {
     let (k, p) = (kernel.clone(), p.clone());
-    ProcNode::dir(move || {
+    ProcNode::numbered_dir(move || {
         let Some(proc_) = p.upgrade() else {
             return Vec::new();
         };
