@@ -128,6 +128,7 @@ impl Drop for IoBuffer {
 /// Reads up to `count` bytes into `addr`: at `pos`, or at the file offset (advanced)
 /// when `pos` is `None`.
 fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
+    t.mm.access_ok(addr, count as u64)?;
     let count = count.min(MAX_RW_COUNT);
     if count == 0 {
         return Ok(0);
@@ -234,6 +235,7 @@ pub(crate) fn read_file(
 
 /// Writes `count` bytes from `addr`, moving them through the sentry in chunks.
 fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
+    t.mm.access_ok(addr, count as u64)?;
     let count = count.min(MAX_RW_COUNT);
     let mut done = 0usize;
     let mut guard = io_buffer(count.min(CHUNK));
@@ -354,6 +356,9 @@ fn read_iovecs(t: &Task, addr: u64, count: i32) -> Result<Vec<Iovec>, Errno> {
             .checked_add(iov.len)
             .filter(|&t| t <= i64::MAX as u64)
             .ok_or(Errno::EINVAL)?;
+    }
+    for iov in &iovs {
+        t.mm.access_ok(iov.base, iov.len)?;
     }
     Ok(iovs)
 }

@@ -118,8 +118,8 @@ impl Task {
                     rsp: regs.rsp,
                     rip: regs.rip,
                     eflags: regs.eflags,
-                    cs: USER_CS as u16,
-                    ss: USER_SS as u16,
+                    cs: regs.cs as u16,
+                    ss: regs.ss as u16,
                     oldmask: mask,
                     cr2: if info.signo() == abi::signal::SIGSEGV {
                         info.addr()
@@ -211,8 +211,16 @@ impl Task {
         r.rsp = mc.rsp;
         r.rip = mc.rip;
         r.eflags = (r.eflags & !FIX_EFLAGS) | (mc.eflags & FIX_EFLAGS);
-        r.cs = USER_CS;
-        r.ss = USER_SS;
+        // As Linux: the frame's selectors with user privilege. A selector the CPU
+        // refuses (or a non-canonical rip) faults on the way back to user mode:
+        // the platform reports that as the SIGSEGV Linux sends.
+        r.cs = u64::from(mc.cs | 3);
+        r.ss = u64::from(mc.ss | 3);
+        if frame.uc.flags & UC_STRICT_RESTORE_SS == 0 && r.cs == USER_CS {
+            // Linux's force_valid_ss: without the strict flag a 64-bit frame's
+            // stack segment is the user data segment.
+            r.ss = USER_SS;
+        }
         // Not in a syscall any more: nothing to restart.
         r.orig_rax = u64::MAX;
         self.signals.mask = frame.uc.sigmask & !UNBLOCKABLE;
