@@ -3,7 +3,9 @@
  * range fail with EPERM and make no child; arch_prctl refuses such bases with
  * EPERM; a signal frame whose rip is not canonical, or whose cs is not a code
  * segment, is restored and then faults into a SIGSEGV (si_code SI_KERNEL)
- * that a handler catches, in the process itself. */
+ * that a handler catches, in the process itself; so does a frame whose FP
+ * state the CPU would refuse to load (a reserved MXCSR bit, an unknown or
+ * compacted XSAVE header). */
 #define _GNU_SOURCE
 #include "common.h"
 #include <asm/prctl.h>
@@ -48,6 +50,11 @@ static sigjmp_buf back;
 static volatile int mode, seen_sig, seen_code;
 static volatile uintptr_t seen_rip;
 
+/* The XSAVE header after the 512-byte legacy area of the frame's FP state. */
+static uint64_t *xsave_header(ucontext_t *uc) {
+    return (uint64_t *)((char *)uc->uc_mcontext.fpregs + 512);
+}
+
 /* First entry (from raise): spoils the frame as `mode` says and returns
  * through it. Second entry: the fault the restored frame caused. */
 static void handler(int sig, siginfo_t *si, void *ucv) {
@@ -64,6 +71,18 @@ static void handler(int sig, siginfo_t *si, void *ucv) {
         return;
     case 3: /* the null selector */
         g[REG_CSGSFS] &= ~0xffffL;
+        mode = 0;
+        return;
+    case 4: /* a reserved MXCSR bit */
+        uc->uc_mcontext.fpregs->mxcsr |= 0x80000000u;
+        mode = 0;
+        return;
+    case 5: /* xstate_bv names a component no CPU has (bit 62) */
+        xsave_header(uc)[0] |= 1UL << 62;
+        mode = 0;
+        return;
+    case 6: /* xcomp_bv set: a compacted image, which user frames never are */
+        xsave_header(uc)[1] = 1;
         mode = 0;
         return;
     }
@@ -126,6 +145,12 @@ int main(void) {
     check_bad_frame("sigreturn to a non-canonical rip", 1);
     check_bad_frame("sigreturn with a data segment as cs", 2);
     check_bad_frame("sigreturn with a null cs", 3);
+    check_bad_frame("sigreturn with a reserved MXCSR bit", 4);
+    check_bad_frame("sigreturn with an unknown xstate component", 5);
+    check_bad_frame("sigreturn with a compacted xsave header", 6);
+    /* The FP state after those faults is the init state: usable. */
+    volatile double x = 1.5;
+    CHECK("floating point still works", x * 2 == 3.0);
     printf("still running\n");
     return 0;
 }

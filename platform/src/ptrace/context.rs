@@ -78,6 +78,18 @@ fn vsyscall_trap(signo: i32, info: &SigInfo) -> Option<u64> {
     .then_some(addr)
 }
 
+/// A register write the host refused for its values (not a dead thread,
+/// which is ESRCH).
+fn is_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Host {
+            errno: nix::errno::Errno::EIO | nix::errno::Errno::EINVAL,
+            ..
+        }
+    )
+}
+
 impl Context for PtraceContext {
     fn switch(&self, space: &Arc<dyn AddressSpace>, cpu: &mut CpuState) -> Result<Exit> {
         let slot = Self::space(space)?.current_thread()?;
@@ -86,29 +98,43 @@ impl Context for PtraceContext {
             return Ok(Exit::Interrupted);
         }
         let thread = slot.thread;
+        // State the host refuses to load (registers PTRACE_SETREGS rejects
+        // with EIO, an XSAVE image PTRACE_SETREGSET rejects with EINVAL): on
+        // Linux the thread would fault on its way back to user mode, so that
+        // is what the application gets, never a platform error.
+        let refused = || {
+            tracing::debug!("application state the host refuses: {:?}", cpu.regs);
+            Ok(Exit::Signal(SigInfo::new(SIGSEGV, SI_KERNEL)))
+        };
         if !host_accepts(&cpu.regs) {
-            // Registers the host's PTRACE_SETREGS would refuse (EIO): on Linux
-            // the thread would fault returning to user mode, so that is what
-            // the application gets, never a platform error.
-            tracing::debug!("registers the host refuses: {:?}", cpu.regs);
-            return Ok(Exit::Signal(SigInfo::new(SIGSEGV, SI_KERNEL)));
+            return refused();
         }
-        match slot.host_regs {
-            Some(host) if host == cpu.regs => {}
+        let set = match slot.host_regs {
+            Some(host) if host == cpu.regs => Ok(()),
             Some(host)
                 if Regs {
                     rax: cpu.regs.rax,
                     ..host
                 } == cpu.regs =>
             {
-                thread.set_rax(cpu.regs.rax)?
+                thread.set_rax(cpu.regs.rax)
             }
-            _ => thread.set_regs(&cpu.regs)?,
+            _ => thread.set_regs(&cpu.regs),
+        };
+        match set {
+            Ok(()) => slot.host_regs = Some(cpu.regs),
+            Err(e) if is_refusal(&e) => {
+                slot.host_regs = None;
+                return refused();
+            }
+            Err(e) => return Err(e),
         }
-        slot.host_regs = Some(cpu.regs);
         if cpu.fp.is_dirty() {
-            thread.set_fp(cpu.fp.bytes())?;
-            cpu.fp.mark_written();
+            match thread.set_fp(cpu.fp.bytes()) {
+                Ok(()) => cpu.fp.mark_written(),
+                Err(e) if is_refusal(&e) => return refused(),
+                Err(e) => return Err(e),
+            }
         }
 
         // Publish that we run before checking for an interrupt, so that an
