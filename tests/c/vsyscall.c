@@ -56,6 +56,21 @@ static void call_getcpu(void) {
     printf("getcpu: returned %ld, filled %d\n", r, cpu < 99999 && node < 99999);
 }
 
+/* Bad pointers: one in the user range but unmapped faults when the call
+ * writes it (SIGSEGV, SI_KERNEL); one outside the user range is refused
+ * before the call (SIGSEGV, SEGV_MAPERR at the pointer). */
+static void call_time_unmapped(void) {
+    time_t (*vtime)(time_t *) = (time_t(*)(time_t *))(VSYSCALL + 0x400);
+    vtime((time_t *)0x1000);
+    printf("time into unmapped memory: returned\n");
+}
+
+static void call_time_kernel(void) {
+    time_t (*vtime)(time_t *) = (time_t(*)(time_t *))(VSYSCALL + 0x400);
+    vtime((time_t *)0xffff800000000000UL);
+    printf("time into kernel memory: returned\n");
+}
+
 static void call_misaligned(void) {
     void (*f)(void) = (void (*)(void))(VSYSCALL + 0x100);
     f();
@@ -84,9 +99,10 @@ static void probe(const char *label, void (*fn)(void)) {
         else
             printf("%s: signal %d code %#x at %s\n", label, seen_sig,
                    seen_code,
-                   seen_addr == 0           ? "0"
-                   : seen_addr >= VSYSCALL ? "the vsyscall page"
-                                            : "elsewhere");
+                   seen_addr == 0                        ? "0"
+                   : seen_addr >= VSYSCALL              ? "the vsyscall page"
+                   : seen_addr == 0xffff800000000000UL ? "the pointer"
+                                                         : "elsewhere");
         fflush(stdout);
         _exit(0);
     }
@@ -101,6 +117,8 @@ int main(void) {
     probe("time", call_time);
     probe("gettimeofday", call_gettimeofday);
     probe("getcpu", call_getcpu);
+    probe("time into unmapped memory", call_time_unmapped);
+    probe("time into kernel memory", call_time_kernel);
     probe("misaligned entry", call_misaligned);
     probe("read", read_page);
     /* Many calls in a row: each is served and returns. */
