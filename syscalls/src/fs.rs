@@ -312,6 +312,7 @@ fn read(t: &mut Task, a: &Args) -> SysResult {
 fn write(t: &mut Task, a: &Args) -> SysResult {
     let f = writable_file(t, a.i32(0))?;
     if a.usize(2) == 0 {
+        t.mm.access_ok(a.ptr(1), 0)?;
         return Ok(0);
     }
     write_from(t, &f, a.ptr(1), a.usize(2), None)

@@ -58,6 +58,11 @@ int main(void) {
     CHECK_ERR("readv, second buffer past the limit", readv(zero, iov, 2), EFAULT);
     CHECK_ERR("writev, second buffer past the limit", writev(null, iov, 2), EFAULT);
 
+    /* Even an empty buffer must lie below the limit. */
+    CHECK_ERR("read of 0 bytes at -1", read(zero, (void *)-1L, 0), EFAULT);
+    CHECK_ERR("write of 0 bytes at -1", write(null, (void *)-1L, 0), EFAULT);
+    CHECK("read of 0 bytes at TASK_SIZE_MAX", read(zero, (void *)TASK_SIZE_MAX, 0) == 0);
+
     int intact = 1;
     for (size_t i = 0; i < sizeof canary; i++)
         intact &= canary[i] == 'c';
