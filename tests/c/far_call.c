@@ -1,12 +1,12 @@
 /* Far calls and jumps to other code segments, each in a child with handlers
  * for the signals they raise. A far call to the 32-bit user code segment
  * (0x23) faults (SIGSEGV, SEGV_MAPERR, at a truncated stack address) before
- * the segment changes, and a handler catches it. A far jump there runs 32-bit code; its int3/ud2/hlt trap in
- * 32-bit mode, where no 64-bit frame can be built, so the process dies of
- * SIGSEGV. A far jump to a data segment or the null selector is a general
- * protection fault (SIGSEGV, SI_KERNEL); one to the 64-bit code segment
- * (0x33) just runs the code there. The code lives in a MAP_32BIT page, whose
- * address fits the far pointer's 32-bit offset. */
+ * the segment changes, and a handler catches it. A far jump there runs
+ * 32-bit code, whose int3/ud2/hlt trap in 32-bit mode: the handler is never
+ * reached and the process dies of SIGSEGV. A far jump to a data segment or
+ * the null selector is a general protection fault (SIGSEGV, SI_KERNEL); one
+ * to the 64-bit code segment (0x33) just runs the code there. The code lives
+ * in a MAP_32BIT page, whose address fits the far pointer's 32-bit offset. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <setjmp.h>
