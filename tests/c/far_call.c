@@ -5,8 +5,10 @@
  * 32-bit code, whose int3/ud2/hlt trap in 32-bit mode: the handler is never
  * reached and the process dies of SIGSEGV. A far jump to a data segment or
  * the null selector is a general protection fault (SIGSEGV, SI_KERNEL); one
- * to the 64-bit code segment (0x33) just runs the code there. The code lives
- * in a MAP_32BIT page, whose address fits the far pointer's 32-bit offset. */
+ * to the 64-bit code segment (0x33) just runs the code there. A call with a
+ * 32-bit stack to 32-bit code that returns with `lret` comes back to 64-bit
+ * code. The code lives in a MAP_32BIT page, whose address fits the far
+ * pointer's 32-bit offset. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <setjmp.h>
@@ -78,6 +80,33 @@ static void run_case(const char *label, uint16_t sel, unsigned off, int call) {
         printf("%s: killed by signal %d\n", label, WTERMSIG(status));
 }
 
+/* A round trip through 32-bit code, as gVisor's Call32Bit test makes it: on
+ * a 32-bit stack at the end of the low page, `lcall` to an `lret` in the
+ * 32-bit code segment, which returns to 64-bit code. */
+static void round_trip(void) {
+    static const unsigned char code[] = {
+        0x67, 0xff, 0x5c, 0x24, 0x08, /* lcall *8(%esp) */
+        0xc3,                         /* retq */
+        0xcb,                         /* lret */
+    };
+    memset(code32 + 64, 0xcc, 64);
+    memcpy(code32 + 64, code, sizeof code);
+    uintptr_t stack = (uintptr_t)code32 + 4096;
+    uintptr_t lcall = (uintptr_t)code32 + 64;
+    uintptr_t lret = lcall + sizeof code - 1;
+    __asm__ volatile("subl $0x8, %%ecx\n"
+                     "movl $0x23, 4(%%ecx)\n"
+                     "movl %%edx, 0(%%ecx)\n"
+                     "pushq %%rbp\n"
+                     "movq %%rsp, %%rbp\n"
+                     "movq %%rcx, %%rsp\n"
+                     "callq *%%rbx\n"
+                     "leaveq\n"
+                     : "+c"(stack)
+                     : "b"(lcall), "d"(lret)
+                     : "memory");
+}
+
 int main(void) {
     code32 = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
@@ -88,6 +117,19 @@ int main(void) {
     code32[16] = 0x0f, code32[17] = 0x0b; /* ud2 */
     code32[32] = 0xf4;                   /* hlt */
 
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        round_trip();
+        printf("far call round trip through 32-bit code: returned\n");
+        fflush(stdout);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status))
+        printf("far call round trip through 32-bit code: killed by signal %d\n",
+               WTERMSIG(status));
     run_case("lcall 0x23 (32-bit code)", 0x23, 0, 1);
     run_case("ljmp 0x23 to int3", 0x23, 0, 0);
     run_case("ljmp 0x23 to ud2", 0x23, 16, 0);
