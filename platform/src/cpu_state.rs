@@ -111,3 +111,41 @@ pub fn xsave_size() -> usize {
     let leaf = std::arch::x86_64::__cpuid_count(0xd, 0);
     (leaf.ebx as usize).max(512 + 64)
 }
+
+/// The MXCSR bits this CPU supports (FXSAVE's MXCSR_MASK; 0xffbf when the CPU
+/// leaves it zero). Setting any other bit makes loading the state fault.
+pub fn mxcsr_mask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        #[repr(C, align(16))]
+        struct Area([u8; 512]);
+        let mut area = Area([0; 512]);
+        // SAFETY: FXSAVE (baseline on x86-64) writes exactly 512 bytes to a
+        // 16-byte aligned buffer we own; it changes no register.
+        unsafe { std::arch::x86_64::_fxsave64(area.0.as_mut_ptr()) };
+        match u32::from_le_bytes(area.0[28..32].try_into().expect("4 bytes")) {
+            0 => 0xffbf,
+            m => m,
+        }
+    })
+}
+
+/// The state components the OS enabled for user mode (XCR0): an XSAVE image
+/// whose `xstate_bv` names any other makes loading it fault.
+pub fn xfeatures() -> u64 {
+    static XCR0: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *XCR0.get_or_init(|| {
+        // CPUID.1:ECX.OSXSAVE (bit 27): XGETBV is usable.
+        if std::arch::x86_64::__cpuid(1).ecx & (1 << 27) == 0 {
+            return 3;
+        }
+        let (lo, hi): (u32, u32);
+        // SAFETY: XGETBV with ECX=0 reads XCR0 into EDX:EAX; OSXSAVE says the
+        // instruction is enabled. No memory is touched.
+        unsafe {
+            std::arch::asm!("xgetbv", in("ecx") 0, out("eax") lo, out("edx") hi,
+                options(nomem, nostack, preserves_flags));
+        }
+        (u64::from(hi) << 32) | u64::from(lo)
+    })
+}

@@ -116,6 +116,12 @@ pub enum Exit {
     /// Any other signal the application's execution raised (`int3`, `ud2`, a
     /// general protection fault, a divide error...).
     Signal(SigInfo),
+    /// The application called entry `addr` of the vsyscall page (gettimeofday,
+    /// time or getcpu, as old static binaries do), which the host emulates. The
+    /// registers are as at the call: `rip` is the entry, `rsp` points at the
+    /// return address; the sentry serves the call and returns, as Linux does.
+    /// (On a host in `vsyscall=none` mode such a call is a plain fault.)
+    Vsyscall { addr: u64 },
     /// [`Context::interrupt`] was called.
     Interrupted,
 }

@@ -183,6 +183,7 @@ pub fn launch(
         network: spec.network_namespace.clone(),
         user: global.userns,
         join_cgroup: opts.join_cgroup.iter().map(|f| f.as_raw_fd()).collect(),
+        die_with_caller: !opts.detached,
     };
     let boot = crate::confine::spawn_boot(cmd, &plan).context("starting the sandbox");
     for &fd in &inherited {

@@ -177,6 +177,7 @@ impl Drop for IoBuffer {
 /// Reads up to `count` bytes into `addr`: at `pos`, or at the file offset (advanced)
 /// when `pos` is `None`.
 fn do_read(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
+    t.mm.access_ok(addr, count as u64)?;
     let count = count.min(MAX_RW_COUNT);
     if count == 0 {
         return Ok(0);
@@ -283,6 +284,7 @@ pub(crate) fn read_file(
 
 /// Writes `count` bytes from `addr`, moving them through the sentry in chunks.
 fn write_from(t: &Task, f: &OpenFile, addr: u64, count: usize, pos: Option<u64>) -> SysResult {
+    t.mm.access_ok(addr, count as u64)?;
     let count = count.min(MAX_RW_COUNT);
     let mut done = 0usize;
     let mut guard = io_buffer(count.min(CHUNK));
@@ -363,6 +365,7 @@ fn read(t: &mut Task, a: &Args) -> SysResult {
 fn write(t: &mut Task, a: &Args) -> SysResult {
     let f = writable_file(t, a.i32(0))?;
     if a.usize(2) == 0 {
+        t.mm.access_ok(a.ptr(1), 0)?;
         return Ok(0);
     }
     access_ok(a.ptr(1), a.u64(2))?;
@@ -417,6 +420,9 @@ fn read_iovecs(t: &Task, addr: u64, count: i32) -> Result<Vec<Iovec>, Errno> {
             .checked_add(iov.len)
             .filter(|&t| t <= i64::MAX as u64)
             .ok_or(Errno::EINVAL)?;
+    }
+    for iov in &iovs {
+        t.mm.access_ok(iov.base, iov.len)?;
     }
     Ok(iovs)
 }

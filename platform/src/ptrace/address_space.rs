@@ -88,6 +88,18 @@ impl PtraceAddressSpace {
 
 impl AddressSpace for PtraceAddressSpace {
     fn map(&self, addr: u64, len: u64, memfile_offset: u64, prot: Prot) -> Result<()> {
+        // Nothing of the application goes at or above the stub page.
+        if len == 0 {
+            return Ok(());
+        }
+        if addr
+            .checked_add(len)
+            .is_none_or(|end| end > self.shared.stub.start())
+        {
+            return Err(Error::Unsupported(format!(
+                "mapping {addr:#x}+{len:#x}: outside the application's range"
+            )));
+        }
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
         let args = [
             addr,
@@ -101,6 +113,13 @@ impl AddressSpace for PtraceAddressSpace {
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {
+        // Clipped below the stub page, which must survive whatever the
+        // application unmaps; an empty range is nothing to do.
+        let end = addr.saturating_add(len).min(self.shared.stub.start());
+        if end <= addr {
+            return Ok(());
+        }
+        let len = end - addr;
         self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap(stub)")
     }
 

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use abi::signal::{SI_KERNEL, SIGBUS, SIGSEGV};
+use abi::signal::{SI_KERNEL, SIGBUS, SIGSEGV, SIGSYS};
 
 use super::INTERRUPT_SIGNAL;
 use super::address_space::PtraceAddressSpace;
+use super::stub_seccomp::{VSYSCALL_ENTRIES, VSYSCALL_TRAP_DATA};
 use super::thread::Stop;
 use crate::cpu_state::Regs;
-use crate::{AddressSpace, Context, CpuState, Error, Exit, Result};
+use crate::{AddressSpace, Context, CpuState, Error, Exit, Result, SigInfo};
 
 /// `si_code` of a signal sent with `tgkill`.
 const SI_TKILL: i32 = -6;
@@ -40,6 +41,55 @@ impl PtraceContext {
     }
 }
 
+/// Linux's user address limit (`TASK_SIZE_MAX`, 4-level paging): PTRACE_SETREGS
+/// refuses segment bases at or above it.
+const TASK_SIZE_MAX: u64 = 0x7fff_ffff_f000;
+
+/// Whether PTRACE_SETREGS takes `regs` (the checks of the kernel's `putreg`):
+/// segment bases below `TASK_SIZE_MAX`, selectors (16 bits) null or of user
+/// privilege, and `cs`/`ss` not null. Everything else it takes (a bad `rip`
+/// or selector then faults on the way to user mode, as on Linux).
+fn host_accepts(regs: &Regs) -> bool {
+    let user_or_null = |sel: u64| {
+        let sel = sel & 0xffff;
+        sel == 0 || sel & 3 == 3
+    };
+    regs.fs_base < TASK_SIZE_MAX
+        && regs.gs_base < TASK_SIZE_MAX
+        && [regs.ds, regs.es, regs.fs, regs.gs, regs.cs, regs.ss]
+            .into_iter()
+            .all(user_or_null)
+        && regs.cs & 0xffff != 0
+        && regs.ss & 0xffff != 0
+}
+
+/// The vsyscall entry a SIGSYS from the stub filter's vsyscall trap was for.
+fn vsyscall_trap(signo: i32, info: &SigInfo) -> Option<u64> {
+    /// `si_code` of a SIGSYS raised by a seccomp filter.
+    const SYS_SECCOMP: i32 = 1;
+    // si_errno (the filter's SECCOMP_RET_DATA) is the upper half of word 0;
+    // si_call_addr is where `addr()` reads.
+    let data = (info.words[0] >> 32) as u32;
+    let addr = info.addr();
+    (signo == SIGSYS
+        && info.code() == SYS_SECCOMP
+        && data == VSYSCALL_TRAP_DATA
+        && VSYSCALL_ENTRIES.iter().any(|&(entry, _)| entry == addr))
+    .then_some(addr)
+}
+
+/// A register write the host refused for its values (not a dead thread,
+/// which is ESRCH).
+fn is_refusal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Host {
+            errno: nix::errno::Errno::EIO | nix::errno::Errno::EINVAL,
+            ..
+        }
+    )
+}
+
 impl Context for PtraceContext {
     fn switch(&self, space: &Arc<dyn AddressSpace>, cpu: &mut CpuState) -> Result<Exit> {
         let slot = Self::space(space)?.current_thread()?;
@@ -48,22 +98,43 @@ impl Context for PtraceContext {
             return Ok(Exit::Interrupted);
         }
         let thread = slot.thread;
-        match slot.host_regs {
-            Some(host) if host == cpu.regs => {}
+        // State the host refuses to load (registers PTRACE_SETREGS rejects
+        // with EIO, an XSAVE image PTRACE_SETREGSET rejects with EINVAL): on
+        // Linux the thread would fault on its way back to user mode, so that
+        // is what the application gets, never a platform error.
+        let refused = || {
+            tracing::debug!("application state the host refuses: {:?}", cpu.regs);
+            Ok(Exit::Signal(SigInfo::new(SIGSEGV, SI_KERNEL)))
+        };
+        if !host_accepts(&cpu.regs) {
+            return refused();
+        }
+        let set = match slot.host_regs {
+            Some(host) if host == cpu.regs => Ok(()),
             Some(host)
                 if Regs {
                     rax: cpu.regs.rax,
                     ..host
                 } == cpu.regs =>
             {
-                thread.set_rax(cpu.regs.rax)?
+                thread.set_rax(cpu.regs.rax)
             }
-            _ => thread.set_regs(&cpu.regs)?,
+            _ => thread.set_regs(&cpu.regs),
+        };
+        match set {
+            Ok(()) => slot.host_regs = Some(cpu.regs),
+            Err(e) if is_refusal(&e) => {
+                slot.host_regs = None;
+                return refused();
+            }
+            Err(e) => return Err(e),
         }
-        slot.host_regs = Some(cpu.regs);
         if cpu.fp.is_dirty() {
-            thread.set_fp(cpu.fp.bytes())?;
-            cpu.fp.mark_written();
+            match thread.set_fp(cpu.fp.bytes()) {
+                Ok(()) => cpu.fp.mark_written(),
+                Err(e) if is_refusal(&e) => return refused(),
+                Err(e) => return Err(e),
+            }
         }
 
         // Publish that we run before checking for an interrupt, so that an
@@ -95,6 +166,18 @@ impl Context for PtraceContext {
                     return Ok(Exit::Interrupted);
                 }
                 let code = info.code();
+                if let Some(addr) = vsyscall_trap(signo, &info) {
+                    // The host emulated a call into the vsyscall page and our
+                    // stub filter trapped it (`stub_seccomp.rs`); the registers
+                    // go back to the call, for the sentry to serve it.
+                    if cpu.regs.rip != addr {
+                        // The host already emulated the `ret` of the skipped call.
+                        cpu.regs.rip = addr;
+                        cpu.regs.rsp = cpu.regs.rsp.wrapping_sub(8);
+                    }
+                    cpu.regs.orig_rax = u64::MAX;
+                    return Ok(Exit::Vsyscall { addr });
+                }
                 if (signo == SIGSEGV || signo == SIGBUS) && code > 0 && code != SI_KERNEL {
                     return Ok(Exit::Fault {
                         signo,

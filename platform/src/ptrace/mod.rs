@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// The `clone` flags injected into a stub to make a stub thread (with a zero
 /// stack): the sentry's own seccomp filter, which stubs inherit, must let
 /// them through.
-pub use stub_seccomp::kernel_program;
+pub use stub_seccomp::{VSYSCALL_ENTRIES, kernel_program, vsyscall_passthrough};
 pub use stub_threads::CLONE_FLAGS as STUB_THREAD_CLONE_FLAGS;
 
 use crate::{AddressSpace, Context, Platform, Result};

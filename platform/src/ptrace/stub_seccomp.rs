@@ -96,19 +96,67 @@ pub(crate) fn build(memfd: i32, syscall_return_addr: u64) -> Result<StubFilter> 
     })
 }
 
-/// `seccomp_data.instruction_pointer` must equal `ip` (both 32-bit halves).
+/// The vsyscall page (`0xffffffffff600000`): old static binaries call
+/// `gettimeofday`, `time` and `getcpu` at its three entries. The host kernel
+/// emulates such a call (whether its page is execute-only or readable) and
+/// runs it through seccomp with the entry as the instruction pointer; in
+/// `vsyscall=none` mode the call is a plain fault instead.
+pub const VSYSCALL_ADDR: u64 = 0xffff_ffff_ff60_0000;
+/// The entries of the vsyscall page, 1 KiB apart, and the call each makes.
+pub const VSYSCALL_ENTRIES: [(u64, i64); 3] = [
+    (VSYSCALL_ADDR, libc::SYS_gettimeofday),
+    (VSYSCALL_ADDR + 0x400, libc::SYS_time),
+    (VSYSCALL_ADDR + 0x800, libc::SYS_getcpu),
+];
+/// `si_errno` of the SIGSYS the stub filter raises for a vsyscall (`SECCOMP_RET_DATA`).
+pub const VSYSCALL_TRAP_DATA: u32 = 0x7653;
+
+const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+/// `SECCOMP_RET_TRAP`: SIGSYS to the thread, the call not made.
+const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
+
+fn ins(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+/// The instruction-pointer checks that open the stub filter (offsets in
+/// struct seccomp_data: instruction_pointer 8, low half first):
+/// - a call from one of the vsyscall entries is trapped (SIGSYS, which the
+///   tracer sees and serves as the application's vsyscall, see `context.rs`);
+/// - any other call must come from `ip`, the stub's `syscall`, or the stub dies.
 fn instruction_pointer_check(ip: u64) -> Vec<sock_filter> {
-    const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-    const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-    const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
-    // Offsets in struct seccomp_data: nr 0, arch 4, instruction_pointer 8.
-    let ins = |code, jt, jf, k| sock_filter { code, jt, jf, k };
+    let [(e0, _), (e1, _), (e2, _)] = VSYSCALL_ENTRIES;
     vec![
-        ins(LD_W_ABS, 0, 0, 8),
-        ins(JEQ_K, 0, 2, ip as u32), // low half differs: to the kill
-        ins(LD_W_ABS, 0, 0, 12),
-        ins(JEQ_K, 1, 0, (ip >> 32) as u32), // both match: past the kill
-        ins(RET_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+        ins(LD_W_ABS, 0, 0, 12),                                 // 0: high half
+        ins(JEQ_K, 0, 5, (VSYSCALL_ADDR >> 32) as u32),          // 1: -> 2, else 7
+        ins(LD_W_ABS, 0, 0, 8),                                  // 2: low half
+        ins(JEQ_K, 2, 0, e0 as u32),                             // 3: -> 6, else 4
+        ins(JEQ_K, 1, 0, e1 as u32),                             // 4: -> 6, else 5
+        ins(JEQ_K, 0, 4, e2 as u32),                             // 5: -> 6, else 10
+        ins(RET_K, 0, 0, SECCOMP_RET_TRAP | VSYSCALL_TRAP_DATA), // 6
+        ins(JEQ_K, 0, 2, (ip >> 32) as u32),                     // 7: -> 8, else 10
+        ins(LD_W_ABS, 0, 0, 8),                                  // 8: low half
+        ins(JEQ_K, 1, 0, ip as u32),                             // 9: -> 11 (the rules), else 10
+        ins(RET_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),        // 10
+    ]
+}
+
+/// A prefix for the sentry's own filter, which stubs inherit: the calls the
+/// host makes for a vsyscall entry pass it (the stub's filter, which comes
+/// after it, traps them; the most restrictive verdict wins). Only those three
+/// calls ever have such an instruction pointer.
+pub fn vsyscall_passthrough() -> Vec<sock_filter> {
+    let [(e0, _), (e1, _), (e2, _)] = VSYSCALL_ENTRIES;
+    vec![
+        ins(LD_W_ABS, 0, 0, 12),                        // 0: high half
+        ins(JEQ_K, 0, 5, (VSYSCALL_ADDR >> 32) as u32), // 1: -> 2, else past the prefix
+        ins(LD_W_ABS, 0, 0, 8),                         // 2: low half
+        ins(JEQ_K, 2, 0, e0 as u32),                    // 3: -> 6, else 4
+        ins(JEQ_K, 1, 0, e1 as u32),                    // 4: -> 6, else 5
+        ins(JEQ_K, 0, 1, e2 as u32),                    // 5: -> 6, else past the prefix
+        ins(RET_K, 0, 0, libc::SECCOMP_RET_ALLOW),      // 6
     ]
 }
 

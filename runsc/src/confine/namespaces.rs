@@ -56,6 +56,11 @@ pub struct NamespacePlan {
     /// `cgroup.procs` files the keeper joins before it forks the sandbox, so
     /// that everything the sandbox makes is in the container's cgroup.
     pub join_cgroup: Vec<RawFd>,
+    /// The keeper, and with it the sandbox, dies (SIGKILL) when the process
+    /// that spawned it does: for `do` and a foreground `run`, whose caller
+    /// waits for the sandbox, so that killing the caller never leaves a
+    /// sandbox running. A detached sandbox outlives its creator.
+    pub die_with_caller: bool,
 }
 
 impl NamespacePlan {
@@ -78,6 +83,8 @@ struct Setup {
     userns: Option<userns::ChildView>,
     /// What the keeper confines itself with once the sandbox is set up.
     keeper_filter: KeeperFilter,
+    /// The caller's pid when the keeper must die with it (`die_with_caller`).
+    die_with: Option<libc::pid_t>,
 }
 
 /// Spawns `cmd` (a `runsc boot` command line) as pid 1 of new namespaces per
@@ -112,6 +119,9 @@ pub fn spawn_boot(mut cmd: Command, plan: &NamespacePlan) -> io::Result<Child> {
         cgroups: plan.join_cgroup.clone(),
         userns: user.as_ref().map(userns::Prepared::child_view),
         keeper_filter,
+        die_with: plan
+            .die_with_caller
+            .then(|| std::process::id() as libc::pid_t),
     };
     // SAFETY: the closure makes only async-signal-safe raw system calls (see
     // `enter_namespaces`) on memory prepared here.
@@ -135,6 +145,16 @@ const NO_MAPS: u8 = b'N';
 /// sandbox, and become its keeper. Returns only in the sandbox (which then
 /// execs).
 fn enter_namespaces(setup: &mut Setup) -> io::Result<()> {
+    if let Some(caller) = setup.die_with {
+        // SAFETY: prctl and getppid take no pointers.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            // The caller died before the death signal was armed.
+            if libc::getppid() != caller {
+                libc::_exit(1);
+            }
+        }
+    }
     for &fd in &setup.cgroups {
         // "0": the writer. Still host root here, and before the fork, so the
         // sandbox and all it makes start inside.

@@ -42,7 +42,10 @@ pub fn build(facts: &Facts, mode: Mode) -> anyhow::Result<BpfProgram> {
     let filter = SeccompFilter::new(allowed, mismatch, SeccompAction::Allow, TargetArch::x86_64)
         .context("the sentry's seccomp filter")?;
     let program: BpfProgram = filter.try_into().context("compiling the seccomp filter")?;
-    let mut out = refusals(&refused);
+    // Stubs inherit this filter: the host's emulation of a vsyscall passes it,
+    // for the stub's own filter to trap it.
+    let mut out = platform::ptrace::vsyscall_passthrough();
+    out.extend(refusals(&refused));
     out.extend(program);
     Ok(out)
 }

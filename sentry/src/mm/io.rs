@@ -22,6 +22,17 @@ fn whole_pages(start: u64, end: u64) -> (u64, u64) {
 }
 
 impl MemoryManager {
+    /// Linux's `access_ok`: `[addr, addr+len)` lies below the user address
+    /// limit. Calls that work on a buffer piece by piece check the whole of it
+    /// first, as Linux does, so a buffer that runs past the end of the address
+    /// space is EFAULT before any of it is touched.
+    pub fn access_ok(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        match addr.checked_add(len) {
+            Some(end) if end <= super::TASK_SIZE_MAX => Ok(()),
+            _ => Err(Errno::EFAULT),
+        }
+    }
+
     /// Calls `f(offset_in_range, piece)` for each populated piece of `[addr, addr+len)`,
     /// populating as needed.
     pub(super) fn for_each_piece(
@@ -123,10 +134,10 @@ impl MemoryManager {
         if len == 0 {
             return Ok(0);
         }
-        let end = addr
-            .checked_add(len as u64)
-            .filter(|&e| e <= self.layout.max_addr)
-            .ok_or(Errno::EFAULT)?;
+        self.access_ok(addr, len as u64)?;
+        // Past the last area (or `max_addr`) the walk below finds no area: a
+        // short count after some data, as on Linux.
+        let end = addr + len as u64;
         let mut inner = self.inner.lock();
         let mut at = addr;
         let mut done = 0;

@@ -32,6 +32,9 @@ pub struct MmapArgs {
 
 const MAP_TYPE: u64 = 0x0f;
 /// Flags Linux knows (MAP_SHARED_VALIDATE rejects anything else).
+/// `MAP_32BIT` (x86-64 only): an address in the low 2 GiB.
+const MAP_32BIT: u64 = 0x40;
+
 const KNOWN_FLAGS: u64 = (l::MAP_SHARED
     | l::MAP_PRIVATE
     | l::MAP_FIXED
@@ -123,6 +126,8 @@ impl MemoryManager {
             }
             self.unmap_locked(&mut inner, a.addr, a.addr + len);
             a.addr
+        } else if a.flags & MAP_32BIT != 0 {
+            Self::pick_address_32bit(&inner, a.addr, len)?
         } else {
             self.pick_address(&inner, a.addr, len)?
         };
@@ -186,15 +191,35 @@ impl MemoryManager {
             .ok_or(Errno::ENOMEM)
     }
 
+    /// MAP_32BIT: as Linux on x86-64, the hint if it fits, else a free range in
+    /// the second gigabyte (`0x40000000..0x80000000`), so the area's addresses
+    /// fit 31 bits (32-bit code segments, old JITs).
+    fn pick_address_32bit(inner: &Inner, hint: u64, len: u64) -> Result<u64, Errno> {
+        const BEGIN: u64 = 0x4000_0000;
+        const END: u64 = 0x8000_0000;
+        if let Some(h) = page_up(hint).filter(|&h| h >= MMAP_MIN_ADDR)
+            && h.checked_add(len).is_some_and(|e| e <= END)
+            && !inner.vmas.overlaps(h, h + len)
+        {
+            return Ok(h);
+        }
+        inner
+            .vmas
+            .find_gap_top_down(len, END, BEGIN)
+            .ok_or(Errno::ENOMEM)
+    }
+
     pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
+        // Linux's checks are against its user limit, not ours: unmapping up to
+        // TASK_SIZE_MAX works (the part above `max_addr` holds nothing).
+        if !addr.is_multiple_of(PAGE_SIZE)
+            || len == 0
+            || addr > super::TASK_SIZE_MAX
+            || len > super::TASK_SIZE_MAX - addr
+        {
             return Err(Errno::EINVAL);
         }
-        let len = page_up(len).ok_or(Errno::EINVAL)?;
-        let end = addr
-            .checked_add(len)
-            .filter(|&e| e <= self.layout.max_addr)
-            .ok_or(Errno::EINVAL)?;
+        let end = page_up(addr + len).ok_or(Errno::EINVAL)?;
         let mut inner = self.inner.lock();
         self.unmap_locked(&mut inner, addr, end);
         Ok(())

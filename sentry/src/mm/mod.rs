@@ -40,6 +40,12 @@ use crate::memfile::MemoryFile;
 use pma::{Pma, PmaSet};
 use vma::VmaSet;
 
+/// Linux's user address limit with 4-level paging (`TASK_SIZE_MAX`): the end of
+/// the canonical lower half minus a guard page. Argument checks (`access_ok`, TLS
+/// bases, munmap's range) use it, so that they answer as on Linux; mappings
+/// themselves stay below the platform's `max_addr`, which may be lower.
+pub const TASK_SIZE_MAX: u64 = 0x7fff_ffff_f000;
+
 /// Lowest address a mapping may have (Linux's default `vm.mmap_min_addr`).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// Gap kept free below the stack so it can grow (Linux's `stack_guard_gap`).
@@ -208,6 +214,11 @@ impl MemoryManager {
 
     /// Unmaps `[start, end)`: areas, their memory, and the platform mappings.
     fn unmap_locked(&self, inner: &mut Inner, start: u64, end: u64) {
+        // Nothing lies at or above `max_addr`; an empty range is nothing to do.
+        let end = end.min(self.layout.max_addr);
+        if start >= end {
+            return;
+        }
         for v in inner.vmas.remove_range(start, end) {
             v.write_back(v.start, v.end);
         }
@@ -218,6 +229,9 @@ impl MemoryManager {
     }
 
     fn platform_unmap(&self, start: u64, end: u64) {
+        if start >= end {
+            return;
+        }
         if let Err(e) = self.space.unmap(start, end - start) {
             tracing::error!("unmapping {start:#x}-{end:#x} from the address space: {e}");
         }

@@ -34,8 +34,8 @@ impl MemoryManager {
         let old_end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
         let mut inner = self.inner.lock();
         let vma = inner.vmas.find(old).cloned().ok_or(Errno::EFAULT)?;
-        if old_len == 0 {
-            // Duplicating a shared mapping is not supported; private ones Linux refuses.
+        if old_len == 0 && !(vma.shared && vma.shared_pages.is_some()) {
+            // Linux duplicates only shared mappings (its old "duplicate shm" case).
             return Err(Errno::EINVAL);
         }
         if old_end > vma.end {
@@ -54,7 +54,23 @@ impl MemoryManager {
                 return Err(Errno::EINVAL);
             }
             self.unmap_locked(&mut inner, new_addr, new_end);
+            if old_len == 0 {
+                return Ok(Self::duplicate_locked(
+                    &mut inner, &vma, old, new_len, new_addr,
+                ));
+            }
             return Ok(self.move_locked(&mut inner, old, old_len, new_len, new_addr, dontunmap));
+        }
+        if old_len == 0 {
+            // A new area over the same shared pages, never in place.
+            if !may_move {
+                return Err(Errno::ENOMEM);
+            }
+            let dest = inner
+                .vmas
+                .find_gap_top_down(new_len, self.layout.mmap_base, MMAP_MIN_ADDR)
+                .ok_or(Errno::ENOMEM)?;
+            return Ok(Self::duplicate_locked(&mut inner, &vma, old, new_len, dest));
         }
         if new_len <= old_len && !dontunmap {
             self.unmap_locked(&mut inner, old + new_len, old_end);
@@ -84,6 +100,30 @@ impl MemoryManager {
             .find_gap_top_down(new_len, self.layout.mmap_base, MMAP_MIN_ADDR)
             .ok_or(Errno::ENOMEM)?;
         Ok(self.move_locked(&mut inner, old, old_len, new_len, dest, dontunmap))
+    }
+
+    /// mremap with an old size of 0: a second area at `dest` (free), `new_len`
+    /// long, over the same shared pages as `vma` from `old` on.
+    fn duplicate_locked(
+        inner: &mut super::Inner,
+        vma: &super::Vma,
+        old: u64,
+        new_len: u64,
+        dest: u64,
+    ) -> u64 {
+        let mut dup = vma.clone();
+        let skip = old - vma.start;
+        if let super::Backing::File { offset, .. } = &mut dup.backing {
+            *offset += skip;
+        }
+        if let Some(sp) = &mut dup.shared_pages {
+            sp.first += skip / PAGE_SIZE;
+        }
+        dup.start = dest;
+        dup.end = dest + new_len;
+        dup.growsdown = false;
+        inner.vmas.insert(dup);
+        dest
     }
 
     /// Moves `[old, old+old_len)` to `dest` with size `new_len` (the destination is free).

@@ -69,6 +69,11 @@ impl Task {
             return Err(Errno::EINVAL);
         }
         self.check_nproc()?;
+        // Linux's copy_thread: a TLS base outside the user range is EPERM (the
+        // host would refuse it later, when the child first runs).
+        if has(l::CLONE_SETTLS) && req.tls >= crate::mm::TASK_SIZE_MAX {
+            return Err(Errno::EPERM);
+        }
         if has(l::CLONE_THREAD) {
             return self.clone_thread(req);
         }

@@ -2,7 +2,7 @@
 //! signals, repeat.
 
 use abi::Errno;
-use abi::signal::{SIGKILL, SIGSEGV};
+use abi::signal::{SEGV_MAPERR, SI_KERNEL, SIGKILL, SIGSEGV};
 use abi::types::{KernelSigaction, SigInfo};
 use platform::Exit;
 
@@ -100,6 +100,13 @@ impl Task {
                     tracing::debug!("signal {info:?} at rip {:#x}", self.cpu.regs.rip);
                     self.forced = Some(info);
                 }
+                Exit::Vsyscall { addr } => {
+                    self.last_fault = None;
+                    self.serve_vsyscall(addr);
+                    if let Some(ending) = self.exit.take() {
+                        return Ok(ending);
+                    }
+                }
                 Exit::Interrupted => {}
             }
         }
@@ -118,6 +125,36 @@ impl Task {
             self.kernel.memfile.used()
         );
         self.forced = Some(SigInfo::new(SIGKILL, abi::signal::SI_KERNEL));
+    }
+
+    /// A call into the vsyscall page, served as Linux's emulation does: the
+    /// entry's system call with the caller's arguments, then a `ret` to the
+    /// caller. An unreadable return address or a bad buffer is a SIGSEGV.
+    fn serve_vsyscall(&mut self, addr: u64) {
+        let Some(&(_, nr)) = platform::ptrace::VSYSCALL_ENTRIES
+            .iter()
+            .find(|&&(entry, _)| entry == addr)
+        else {
+            self.forced = Some(SigInfo::new(SIGSEGV, SEGV_MAPERR).with_addr(addr));
+            return;
+        };
+        let sp = self.cpu.regs.rsp;
+        let Ok(caller) = self.mm.read_obj::<u64>(sp) else {
+            self.forced = Some(SigInfo::new(SIGSEGV, SI_KERNEL));
+            return;
+        };
+        let r = &self.cpu.regs;
+        let args = [r.rdi, r.rsi, r.rdx, 0, 0, 0];
+        let table = self.kernel.syscalls;
+        let ret = table.dispatch(self, nr as u64, args);
+        if ret == Errno::EFAULT.as_return() {
+            self.forced = Some(SigInfo::new(SIGSEGV, SI_KERNEL));
+            return;
+        }
+        let r = &mut self.cpu.regs;
+        r.rax = ret;
+        r.rip = caller;
+        r.rsp = sp.wrapping_add(8);
     }
 
     /// The registers were replaced by the syscall (execve, rt_sigreturn): its

@@ -10,6 +10,7 @@
 use std::mem::offset_of;
 
 use abi::Errno;
+use abi::signal::{SI_KERNEL, SIGSEGV};
 use abi::types::{KernelSigaction, RtSigframe, SigContext, SigInfo, StackT, UContext};
 use zerocopy::IntoBytes;
 
@@ -118,8 +119,8 @@ impl Task {
                     rsp: regs.rsp,
                     rip: regs.rip,
                     eflags: regs.eflags,
-                    cs: USER_CS as u16,
-                    ss: USER_SS as u16,
+                    cs: regs.cs as u16,
+                    ss: regs.ss as u16,
                     oldmask: mask,
                     cr2: if info.signo() == abi::signal::SIGSEGV {
                         info.addr()
@@ -168,29 +169,33 @@ impl Task {
         self.ctx
             .load_fp(self.mm.address_space(), &mut self.cpu)
             .map_err(|_| Errno::EFAULT)?;
-        let supported = {
-            let cur = self.cpu.fp.bytes();
-            if cur.len() > XSAVE_HEADER && u32_at(cur, SW_RESERVED) == FP_XSTATE_MAGIC1 {
-                u64_at(cur, SW_RESERVED + 8)
-            } else {
-                3
-            }
-        };
-        if mc.fpstate != 0 {
+        let supported = platform::cpu_state::xfeatures();
+        let mxcsr_mask = platform::cpu_state::mxcsr_mask();
+        // The frame's FP image, or None for the init state; `fp_ok` false when
+        // the CPU would refuse to load it (reserved MXCSR bits, features it
+        // does not have, a compacted or dirty header): Linux then restores the
+        // registers, resets the FP state and sends SIGSEGV.
+        let mut fp_ok = true;
+        let fp = if mc.fpstate != 0 {
             let mut fp = vec![0u8; self.cpu.fp.bytes().len()];
             self.mm.copy_in(mc.fpstate, &mut fp)?;
-            let mxcsr = u32_at(&fp, MXCSR) & 0xffff;
-            fp[MXCSR..MXCSR + 4].copy_from_slice(&mxcsr.to_le_bytes());
-            if fp.len() >= XSAVE_HEADER + 64 {
-                let bv = u64_at(&fp, XSAVE_HEADER) & supported;
-                fp[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&bv.to_le_bytes());
-                // xcomp_bv and the reserved header bytes must be zero.
+            fp_ok &= u32_at(&fp, MXCSR) & !mxcsr_mask == 0;
+            if fp.len() >= XSAVE_HEADER + 64 && u32_at(&fp, SW_RESERVED) != FP_XSTATE_MAGIC1 {
+                // A legacy FXSAVE image: Linux loads x87 and SSE state from it
+                // and nothing else.
+                fp[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&3u64.to_le_bytes());
                 fp[XSAVE_HEADER + 8..XSAVE_HEADER + 64].fill(0);
             }
-            self.cpu.fp.bytes_mut().copy_from_slice(&fp);
+            if fp.len() >= XSAVE_HEADER + 64 {
+                fp_ok &= u64_at(&fp, XSAVE_HEADER) & !supported == 0;
+                fp_ok &= fp[XSAVE_HEADER + 8..XSAVE_HEADER + 64]
+                    .iter()
+                    .all(|&b| b == 0);
+            }
+            Some(fp)
         } else {
-            self.cpu.fp.reset_to_init();
-        }
+            None
+        };
 
         let r = &mut self.cpu.regs;
         r.r8 = mc.r8;
@@ -211,11 +216,31 @@ impl Task {
         r.rsp = mc.rsp;
         r.rip = mc.rip;
         r.eflags = (r.eflags & !FIX_EFLAGS) | (mc.eflags & FIX_EFLAGS);
-        r.cs = USER_CS;
-        r.ss = USER_SS;
+        // As Linux: the frame's selectors with user privilege. A selector the CPU
+        // refuses (or a non-canonical rip) faults on the way back to user mode:
+        // the platform reports that as the SIGSEGV Linux sends.
+        r.cs = u64::from(mc.cs | 3);
+        r.ss = u64::from(mc.ss | 3);
+        if frame.uc.flags & UC_STRICT_RESTORE_SS == 0 && r.cs == USER_CS {
+            // Linux's force_valid_ss: without the strict flag a 64-bit frame's
+            // stack segment is the user data segment.
+            r.ss = USER_SS;
+        }
         // Not in a syscall any more: nothing to restart.
         r.orig_rax = u64::MAX;
         self.signals.mask = frame.uc.sigmask & !UNBLOCKABLE;
+        match fp {
+            Some(fp) if fp_ok => self.cpu.fp.bytes_mut().copy_from_slice(&fp),
+            Some(_) => {
+                tracing::debug!(
+                    "rt_sigreturn: an FP state the CPU would refuse (mxcsr mask {mxcsr_mask:#x}, features {supported:#x})"
+                );
+                self.cpu.fp.reset_to_init();
+                self.forced = Some(SigInfo::new(SIGSEGV, SI_KERNEL));
+                return Ok(());
+            }
+            None => self.cpu.fp.reset_to_init(),
+        }
         let stack = frame.uc.stack;
         if self.set_altstack(stack).is_err() {
             tracing::debug!(
