@@ -9,11 +9,14 @@ pub mod compare;
 pub mod compile;
 pub mod diff;
 pub mod docker;
+pub mod memcg;
 pub mod paths;
+pub mod peak_rss;
 pub mod report;
 pub mod run;
 pub mod skip;
 pub mod status;
+pub mod trinity;
 
 pub use compare::{Expect, assert_same, assert_same_binary, assert_same_expect};
 pub use compile::{Variant, program};
