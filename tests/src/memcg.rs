@@ -130,7 +130,11 @@ impl MemCgroup {
         let text = fs::read_to_string(self.dir.join(file)).ok()?;
         text.lines().find_map(|l| {
             let (k, v) = l.split_once(' ')?;
-            if k == key { v.trim().parse().ok() } else { None }
+            if k == key {
+                v.trim().parse().ok()
+            } else {
+                None
+            }
         })
     }
 

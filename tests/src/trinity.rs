@@ -12,8 +12,8 @@
 
 use crate::memcg::MemCgroup;
 use crate::paths::find_runsc;
-use crate::peak_rss::{Peak, Sampler};
 use crate::run::{Output, run_command};
+use crate::sandbox_watch::{Observed, Sampler};
 use crate::skip::Skip;
 use crate::status::Status;
 use std::fmt::Write;
@@ -51,7 +51,7 @@ impl Config {
     /// The run CI makes (see tests/README.md for the numbers behind it).
     pub fn ci() -> Config {
         Config {
-            syscalls: 20_000,
+            syscalls: 3_000,
             seed: 1,
             children: 2,
             timeout: Duration::from_secs(100),
@@ -65,10 +65,7 @@ impl Config {
     pub fn with_env_overrides(mut self) -> Result<Config, String> {
         fn var(name: &str) -> Result<Option<u64>, String> {
             match std::env::var(name) {
-                Ok(v) => v
-                    .parse()
-                    .map(Some)
-                    .map_err(|e| format!("{name}={v}: {e}")),
+                Ok(v) => v.parse().map(Some).map_err(|e| format!("{name}={v}: {e}")),
                 Err(_) => Ok(None),
             }
         }
@@ -111,7 +108,7 @@ pub struct Run {
     pub config: Config,
     pub output: Output,
     pub elapsed: Duration,
-    pub sentry: Peak,
+    pub watch: Observed,
     /// The cgroup's peak: sentry, gofer and the application together.
     pub sandbox_peak: Option<u64>,
     pub oom_kills: Option<u64>,
@@ -157,13 +154,13 @@ pub fn run(config: &Config) -> Result<Run, Skip> {
     let begin = Instant::now();
     let output = run_command(cmd, config.timeout);
     let elapsed = begin.elapsed();
-    let sentry = sampler.finish();
+    let watch = sampler.finish();
     let output = output.map_err(|e| Skip(format!("cannot start the sandbox: {e}")))?;
     Ok(Run {
         config: config.clone(),
         output,
         elapsed,
-        sentry,
+        watch,
         sandbox_peak: cg.peak(),
         oom_kills: cg.oom_kills(),
     })
@@ -177,14 +174,18 @@ impl Run {
         let c = &self.config;
         if self.output.timed_out {
             p.push(format!(
-                "the sandbox did not end within {:?} and was killed",
-                c.timeout
+                "the sandbox did not end within {:?} and was killed; its processes \
+                 shortly before (pid state wchan cmdline):\n{}",
+                c.timeout, self.watch.processes
             ));
         }
         for (needle, what) in [
             ("panicked", "the sentry panicked"),
             ("the platform failed", "the platform failed"),
-            ("memory allocation of", "the sentry aborted on a failed allocation"),
+            (
+                "memory allocation of",
+                "the sentry aborted on a failed allocation",
+            ),
         ] {
             if let Some(line) = text.lines().find(|l| l.contains(needle)) {
                 p.push(format!("{what}: {line}"));
@@ -193,8 +194,8 @@ impl Run {
         match self.output.status {
             Status::Exited(0) => {}
             Status::Exited(code) if code > 128 => p.push(format!(
-                "runsc exited with {code}: the sandbox died of signal {} (159: the \
-                 sentry's abort; 137: SIGKILL, e.g. the OOM killer)",
+                "runsc exited with {code} (128 + signal {}): trinity or the sandbox \
+                 was killed by that signal",
                 code - 128
             )),
             status => p.push(format!("runsc {status}, not trinity's success (exit 0)")),
@@ -210,12 +211,12 @@ impl Run {
                 c.memory_limit / MIB
             ));
         }
-        if self.sentry.samples == 0 {
+        if self.watch.samples == 0 {
             p.push("the sentry (runsc boot) was never seen: its RSS is unmeasured".into());
-        } else if self.sentry.sentry_hwm > c.sentry_rss_bound {
+        } else if self.watch.sentry_hwm > c.sentry_rss_bound {
             p.push(format!(
                 "the sentry's peak RSS {} MiB is over the bound {} MiB",
-                self.sentry.sentry_hwm / MIB,
+                self.watch.sentry_hwm / MIB,
                 c.sentry_rss_bound / MIB
             ));
         }
@@ -235,9 +236,9 @@ impl Run {
             self.output.status,
             self.elapsed.as_secs_f64(),
             c.timeout.as_secs(),
-            self.sentry.sentry_hwm / MIB,
+            self.watch.sentry_hwm / MIB,
             c.sentry_rss_bound / MIB,
-            self.sentry.samples,
+            self.watch.samples,
             self.sandbox_peak
                 .map_or("unknown".into(), |b| format!("{} MiB", b / MIB)),
             c.memory_limit / MIB,
