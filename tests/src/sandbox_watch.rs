@@ -122,3 +122,16 @@ fn census(pids: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_own_status_and_is_not_a_sentry() {
+        let pid = std::process::id().to_string();
+        assert!(status_kib(&pid, "VmHWM:").is_some_and(|kib| kib > 0));
+        assert!(!is_sentry(&pid));
+        assert!(census(&pid).starts_with(&format!("{pid} R ")));
+    }
+}

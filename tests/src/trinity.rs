@@ -267,3 +267,68 @@ impl Run {
         t
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(stdout: &str, status: Status, timed_out: bool, hwm: u64) -> Run {
+        Run {
+            config: Config::ci(),
+            output: Output {
+                command: "test".into(),
+                stdout: stdout.as_bytes().to_vec(),
+                stderr: Vec::new(),
+                status,
+                timed_out,
+            },
+            elapsed: Duration::from_secs(1),
+            watch: Observed {
+                sentry_hwm: hwm,
+                samples: 10,
+                processes: String::new(),
+            },
+            sandbox_peak: Some(100 * MIB),
+            oom_kills: Some(0),
+        }
+    }
+
+    const DONE: &str = "[main] Ran 3000 syscalls. Successes: 900  Failures: 2100\n";
+
+    #[test]
+    fn a_clean_run_passes() {
+        let run = run_with(DONE, Status::Exited(0), false, 30 * MIB);
+        assert_eq!(run.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_failure_is_reported() {
+        let abort = run_with(
+            "memory allocation of 99 bytes failed\n",
+            Status::Exited(159),
+            false,
+            30 * MIB,
+        );
+        let p = abort.problems();
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].contains("failed allocation"), "{p:?}");
+
+        let panic = run_with(
+            &format!("thread 'task-1' panicked at x.rs:1:1\n{DONE}"),
+            Status::Exited(0),
+            false,
+            30 * MIB,
+        );
+        assert_eq!(panic.problems().len(), 1);
+
+        let hang = run_with("", Status::Signaled(9), true, 30 * MIB);
+        assert!(hang.problems()[0].contains("did not end"));
+
+        let fat = run_with(DONE, Status::Exited(0), false, 300 * MIB);
+        assert!(fat.problems()[0].contains("peak RSS 300 MiB"));
+
+        let mut oom = run_with(DONE, Status::Exited(0), false, 30 * MIB);
+        oom.oom_kills = Some(1);
+        assert!(oom.problems()[0].contains("OOM killer"));
+    }
+}
