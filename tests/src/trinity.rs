@@ -155,7 +155,8 @@ pub fn run(config: &Config) -> Result<Run, Skip> {
     let output = run_command(cmd, config.timeout);
     let elapsed = begin.elapsed();
     let watch = sampler.finish();
-    let output = output.map_err(|e| Skip(format!("cannot start the sandbox: {e}")))?;
+    // Not a skip: the tools are there, so failing to start is a failure.
+    let output = output.unwrap_or_else(|e| panic!("cannot start the sandbox: {e}"));
     Ok(Run {
         config: config.clone(),
         output,
