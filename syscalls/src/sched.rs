@@ -78,10 +78,12 @@ fn full_mask(cpus: usize) -> Vec<u8> {
 
 fn sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
     let p = process_by_pid(t, a.i32(0))?;
-    let len = a.usize(1);
+    // As Linux: the length is an `unsigned int`, checked in that width (a
+    // huge one wraps, never overflows); the buffer must hold every possible
+    // CPU and be a whole number of longs.
+    let len = a.u32(1);
     let cpus = t.kernel.cpus;
-    // As Linux: the buffer must hold every possible CPU and be a whole number of longs.
-    if len * 8 < cpus || !len.is_multiple_of(8) {
+    if (len.wrapping_mul(8) as usize) < cpus || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let mask = p

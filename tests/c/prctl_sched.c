@@ -137,6 +137,12 @@ int main(void) {
     CPU_ZERO(&one);
     CPU_SET(0, &one);
     CHECK("affinity to CPU 0", sched_setaffinity(0, sizeof one, &one) == 0);
+    /* Linux takes the length as an unsigned int and checks len * 8 in that
+     * width: 2^29 bytes wraps to 0 bits (too few), (size_t)-8 becomes
+     * 0xfffffff8, big enough. Raw syscalls: glibc clamps the length. */
+    CHECK_ERR("affinity length wrapping to 0 bits",
+              syscall(SYS_sched_getaffinity, 0, 0x20000000UL, &all), EINVAL);
+    CHECK("affinity length past 32 bits", syscall(SYS_sched_getaffinity, 0, (size_t)-8, &all) > 0);
     cpu_set_t now;
     CHECK("read back", sched_getaffinity(0, sizeof now, &now) == 0 && CPU_COUNT(&now) == 1 && CPU_ISSET(0, &now));
     unsigned cpu = 99, node = 99;

@@ -9,12 +9,15 @@ pub mod compare;
 pub mod compile;
 pub mod diff;
 pub mod docker;
+pub mod memcg;
 pub mod paths;
 pub mod procs;
 pub mod report;
 pub mod run;
+pub mod sandbox_watch;
 pub mod skip;
 pub mod status;
+pub mod trinity;
 
 pub use compare::{Expect, assert_same, assert_same_binary, assert_same_expect};
 pub use compile::{Variant, program};

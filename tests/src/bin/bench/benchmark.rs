@@ -4,6 +4,7 @@
 use crate::data_files::{DataDir, DataFile};
 use crate::file_benches;
 use crate::process_benches;
+use crate::tmpfs_benches;
 use crate::workload::Arg;
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub enum Group {
     Files,
     /// `processes`.
     Processes,
+    /// `tmpfs`; the output says which tmpfs each runtime writes to.
+    Tmpfs,
 }
 
 /// A prepared run: what to tell the reader, the program's arguments and the
@@ -75,7 +78,7 @@ fn getpid(_: &DataDir, count: u64) -> Result<Setup, String> {
 }
 
 /// Every benchmark, in the order `all` runs them.
-pub static ALL: [&Benchmark; 10] = [
+pub static ALL: [&Benchmark; 12] = [
     &GETPID,
     &file_benches::STAT,
     &file_benches::OPEN_READ,
@@ -86,16 +89,19 @@ pub static ALL: [&Benchmark; 10] = [
     &process_benches::THREAD,
     &process_benches::PIPE_PINGPONG,
     &process_benches::FUTEX_PINGPONG,
+    &tmpfs_benches::TMPFS_WRITE,
+    &tmpfs_benches::TMPFS_DD,
 ];
 
 /// Names that stand for several benchmarks.
-pub const GROUPS: [(&str, &str); 3] = [
+pub const GROUPS: [(&str, &str); 4] = [
     ("files", "stat, open-read, seq-read and create-unlink"),
     (
         "processes",
         "fork-exit, fork-exec, thread, pipe-pingpong and futex-pingpong",
     ),
-    ("all", "getpid, files and processes"),
+    ("tmpfs", "tmpfs-write and tmpfs-dd"),
+    ("all", "getpid, files, processes and tmpfs"),
 ];
 
 /// The benchmarks a command-line name stands for.
@@ -104,6 +110,7 @@ pub fn select(name: &str) -> Option<Vec<&'static Benchmark>> {
         "all" => Some(ALL.to_vec()),
         "files" => Some(in_group(Group::Files)),
         "processes" => Some(in_group(Group::Processes)),
+        "tmpfs" => Some(in_group(Group::Tmpfs)),
         _ => ALL.iter().find(|b| b.name == name).map(|b| vec![*b]),
     }
 }

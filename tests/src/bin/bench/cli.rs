@@ -147,7 +147,16 @@ mod tests {
         assert_eq!(count(&o, "stat"), 5);
         assert_eq!(count(&o, "seq-read"), 2);
         assert_eq!(count(&o, "create-unlink"), 10_000);
-        assert_eq!(parse_str("all").unwrap().benchmarks.len(), 10);
+        assert_eq!(parse_str("all").unwrap().benchmarks.len(), 12);
+    }
+
+    #[test]
+    fn tmpfs_group() {
+        let o = parse_str("tmpfs --iterations tmpfs-dd=2").unwrap();
+        let names: Vec<_> = o.benchmarks.iter().map(|b| b.name).collect();
+        assert_eq!(names, ["tmpfs-write", "tmpfs-dd"]);
+        assert_eq!(count(&o, "tmpfs-dd"), 2);
+        assert_eq!(count(&o, "tmpfs-write"), 4);
     }
 
     #[test]

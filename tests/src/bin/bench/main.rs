@@ -15,6 +15,7 @@ mod cli;
 mod data_files;
 mod docker_bench;
 mod file_benches;
+mod native_tmpfs;
 mod parse;
 mod process_benches;
 mod runc;
@@ -22,6 +23,7 @@ mod runners;
 mod startup;
 mod table;
 mod tempdir;
+mod tmpfs_benches;
 mod workload;
 
 use benchmark::{Benchmark, Group};
@@ -92,6 +94,9 @@ fn main() -> ExitCode {
     println!("load average at start: {}", load_average());
     if options.benchmarks.iter().any(|b| b.group == Group::Files) {
         print!("{}", file_benches::placement_notes(&bin_dir));
+    }
+    if options.benchmarks.iter().any(|b| b.group == Group::Tmpfs) {
+        print!("{}", tmpfs_benches::placement_notes());
     }
 
     let mut all = Vec::new();

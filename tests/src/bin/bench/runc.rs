@@ -45,7 +45,8 @@ pub fn make_bundle(bundle: &Path, w: &Workload) -> Result<(), String> {
     fs::create_dir(&tmp)
         .and_then(|()| fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)))
         .map_err(|e| format!("create {}: {e}", tmp.display()))?;
-    let args = w.resolve(|p| place(&rootfs, p), Path::new("/tmp"))?;
+    let tmp_dir = Path::new("/tmp");
+    let args = w.resolve(|p| place(&rootfs, p), tmp_dir, tmp_dir)?;
 
     let mut spec = Command::new(RUNC);
     spec.arg("spec").arg("--bundle").arg(bundle);
@@ -72,6 +73,9 @@ pub fn make_bundle(bundle: &Path, w: &Workload) -> Result<(), String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     edit_config(&mut value, argv)?;
+    if w.needs_tmpfs() {
+        mount_tmpfs_on_tmp(&mut value)?;
+    }
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
     fs::write(&config, text).map_err(|e| format!("write config.json: {e}"))
 }
@@ -105,5 +109,21 @@ fn edit_config(config: &mut Value, argv: Vec<String>) -> Result<(), String> {
         .and_then(Value::as_object_mut)
         .ok_or("config.json has no root object")?;
     root.insert("readonly".into(), json!(false));
+    Ok(())
+}
+
+/// A tmpfs on `/tmp`, as a container would mount for a memory scratch
+/// space, bounded like the native one (`native_tmpfs::SIZE`).
+fn mount_tmpfs_on_tmp(config: &mut Value) -> Result<(), String> {
+    let mounts = config
+        .get_mut("mounts")
+        .and_then(Value::as_array_mut)
+        .ok_or("config.json has no mounts array")?;
+    mounts.push(json!({
+        "destination": "/tmp",
+        "type": "tmpfs",
+        "source": "tmpfs",
+        "options": ["nosuid", "nodev", "mode=1777", format!("size={}", crate::native_tmpfs::SIZE)],
+    }));
     Ok(())
 }

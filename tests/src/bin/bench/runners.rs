@@ -1,6 +1,7 @@
 //! The ways of running a benchmark program, each giving its ns per unit
 //! or the reason it could not run.
 
+use crate::native_tmpfs::NativeTmpfs;
 use crate::parse::ns_per_call;
 use crate::runc;
 use crate::tempdir::TempDir;
@@ -104,8 +105,16 @@ fn native(w: &Workload) -> Measured {
     let dir = scratch
         .as_ref()
         .map_or(Path::new(SANDBOX_TMP), TempDir::path);
+    let tmpfs = if w.needs_tmpfs() {
+        Some(NativeTmpfs::create()?)
+    } else {
+        None
+    };
+    let tmpfs_dir = tmpfs
+        .as_ref()
+        .map_or(Path::new(SANDBOX_TMP), NativeTmpfs::path);
     let mut cmd = Command::new(&w.program);
-    cmd.args(w.resolve(host_path, dir)?);
+    cmd.args(w.resolve(host_path, dir, tmpfs_dir)?);
     measure(cmd, w.timeout)
 }
 
@@ -120,18 +129,22 @@ fn gvisor(w: &Workload) -> Measured {
     if !is_root() {
         cmd.arg("--rootless");
     }
-    cmd.arg("do")
-        .arg(&w.program)
-        .args(w.resolve(host_path, Path::new(SANDBOX_TMP))?);
+    cmd.arg("do").arg(&w.program).args(w.resolve(
+        host_path,
+        Path::new(SANDBOX_TMP),
+        Path::new(SANDBOX_TMP),
+    )?);
     measure(cmd, w.timeout)
 }
 
 fn ours(w: &Workload) -> Measured {
     let runsc = find_runsc()?;
     let mut cmd = Command::new(runsc);
-    cmd.args(["do", "--"])
-        .arg(&w.program)
-        .args(w.resolve(host_path, Path::new(SANDBOX_TMP))?);
+    cmd.args(["do", "--"]).arg(&w.program).args(w.resolve(
+        host_path,
+        Path::new(SANDBOX_TMP),
+        Path::new(SANDBOX_TMP),
+    )?);
     measure(cmd, w.timeout)
 }
 

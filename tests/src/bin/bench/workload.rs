@@ -15,6 +15,10 @@ pub enum Arg {
     /// A writable directory: a fresh directory under the host's /tmp for
     /// native runs, `/tmp` inside runc's container and the sandboxes.
     ScratchDir,
+    /// A writable directory on a tmpfs: `/tmp` inside the sandboxes (their
+    /// memory file systems) and inside runc's container (a tmpfs mounted
+    /// there), natively a private tmpfs mount (`native_tmpfs`).
+    TmpfsDir,
 }
 
 pub struct Workload {
@@ -29,11 +33,16 @@ impl Workload {
         self.args.iter().any(|a| matches!(a, Arg::ScratchDir))
     }
 
+    pub fn needs_tmpfs(&self) -> bool {
+        self.args.iter().any(|a| matches!(a, Arg::TmpfsDir))
+    }
+
     /// The arguments as one runtime sees them.
     pub fn resolve(
         &self,
         mut host_file: impl FnMut(&Path) -> Result<OsString, String>,
         scratch: &Path,
+        tmpfs: &Path,
     ) -> Result<Vec<OsString>, String> {
         self.args
             .iter()
@@ -41,6 +50,7 @@ impl Workload {
                 Arg::Text(s) => Ok(s.into()),
                 Arg::HostFile(p) => host_file(p),
                 Arg::ScratchDir => Ok(scratch.into()),
+                Arg::TmpfsDir => Ok(tmpfs.into()),
             })
             .collect()
     }
