@@ -97,3 +97,4 @@ compat!(vsyscall: "vsyscall" [] => Expect::exit(0));
 compat!(far_call: "far_call" [] => Expect::exit(0));
 compat!(unmap_edges: "unmap_edges" [] => Expect::exit(0));
 compat!(efault_end: "efault_end" [] => Expect::exit(0));
+compat!(big_offsets_sparse: "big_offsets" ["sparse"] => Expect::exit(0));
