@@ -13,12 +13,39 @@ pub fn pids() -> Vec<u32> {
         .collect()
 }
 
-/// The parent of `pid`, from /proc/PID/stat.
-pub fn parent(pid: u32) -> Option<u32> {
+/// The fields of /proc/PID/stat after the command name (which may hold
+/// spaces): the state first, then the parent.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name, which may hold spaces.
-    let after = &stat[stat.rfind(')')? + 2..];
-    after.split(' ').nth(1)?.parse().ok()
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(String::from).collect())
+}
+
+/// The parent of `pid`.
+pub fn parent(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// The state letter of `pid` (R, S, D, T, Z...).
+pub fn state(pid: u32) -> Option<String> {
+    stat_fields(pid)?.into_iter().next()
+}
+
+/// Whether `pid` exists and is not a zombie (one is as good as gone: its
+/// parent has yet to reap it).
+pub fn alive(pid: u32) -> bool {
+    state(pid).is_some_and(|s| s != "Z")
+}
+
+/// Whether `pid` runs `runsc [flags] boot ...`: a sandbox (the sentry). The
+/// processes it traces rename themselves, so they do not match.
+pub fn is_sandbox(pid: u32) -> bool {
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let mut args = cmdline.split(|&b| b == 0);
+    let is_runsc = args.next().is_some_and(|argv0| argv0.ends_with(b"runsc"));
+    is_runsc && args.any(|a| a == b"boot")
 }
 
 /// Pids of `root`'s descendants (children first).
@@ -40,10 +67,7 @@ pub fn descendants(root: u32) -> Vec<u32> {
 
 /// The `runsc boot` (the sandbox process) among `root`'s descendants.
 pub fn sandbox_of(root: u32) -> Option<u32> {
-    descendants(root).into_iter().find(|&p| {
-        fs::read(format!("/proc/{p}/cmdline"))
-            .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == b"boot"))
-    })
+    descendants(root).into_iter().find(|&p| is_sandbox(p))
 }
 
 /// `field` of /proc/PID/status in KiB (`VmRSS:`, `VmHWM:`...).

@@ -4,11 +4,13 @@
 //!
 //! The sentry is the `runsc ... boot ...` process; the processes it traces
 //! (the application's stubs) rename themselves, so they do not match. Its
-//! `VmHWM` (the kernel's high-water mark of its RSS) is read from
-//! `/proc/PID/status` every few milliseconds while it lives; the last
+//! `VmHWM` (the kernel's high-water mark of its RSS) and `RssAnon` (its own
+//! memory: heap and stacks, not the memory file's pages it maps) are read
+//! from `/proc/PID/status` every few milliseconds while it lives; the last
 //! reading before it exits is at most one interval short of the true peak.
 
 use crate::memcg::MemCgroup;
+use crate::procs::{is_sandbox, state, status_kib};
 use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,8 +26,12 @@ const CENSUS_EVERY: u64 = 100;
 /// What the sampler saw.
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
-    /// The largest `VmHWM` of a sentry, in bytes.
+    /// The largest `VmHWM` of a sentry, in bytes: its own memory and the
+    /// application's pages it touched (file data, syscall buffers), which
+    /// the container's memory limit bounds.
     pub sentry_hwm: u64,
+    /// The largest `RssAnon` of a sentry, in bytes: its own memory alone.
+    pub sentry_own: u64,
     /// How many samples found a sentry: 0 means it was never seen.
     pub samples: u64,
     /// The last census of the cgroup's processes: one line each with pid,
@@ -65,13 +71,16 @@ fn sample(procs: PathBuf, stop: &AtomicBool) -> Observed {
             seen.processes = census(&pids);
         }
         round += 1;
-        for pid in pids.lines().map(str::trim) {
-            if !is_sentry(pid) {
+        for pid in pids.lines().filter_map(|p| p.trim().parse().ok()) {
+            if !is_sandbox(pid) {
                 continue;
             }
             if let Some(hwm) = status_kib(pid, "VmHWM:") {
                 seen.sentry_hwm = seen.sentry_hwm.max(hwm * 1024);
                 seen.samples += 1;
+            }
+            if let Some(own) = status_kib(pid, "RssAnon:") {
+                seen.sentry_own = seen.sentry_own.max(own * 1024);
             }
         }
         thread::sleep(INTERVAL);
@@ -79,38 +88,11 @@ fn sample(procs: PathBuf, stop: &AtomicBool) -> Observed {
     seen
 }
 
-/// Whether `pid` runs `runsc [flags] boot ...`.
-fn is_sentry(pid: &str) -> bool {
-    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
-        return false;
-    };
-    let mut args = cmdline.split(|&b| b == 0);
-    let is_runsc = args.next().is_some_and(|argv0| argv0.ends_with(b"runsc"));
-    is_runsc && args.any(|a| a == b"boot")
-}
-
-/// A `kB` line of `/proc/PID/status`.
-fn status_kib(pid: &str, key: &str) -> Option<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line[key.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// One line per process: `pid state wchan cmdline`.
 fn census(pids: &str) -> String {
     let mut out = String::new();
-    for pid in pids.lines().map(str::trim) {
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // The state follows the parenthesised command name.
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .unwrap_or("?");
+    for pid in pids.lines().filter_map(|p| p.trim().parse::<u32>().ok()) {
+        let state = state(pid).unwrap_or_else(|| "?".into());
         let wchan = fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
         let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let cmdline: Vec<String> = cmdline
@@ -129,11 +111,11 @@ mod tests {
 
     #[test]
     fn reads_own_status_and_is_not_a_sentry() {
-        let pid = std::process::id().to_string();
-        assert!(status_kib(&pid, "VmHWM:").is_some_and(|kib| kib > 0));
-        assert!(!is_sentry(&pid));
+        let pid = std::process::id();
+        assert!(status_kib(pid, "VmHWM:").is_some_and(|kib| kib > 0));
+        assert!(!is_sandbox(pid));
         // The main thread waits for the test threads: any state will do.
-        let line = census(&pid);
+        let line = census(&pid.to_string());
         assert!(line.starts_with(&format!("{pid} ")), "{line}");
         let exe = std::env::current_exe().unwrap();
         assert!(line.trim_end().contains(exe.to_str().unwrap()), "{line}");

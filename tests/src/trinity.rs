@@ -43,7 +43,10 @@ pub struct Config {
     pub timeout: Duration,
     /// The memory cgroup's limit for the whole sandbox.
     pub memory_limit: u64,
-    /// The largest sentry peak RSS (`VmHWM` of `runsc boot`) accepted.
+    /// The largest peak of the sentry's own memory (`RssAnon` of `runsc
+    /// boot`: heap and stacks) accepted. The memory-file pages it maps are
+    /// the application's memory (file data, buffers), which the sandbox keeps
+    /// below the cgroup's limit.
     pub sentry_rss_bound: u64,
 }
 
@@ -214,10 +217,10 @@ impl Run {
         }
         if self.watch.samples == 0 {
             p.push("the sentry (runsc boot) was never seen: its RSS is unmeasured".into());
-        } else if self.watch.sentry_hwm > c.sentry_rss_bound {
+        } else if self.watch.sentry_own > c.sentry_rss_bound {
             p.push(format!(
-                "the sentry's peak RSS {} MiB is over the bound {} MiB",
-                self.watch.sentry_hwm / MIB,
+                "the sentry's own memory peaked at {} MiB, over the bound {} MiB",
+                self.watch.sentry_own / MIB,
                 c.sentry_rss_bound / MIB
             ));
         }
@@ -229,7 +232,8 @@ impl Run {
         let c = &self.config;
         let mut s = format!(
             "trinity -N{} -s{} -C{} as uid {FUZZ_ID} in runsc do: {} after {:.1}s \
-             (bound {}s); sentry peak RSS {} MiB (bound {} MiB, {} samples); \
+             (bound {}s); sentry's own memory peak {} MiB (bound {} MiB; peak RSS \
+             with the application's pages it maps {} MiB; {} samples); \
              sandbox cgroup peak {} (limit {} MiB); OOM kills {}",
             c.syscalls,
             c.seed,
@@ -237,8 +241,9 @@ impl Run {
             self.output.status,
             self.elapsed.as_secs_f64(),
             c.timeout.as_secs(),
-            self.watch.sentry_hwm / MIB,
+            self.watch.sentry_own / MIB,
             c.sentry_rss_bound / MIB,
+            self.watch.sentry_hwm / MIB,
             self.watch.samples,
             self.sandbox_peak
                 .map_or("unknown".into(), |b| format!("{} MiB", b / MIB)),
@@ -286,6 +291,7 @@ mod tests {
             elapsed: Duration::from_secs(1),
             watch: Observed {
                 sentry_hwm: hwm,
+                sentry_own: hwm,
                 samples: 10,
                 processes: String::new(),
             },

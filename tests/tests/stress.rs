@@ -19,50 +19,6 @@ use nix::unistd::Pid;
 
 const STRESS_NG: &str = "/usr/bin/stress-ng";
 
-/// Host pids whose parent is `pid`, and theirs, recursively.
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut all = Vec::new();
-    let mut frontier = vec![pid];
-    while let Some(parent) = frontier.pop() {
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            break;
-        };
-        for entry in dir.flatten() {
-            let Some(child) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-                continue;
-            };
-            // The fields after the command name (which may hold spaces).
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<i32>().ok());
-            if ppid == Some(parent) {
-                all.push(child);
-                frontier.push(child);
-            }
-        }
-    }
-    all
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie is as good as gone: its parent has yet to reap it.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                != Some("Z")
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn vm_segv_stressor_runs_and_killing_runsc_do_ends_the_sandbox() {
     if !Path::new(STRESS_NG).is_file() {
@@ -76,7 +32,7 @@ fn vm_segv_stressor_runs_and_killing_runsc_do_ends_the_sandbox() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start runsc do");
-    let pid = child.id() as i32;
+    let pid = child.id();
 
     // Let the stressor fork and unmap for a while.
     sleep(Duration::from_secs(4));
@@ -84,10 +40,10 @@ fn vm_segv_stressor_runs_and_killing_runsc_do_ends_the_sandbox() {
         child.try_wait().expect("try_wait").is_none(),
         "runsc do ended before it was told to"
     );
-    let started = descendants(pid);
+    let started = tests::procs::descendants(pid);
     assert!(!started.is_empty(), "runsc do started no sandbox");
 
-    kill(Pid::from_raw(pid), Signal::SIGKILL).expect("SIGKILL to runsc do");
+    kill(Pid::from_raw(pid as i32), Signal::SIGKILL).expect("SIGKILL to runsc do");
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
@@ -99,21 +55,25 @@ fn vm_segv_stressor_runs_and_killing_runsc_do_ends_the_sandbox() {
         sleep(Duration::from_millis(100));
     };
     if status.is_none() {
-        for p in descendants(pid).into_iter().chain([pid]) {
-            let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+        for p in tests::procs::descendants(pid).into_iter().chain([pid]) {
+            let _ = kill(Pid::from_raw(p as i32), Signal::SIGKILL);
         }
         let _ = child.wait();
         panic!("runsc do did not end within 20 s of SIGKILL");
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let left: Vec<i32> = started.iter().copied().filter(|&p| alive(p)).collect();
+        let left: Vec<u32> = started
+            .iter()
+            .copied()
+            .filter(|&p| tests::procs::alive(p))
+            .collect();
         if left.is_empty() {
             break;
         }
         if Instant::now() > deadline {
             for &p in &left {
-                let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
+                let _ = kill(Pid::from_raw(p as i32), Signal::SIGKILL);
             }
             panic!("processes of the sandbox outlived it: {left:?}");
         }

@@ -3,6 +3,7 @@
 //! pause/resume. cgroup v1 (one hierarchy per controller, as on hybrid hosts)
 //! and v2 (the unified hierarchy) have one interface, [`Cgroup`].
 
+mod own_limit;
 pub mod path;
 pub mod stats;
 mod v1;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use oci_spec::runtime::LinuxResources;
 
+pub use own_limit::own_memory_limit;
 pub use stats::{Stats, StatsEvent};
 
 /// Where cgroup filesystems are mounted.

@@ -37,7 +37,8 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> anyhow::Result<i32> {
         shield_init: false,
         default_home: false,
         pids_limit: None,
-        memory_limit: None,
+        // The sandbox stays in this process's cgroup: it keeps below its limit.
+        memory_limit: crate::cgroups::own_memory_limit(),
     };
     crate::sandbox::run(global, &spec)
 }
