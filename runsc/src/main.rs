@@ -22,6 +22,8 @@ mod table;
 use clap::Parser;
 
 fn main() {
+    // Before anything can start a child.
+    inherited_fd::seal_inherited();
     let cli = cli::Cli::parse();
     let _guard = match logging::init(&cli.global, cli.command.name()) {
         Ok(g) => g,
