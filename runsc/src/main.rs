@@ -12,6 +12,7 @@ mod control;
 mod forward_signals;
 mod hooks;
 mod inherited_fd;
+mod log_limit;
 mod logging;
 mod passwd;
 mod rfc3339;
@@ -34,13 +35,17 @@ fn main() {
     };
     let global = cli.global.clone();
     match commands::run(cli) {
-        Ok(code) => std::process::exit(code),
+        Ok(code) => {
+            logging::finish();
+            std::process::exit(code)
+        }
         Err(e) => {
             if global.log_format == "json" {
                 logging::record_failure(&global, &format!("{e:#}"));
             } else {
                 tracing::error!("{e:#}");
             }
+            logging::finish();
             eprintln!("runsc: {e:#}");
             std::process::exit(1);
         }

@@ -331,6 +331,7 @@ fn finish(code: i32) -> ! {
         let _ = f.write_all(code.to_string().as_bytes());
         let _ = f.sync_all();
     }
+    crate::logging::finish();
     std::process::exit(code)
 }
 
