@@ -15,6 +15,7 @@ mod inherited_fd;
 mod log_limit;
 mod logging;
 mod passwd;
+mod relay_signals;
 mod rfc3339;
 mod sandbox;
 mod signals;

@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-use support::{Bundle, busybox_bundle, eventually};
+use support::{Bundle, KillLeftovers, busybox_bundle, eventually};
 
 /// Where the markers go in this process (and so, unless runsc stops them,
 /// in every runsc it starts): a file and both ends of a pipe, none
@@ -78,40 +78,25 @@ enum Role {
     Keeper,
 }
 
-/// Every runsc process working for state root `root` (each gets
-/// `--root=ROOT`), but for the ones the test started itself.
+/// The runsc processes working for state root `root` (but `ours`), with
+/// their roles.
 fn runsc_processes(root: &Path, ours: &[u32]) -> Vec<(i32, Role)> {
-    let flag = format!("--root={}", root.display());
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if ours.contains(&(pid as u32)) {
-            continue;
-        }
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if !args.iter().any(|a| *a == flag) || !support::alive(pid as i64) {
-            continue;
-        }
-        let role = if args.iter().any(|a| a == "boot") {
-            Role::Boot
-        } else if args.iter().any(|a| a == "gofer") {
-            Role::Gofer
-        } else if args.iter().any(|a| a == "exec-wait") {
-            Role::ExecWait
-        } else {
-            Role::Keeper
-        };
-        found.push((pid, role));
-    }
-    found
+    support::runsc_processes(root)
+        .into_iter()
+        .filter(|(pid, _)| !ours.contains(&(*pid as u32)))
+        .map(|(pid, args)| {
+            let role = if args.iter().any(|a| a == "boot") {
+                Role::Boot
+            } else if args.iter().any(|a| a == "gofer") {
+                Role::Gofer
+            } else if args.iter().any(|a| a == "exec-wait") {
+                Role::ExecWait
+            } else {
+                Role::Keeper
+            };
+            (pid, role)
+        })
+        .collect()
 }
 
 /// Checks every runsc process of `root` (but `ours`): none holds a marker,
@@ -176,21 +161,6 @@ fn wait_for_roles(b: &Bundle, ours: &[u32], want: &[Role]) -> Vec<Role> {
 fn stop(mut child: Child) {
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// On the way out, pass or fail: kills every runsc process the test left
-/// under its state root (they hold the test harness's output pipe).
-struct KillLeftovers<'a>(&'a Bundle);
-
-impl Drop for KillLeftovers<'_> {
-    fn drop(&mut self) {
-        for (pid, _) in runsc_processes(&self.0.root, &[]) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::SIGKILL,
-            );
-        }
-    }
 }
 
 #[test]
