@@ -186,6 +186,7 @@ fn exec_process(args: &liboci_cli::Exec, record: &Record) -> anyhow::Result<Proc
         env.retain(|e| e.split('=').next() != Some(k.as_str()));
         env.push(format!("{k}={v}"));
     }
+    crate::bundle::check_env(&env)?;
     let cwd = match &args.cwd {
         Some(c) => c.to_string_lossy().into_owned(),
         None => base.cwd().to_string_lossy().into_owned(),

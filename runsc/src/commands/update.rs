@@ -2,7 +2,8 @@
 //! limits for a container, as `docker update` and Kubernetes send them
 //! (containerd's shim passes `--resources -` with the OCI JSON on stdin).
 //! Memory, CPU and cpuset limits go to the container's host cgroup; the pids
-//! limit to the sandbox, which counts the container's tasks itself.
+//! limit to the sandbox, which counts the container's tasks itself, and (in
+//! host tasks) to the host cgroup.
 
 use std::io::Read;
 use std::path::Path;
@@ -44,6 +45,17 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Update) -> anyhow::Result<i32
         let client = Client::connect(&locked.dir.socket_path())?;
         let limit = u64::try_from(n).ok().filter(|&n| n > 0);
         client.call_ok(&Request::SetPidsLimit { limit })?;
+        // The host's own limit, as at create (`cgroups::host_pids_limit`),
+        // where the cgroup has the controller.
+        if let Ok(Some(cg)) = record.cgroup() {
+            let host = Limits {
+                pids_limit: Some(crate::cgroups::host_pids_limit(n)),
+                ..Limits::default()
+            };
+            if let Err(e) = cg.update(&host) {
+                tracing::warn!("update: the host cgroup's pids.max: {e:#}");
+            }
+        }
     }
     Ok(0)
 }
