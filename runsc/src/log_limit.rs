@@ -204,7 +204,11 @@ mod tests {
     fn repeats_are_counted_not_written() {
         let mut log = LimitedLog::new(Vec::new(), Format::Text, 0, 0);
         for i in 0..1000 {
-            let line = text_line(&format!("00:{:02}.{i:06}", i % 60), 2 + i % 3, "acct(0x0) = ENOSYS");
+            let line = text_line(
+                &format!("00:{:02}.{i:06}", i % 60),
+                2 + i % 3,
+                "acct(0x0) = ENOSYS",
+            );
             log.write_all(line.as_bytes()).unwrap();
         }
         log.write_all(text_line("01:00.0", 2, "something else").as_bytes())
@@ -216,7 +220,10 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4, "{out}");
         assert!(lines[0].ends_with("acct(0x0) = ENOSYS"), "{out}");
-        assert!(lines[1].ends_with("last message repeated 999 times"), "{out}");
+        assert!(
+            lines[1].ends_with("last message repeated 999 times"),
+            "{out}"
+        );
         assert!(lines[2].ends_with("something else"), "{out}");
         assert!(lines[3].ends_with("last message repeated 1 times"), "{out}");
     }

@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Bundle, KillLeftovers, assert_fails_with, busybox_bundle, text};
+use support::{Bundle, assert_fails_with, busybox_bundle, guarded_bundle, text};
 
 fn config(b: &Bundle) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap()
@@ -36,10 +36,9 @@ fn a_missing_bind_mount_source_is_refused_with_its_path() {
 
 #[test]
 fn env_entries_without_equals_are_refused() {
-    let Some(b) = busybox_bundle("cfg-env", &["true"]) else {
+    let Some((b, _leftovers)) = guarded_bundle("cfg-env", &["true"]) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
     for (id, bad) in [("e1", "NOEQUALS"), ("e2", "=value")] {
         let mut c = config(&b);
         c["process"]["env"] = serde_json::json!(["PATH=/bin", bad]);
@@ -49,7 +48,7 @@ fn env_entries_without_equals_are_refused() {
     let mut c = config(&b);
     c["process"]["env"] = serde_json::json!(["PATH=/bin", "EMPTY="]);
     b.write_config(c);
-    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "ok"]);
+    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "cfg-env-ok"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     // exec checks the env of a --process file too.
@@ -78,16 +77,20 @@ fn hostnames_longer_than_host_name_max_are_refused() {
     let mut c = config(&b);
     c["hostname"] = "h".repeat(64).into();
     b.write_config(c);
-    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "h2"]);
+    let out = b.rs(&[
+        "run",
+        "--bundle",
+        b.dir.to_str().unwrap(),
+        "cfg-hostname-ok",
+    ]);
     assert!(out.status.success(), "64 bytes fit: {}", text(&out.stderr));
 }
 
 #[test]
 fn the_pids_limit_is_also_the_host_cgroups() {
-    let Some(b) = busybox_bundle("cfg-pids", &["sleep", "1000"]) else {
+    let Some((b, _leftovers)) = guarded_bundle("cfg-pids", &["sleep", "1000"]) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
     let mut c = config(&b);
     c["linux"] = serde_json::json!({"resources": {"pids": {"limit": 20}}});
     b.write_config(c);
@@ -102,7 +105,9 @@ fn the_pids_limit_is_also_the_host_cgroups() {
     let v2 = Path::new("/sys/fs/cgroup/runsc/cfg-pids-p1/pids.max");
     let file = if v1.exists() { v1 } else { v2 };
     let read = || std::fs::read_to_string(file).unwrap().trim().to_string();
-    let host: i64 = read().parse().unwrap_or_else(|_| panic!("pids.max is {:?}", read()));
+    let host: i64 = read()
+        .parse()
+        .unwrap_or_else(|_| panic!("pids.max is {:?}", read()));
     // Several host tasks per container task, but a limit.
     assert!((20 * 2..20 * 64).contains(&host), "host pids.max {host}");
 

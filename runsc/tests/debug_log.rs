@@ -31,7 +31,13 @@ fn spinner() -> Option<PathBuf> {
     let src = dir.join("acct-spinner.c");
     let exe = dir.join("acct-spinner");
     std::fs::write(&src, SPINNER).unwrap();
-    match Command::new("cc").arg("-O2").arg("-o").arg(&exe).arg(&src).status() {
+    match Command::new("cc")
+        .arg("-O2")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .status()
+    {
         Ok(s) if s.success() => Some(exe),
         other => {
             tests::skip::report(&format!("debug_log: no C compiler (cc: {other:?})"));
@@ -97,7 +103,10 @@ fn repeated_unsupported_calls_are_counted_not_logged_each() {
         repeated > 100,
         "the repeats of acct are not counted ({repeated}):\n{log}"
     );
-    assert!(total < 1 << 20, "the logs are {total} bytes for one message");
+    assert!(
+        total < 1 << 20,
+        "the logs are {total} bytes for one message"
+    );
 }
 
 #[test]
@@ -116,7 +125,10 @@ fn a_log_stops_at_its_limit() {
         log.len()
     );
     assert!(
-        log.lines().last().unwrap_or_default().contains("log truncated"),
+        log.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("log truncated"),
         "the log does not end saying it was truncated: {} bytes, {total} in all",
         log.len()
     );

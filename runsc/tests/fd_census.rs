@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-use support::{Bundle, KillLeftovers, busybox_bundle, eventually};
+use support::{Bundle, eventually, guarded_bundle};
 
 /// Where the markers go in this process (and so, unless runsc stops them,
 /// in every runsc it starts): a file and both ends of a pipe, none
@@ -166,18 +166,17 @@ fn stop(mut child: Child) {
 #[test]
 fn created_sandbox_gofers_keeper_and_exec_waiter_hold_no_inherited_descriptor() {
     open_markers();
-    let Some(b) = busybox_bundle("fd-census-create", &["sleep", "1000"]) else {
+    let Some((b, _leftovers)) = guarded_bundle("fd-census-create", &["sleep", "1000"]) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
-    b.create_and_start("c");
+    b.create_and_start("fd-census-c");
     let roles = wait_for_roles(&b, &[], &[Role::Boot, Role::Gofer, Role::Keeper]);
     assert!(roles.contains(&Role::Boot), "{roles:?}");
 
     // The exec'd process keeps its stdio: none here, so that nothing waits on it.
     let detached = b
         .runsc()
-        .args(["exec", "--detach", "c", "sleep", "1000"])
+        .args(["exec", "--detach", "fd-census-c", "sleep", "1000"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -189,7 +188,7 @@ fn created_sandbox_gofers_keeper_and_exec_waiter_hold_no_inherited_descriptor() 
     // A waiting exec is the caller's own process; what it starts is checked.
     let exec = b
         .runsc()
-        .args(["exec", "c", "sleep", "1000"])
+        .args(["exec", "fd-census-c", "sleep", "1000"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
@@ -197,34 +196,31 @@ fn created_sandbox_gofers_keeper_and_exec_waiter_hold_no_inherited_descriptor() 
     std::thread::sleep(std::time::Duration::from_millis(300));
     census(&b.root, &[exec.id()]);
     stop(exec);
-    let _ = b.rs(&["delete", "--force", "c"]);
+    let _ = b.rs(&["delete", "--force", "fd-census-c"]);
+}
+
+/// Starts `runsc ARGS` (which stays in the foreground: it is the caller's
+/// own process) and takes the census of what it starts.
+fn census_of_foreground(b: &Bundle, args: &[&str]) {
+    let child = b
+        .runsc()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_roles(b, &[child.id()], &[Role::Boot, Role::Gofer, Role::Keeper]);
+    stop(child);
 }
 
 #[test]
 fn run_and_do_children_hold_no_inherited_descriptor() {
     open_markers();
-    let Some(b) = busybox_bundle("fd-census-run", &["sleep", "1000"]) else {
+    let Some((b, _leftovers)) = guarded_bundle("fd-census-run", &["sleep", "1000"]) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
-    let run = b
-        .runsc()
-        .args(["run", "--bundle", b.dir.to_str().unwrap(), "r"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_roles(&b, &[run.id()], &[Role::Boot, Role::Gofer, Role::Keeper]);
-    stop(run);
-    let _ = b.rs(&["delete", "--force", "r"]);
-
-    let run = b
-        .runsc()
-        .args(["do", "/bin/sleep", "1000"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_roles(&b, &[run.id()], &[Role::Boot, Role::Gofer, Role::Keeper]);
-    stop(run);
+    let bundle = b.dir.to_str().unwrap();
+    census_of_foreground(&b, &["run", "--bundle", bundle, "fd-census-r"]);
+    let _ = b.rs(&["delete", "--force", "fd-census-r"]);
+    census_of_foreground(&b, &["do", "/bin/sleep", "1000"]);
 }

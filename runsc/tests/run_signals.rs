@@ -10,8 +10,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use support::{Bundle, KillLeftovers, busybox_bundle, eventually, runsc_processes};
-
+use support::{Bundle, eventually, guarded_bundle, runsc_processes};
 
 /// A first process that ends on SIGTERM and SIGINT (a container's init
 /// ignores signals it has no handler for), with its own status for each.
@@ -45,7 +44,11 @@ fn wait_for_ready(child: &mut Child) {
         let _ = tx.send(line);
     });
     let said = rx.recv_timeout(Duration::from_secs(30));
-    assert_eq!(said.as_deref(), Ok("ready\n"), "the container did not start");
+    assert_eq!(
+        said.as_deref(),
+        Ok("ready\n"),
+        "the container did not start"
+    );
 }
 
 /// The exit code of `child`, which must end within `limit`.
@@ -60,12 +63,19 @@ fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
     }
 }
 
+/// Neither a runsc process nor the state of container `id` is left.
+fn nothing_left(b: &Bundle, id: &str) {
+    eventually("no runsc process is left", || {
+        runsc_processes(&b.root).is_empty()
+    });
+    assert!(!b.root.join(id).exists(), "the state of {id} is left");
+}
+
 fn signalled_run_ends_with_its_container(name: &str, sig: Signal, want: i32) {
-    let Some(b) = busybox_bundle(name, TRAPPING_INIT) else {
+    let Some((b, _leftovers)) = guarded_bundle(name, TRAPPING_INIT) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
-    let mut run = start_run(&b, "s");
+    let mut run = start_run(&b, name);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.id() as i32), sig).unwrap();
     let code = exit_within(&mut run, Duration::from_secs(10));
     assert_eq!(
@@ -73,10 +83,7 @@ fn signalled_run_ends_with_its_container(name: &str, sig: Signal, want: i32) {
         Some(want),
         "run's status after {sig}: the container's own (signal: killed itself)"
     );
-    eventually("no runsc process is left", || {
-        runsc_processes(&b.root).is_empty()
-    });
-    assert!(!b.root.join("s").exists(), "the container's state is left");
+    nothing_left(&b, name);
 }
 
 #[test]
@@ -91,37 +98,41 @@ fn sigint_to_run_goes_to_the_container() {
 
 #[test]
 fn timeout_of_run_leaves_nothing_running() {
-    let Some(b) = busybox_bundle("run-timeout", TRAPPING_INIT) else {
+    let Some((b, _leftovers)) = guarded_bundle("run-timeout", TRAPPING_INIT) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
     let started = Instant::now();
     let out = std::process::Command::new("timeout")
         .arg("--preserve-status")
         .arg("3")
         .arg(env!("CARGO_BIN_EXE_runsc"))
         .arg(format!("--root={}", b.root.display()))
-        .args(["run", "--bundle", b.dir.to_str().unwrap(), "t"])
+        .args(["run", "--bundle", b.dir.to_str().unwrap(), "run-timeout"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10), "run outlived its timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "run outlived its timeout"
+    );
     assert_eq!(out.status.code(), Some(143), "{out:?}");
-    eventually("no runsc process is left", || {
-        runsc_processes(&b.root).is_empty()
-    });
-    assert!(!b.root.join("t").exists(), "the container's state is left");
+    nothing_left(&b, "run-timeout");
 }
 
 #[test]
 fn detached_run_leaves_the_container_and_nothing_else() {
-    let Some(b) = busybox_bundle("run-detached", &["sleep", "1000"]) else {
+    let Some((b, _leftovers)) = guarded_bundle("run-detached", &["sleep", "1000"]) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
     let status = b
         .runsc()
-        .args(["run", "--detach", "--bundle", b.dir.to_str().unwrap(), "d"])
+        .args([
+            "run",
+            "--detach",
+            "--bundle",
+            b.dir.to_str().unwrap(),
+            "run-detached",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -132,7 +143,9 @@ fn detached_run_leaves_the_container_and_nothing_else() {
     // second `run` waiting, no second sandbox.
     let left = runsc_processes(&b.root);
     let boots = left.iter().filter(|(_, a)| a.contains(&"boot".to_string()));
-    let gofers = left.iter().filter(|(_, a)| a.contains(&"gofer".to_string()));
+    let gofers = left
+        .iter()
+        .filter(|(_, a)| a.contains(&"gofer".to_string()));
     let keepers = left
         .iter()
         .filter(|(_, a)| a.contains(&"run".to_string()))
@@ -140,19 +153,19 @@ fn detached_run_leaves_the_container_and_nothing_else() {
     assert_eq!(gofers.count(), 1, "{left:?}");
     assert_eq!(keepers, 1, "only the keeper of the sandbox: {left:?}");
     assert!(boots.count() >= 1, "{left:?}");
-    assert!(b.rs(&["delete", "--force", "d"]).status.success());
-    eventually("no runsc process is left", || {
-        runsc_processes(&b.root).is_empty()
-    });
-    assert!(!b.root.join("d").exists(), "the container's state is left");
+    assert!(
+        b.rs(&["delete", "--force", "run-detached"])
+            .status
+            .success()
+    );
+    nothing_left(&b, "run-detached");
 }
 
 #[test]
 fn sigterm_to_do_goes_to_its_command() {
-    let Some(b) = busybox_bundle("do-sigterm", &["true"]) else {
+    let Some((b, _leftovers)) = guarded_bundle("do-sigterm", &["true"]) else {
         return;
     };
-    let _leftovers = KillLeftovers(&b);
     let mut run = b
         .runsc()
         .args(["do", "/bin/sh", "-c", "echo ready; exec /bin/sleep 1000"])
@@ -164,7 +177,5 @@ fn sigterm_to_do_goes_to_its_command() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.id() as i32), Signal::SIGTERM).unwrap();
     // sleep dies of it: the shell's status for a SIGTERM death.
     assert_eq!(exit_within(&mut run, Duration::from_secs(10)), Some(143));
-    eventually("no runsc process is left", || {
-        runsc_processes(&b.root).is_empty()
-    });
+    nothing_left(&b, "do");
 }

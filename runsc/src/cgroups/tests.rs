@@ -269,6 +269,6 @@ fn the_host_pids_limit_is_a_multiple_of_the_containers() {
     let n = host_pids_limit(20);
     // Room for the sandbox's own tasks (2 per container task at least), not
     // unlimited.
-    assert!(n >= 2 * 20 + 16 && n < 20 * 64, "{n}");
+    assert!((2 * 20 + 16..20 * 64).contains(&n), "{n}");
     assert_eq!(host_pids_limit(i64::MAX), i64::MAX);
 }

@@ -123,7 +123,7 @@ fn make_cgroup(global: &GlobalFlags, config: &Spec, id: &str) -> anyhow::Result<
     // The sandbox counts the container's tasks itself (its host tasks are
     // not the container's: a sentry thread and a stub thread per thread);
     // the host cgroup gets a limit in host tasks besides, in case it fails.
-    if let Some(pids) = resources.pids().clone() {
+    if let Some(pids) = *resources.pids() {
         let mut host = pids;
         host.set_limit(crate::cgroups::host_pids_limit(host.limit()));
         resources.set_pids(Some(host));

@@ -181,7 +181,11 @@ pub fn runsc_processes(root: &Path) -> Vec<(i32, Vec<String>)> {
     let flag = format!("--root={}", root.display());
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
@@ -199,17 +203,22 @@ pub fn runsc_processes(root: &Path) -> Vec<(i32, Vec<String>)> {
 }
 
 /// On the way out, pass or fail: kills every runsc process a test left
-/// under the bundle's state root (they would hold the test harness's output
-/// pipe, and the next run's names).
-pub struct KillLeftovers<'a>(pub &'a Bundle);
+/// under a state root (they would hold the test harness's output pipe, and
+/// the next run's names).
+pub struct KillLeftovers(PathBuf);
 
-impl Drop for KillLeftovers<'_> {
+impl Drop for KillLeftovers {
     fn drop(&mut self) {
-        for (pid, _) in runsc_processes(&self.0.root) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::SIGKILL,
-            );
+        for (pid, _) in runsc_processes(&self.0) {
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
         }
     }
+}
+
+/// [`busybox_bundle`], with what its test leaves running killed at the end.
+pub fn guarded_bundle(name: &str, args: &[&str]) -> Option<(Bundle, KillLeftovers)> {
+    let b = busybox_bundle(name, args)?;
+    let guard = KillLeftovers(b.root.clone());
+    Some((b, guard))
 }
