@@ -15,12 +15,14 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 use sentry::kernel::Kernel;
 
 /// The signals runsc passes on to a container, as runc does every signal
-/// but those it handles itself: not SIGCHLD (a runtime's own), SIGWINCH
-/// here only for a terminal, SIGPIPE, SIGXCPU and SIGXFSZ (the host sends
+/// but those it handles itself (SIGWINCH goes to a terminal's foreground
+/// group, as a resize): not SIGCHLD (a runtime's own), SIGPIPE, SIGXCPU and SIGXFSZ (the host sends
 /// them to runsc for runsc's own writes and limits), SIGABRT (a runsc
-/// abort), nor the synchronous faults. `run`, `do` and exec waiters pass
+/// abort), SIGTTIN and SIGTTOU (blocked, they would turn the sandbox's
+/// background reads and writes of a terminal into EIO instead of stopping
+/// it), nor the synchronous faults. `run`, `do` and exec waiters pass
 /// these on to the sandbox, and the sandbox to the container.
-pub const FORWARDED: [Signal; 15] = [
+pub const FORWARDED: [Signal; 13] = [
     Signal::SIGHUP,
     Signal::SIGINT,
     Signal::SIGQUIT,
@@ -30,8 +32,6 @@ pub const FORWARDED: [Signal; 15] = [
     Signal::SIGALRM,
     Signal::SIGCONT,
     Signal::SIGTSTP,
-    Signal::SIGTTIN,
-    Signal::SIGTTOU,
     Signal::SIGVTALRM,
     Signal::SIGPROF,
     Signal::SIGPWR,
