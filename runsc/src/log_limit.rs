@@ -3,10 +3,12 @@
 //! an unsupported syscall), so repeats are counted rather than written and
 //! the file stops growing at a size limit.
 //!
-//! A line repeats the one before when they are equal but for the timestamp
-//! and the thread id (the same message from another thread of a spinning
-//! program). The first one is written; the count of the others follows
-//! as a line of its own when a different line comes, every
+//! A line is a repeat when it equals one of the last `RECENT` different
+//! lines but for the timestamp and the thread id (the same message from
+//! another thread of a spinning program, or two calls in turn). The first
+//! one is written; the count of the others follows as a line of its own
+//! ("last message repeated N times", or "message repeated N times: ..."
+//! when other lines came between) when a new line comes, every
 //! `SUMMARY_EVERY` while they go on, and at the end (`finish`).
 
 use std::io::Write;
@@ -14,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// How often a run of repeated lines is summed up while it goes on.
 const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+
+/// How many different recent lines repeats are looked for among.
+const RECENT: usize = 8;
 
 /// Room kept under the limit for the line saying the log was truncated.
 const LAST_LINE_ROOM: u64 = 200;
@@ -33,9 +38,15 @@ pub struct LimitedLog<W: Write> {
     /// 0: no limit.
     limit: u64,
     truncated: bool,
-    /// The last line written, without what differs between repeats.
-    last_key: Vec<u8>,
-    /// Lines equal to it not written since it (or its last summary).
+    /// The last different lines written, oldest first.
+    recent: std::collections::VecDeque<Recent>,
+}
+
+/// A line written, and its repeats not written.
+struct Recent {
+    /// The line without what differs between repeats.
+    key: Vec<u8>,
+    /// Repeats since it was written (or last summed up).
     repeats: u64,
     since: Instant,
 }
@@ -49,41 +60,61 @@ impl<W: Write> LimitedLog<W> {
             size,
             limit,
             truncated: false,
-            last_key: Vec::new(),
-            repeats: 0,
-            since: Instant::now(),
+            recent: std::collections::VecDeque::new(),
         }
     }
 
     /// Writes the count of repeats not yet summed up (at exit).
     pub fn finish(&mut self) {
-        self.summarize();
+        self.summarize_all();
         let _ = self.out.flush();
     }
 
     fn line(&mut self, line: &[u8]) {
         let key = repeat_key(line, self.format);
-        if !self.last_key.is_empty() && key == self.last_key.as_slice() {
-            self.repeats += 1;
-            if self.since.elapsed() >= SUMMARY_EVERY {
-                self.summarize();
+        if let Some(i) = self.recent.iter().position(|r| r.key == key) {
+            let r = &mut self.recent[i];
+            r.repeats += 1;
+            if r.since.elapsed() >= SUMMARY_EVERY {
+                self.summarize(i);
             }
             return;
         }
-        self.summarize();
-        self.last_key = key.to_vec();
-        self.since = Instant::now();
+        self.summarize_all();
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(Recent {
+            key: key.to_vec(),
+            repeats: 0,
+            since: Instant::now(),
+        });
         self.emit(line);
     }
 
-    /// "... repeated N times" for the repeats counted so far.
-    fn summarize(&mut self) {
-        if self.repeats == 0 {
+    fn summarize_all(&mut self) {
+        for i in 0..self.recent.len() {
+            self.summarize(i);
+        }
+    }
+
+    /// "... repeated N times" for the repeats of `recent[i]` counted so far.
+    fn summarize(&mut self, i: usize) {
+        let last = i + 1 == self.recent.len();
+        let r = &mut self.recent[i];
+        if r.repeats == 0 {
             return;
         }
-        let message = format!("last message repeated {} times", self.repeats);
-        self.repeats = 0;
-        self.since = Instant::now();
+        let message = if last {
+            format!("last message repeated {} times", r.repeats)
+        } else {
+            // Other lines came since: say which.
+            let text = String::from_utf8_lossy(&r.key);
+            let text: String = text.trim().chars().take(200).collect();
+            format!("message repeated {} times: {text}", r.repeats)
+        };
+        r.repeats = 0;
+        r.since = Instant::now();
         let line = self.own_line("INFO", &message);
         self.emit(line.as_bytes());
     }
@@ -226,6 +257,28 @@ mod tests {
         );
         assert!(lines[2].ends_with("something else"), "{out}");
         assert!(lines[3].ends_with("last message repeated 1 times"), "{out}");
+    }
+
+    #[test]
+    fn lines_in_turn_are_counted_each() {
+        let mut log = LimitedLog::new(Vec::new(), Format::Text, 0, 0);
+        for i in 0..100 {
+            let msg = if i % 2 == 0 { "acct(0x0)" } else { "acct(0x1)" };
+            log.write_all(text_line("00:00.0", 2, msg).as_bytes())
+                .unwrap();
+        }
+        log.finish();
+        let out = written(log);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(
+            lines[2].ends_with("message repeated 49 times: syscalls::table: acct(0x0)"),
+            "{out}"
+        );
+        assert!(
+            lines[3].ends_with("last message repeated 49 times"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// A program calling acct(2) (unsupported in the sandbox) for `SECONDS`
-/// seconds; with an argument, alternately with two different arguments, so
-/// that no two lines in a row are equal.
+/// seconds; with an argument, with a new argument each time, so that no two
+/// lines are equal.
 const SPINNER: &str = r#"
 #include <stdlib.h>
 #include <time.h>
@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
     time_t end = time(NULL) + 2;
     unsigned long n = 0;
     while (time(NULL) < end) {
-        syscall(SYS_acct, argc > 1 ? (n & 1) : 0);
+        syscall(SYS_acct, argc > 1 ? n : 0);
         n++;
     }
     return 0;
@@ -115,7 +115,7 @@ fn a_log_stops_at_its_limit() {
     let Some((log, total)) = spin(
         "debug-log-limit",
         &[&format!("--log-limit={limit}")],
-        &["alternate"],
+        &["count"],
     ) else {
         return;
     };
