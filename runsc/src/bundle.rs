@@ -101,6 +101,11 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             // gofer then serves exactly what they lead to.
             let source = match source.canonicalize() {
                 Ok(s) if s.is_dir() || s.is_file() => s,
+                // As runc: a missing source fails the create.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                    "bind mount source {} (for {destination}) does not exist: {e}",
+                    source.display()
+                ),
                 _ => {
                     tracing::warn!(source = %source.display(), "bind mount source is not a directory or regular file; skipped");
                     continue;
@@ -136,13 +141,22 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
         }
     }
     let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+    let env = process.env().clone().unwrap_or_default();
+    check_env(&env)?;
+    let hostname = spec.hostname().clone().unwrap_or_default();
+    if hostname.len() > HOST_NAME_MAX {
+        bail!(
+            "config.json: hostname is {} bytes long; at most {HOST_NAME_MAX} are allowed (HOST_NAME_MAX)",
+            hostname.len()
+        );
+    }
     Ok(BootSpec {
         root: root_path,
         root_readonly: root.readonly().unwrap_or(false),
         overlay_only: false,
         process: ProcessConfig {
             args,
-            env: process.env().clone().unwrap_or_default(),
+            env,
             cwd,
             uid: user.uid(),
             gid: user.gid(),
@@ -155,7 +169,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
                 .transpose()?,
         },
         rlimits,
-        hostname: spec.hostname().clone().unwrap_or_default(),
+        hostname,
         mounts,
         network_namespace: crate::confine::network_from_spec(spec),
         shield_init: true,
@@ -171,6 +185,21 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
             .filter(|&n| n > 0)
             .map(|n| n as u64),
     })
+}
+
+/// Linux's limit on a host name (sethostname fails with EINVAL past it).
+const HOST_NAME_MAX: usize = 64;
+
+/// Refuses environment entries that are not `NAME=value` with a name, as
+/// runc does ("invalid environment variable").
+pub fn check_env(env: &[String]) -> anyhow::Result<()> {
+    for entry in env {
+        match entry.split_once('=') {
+            Some((name, _)) if !name.is_empty() && !entry.contains('\0') => {}
+            _ => bail!("invalid environment variable: {entry:?} (want NAME=value)"),
+        }
+    }
+    Ok(())
 }
 
 /// `process.capabilities` as bit masks; a missing set is empty.

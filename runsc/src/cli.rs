@@ -55,6 +55,10 @@ pub struct GlobalFlags {
           num_args = 0..=1, require_equals = true, default_missing_value = "true",
           value_name = "BOOL")]
     pub userns: bool,
+    /// Largest size in bytes of a log file (`--debug-log`, `--log`); past it
+    /// a last line says the log was truncated. 0: no limit.
+    #[arg(long = "log-limit", global = true, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub log_limit: u64,
     /// The log file, already open (runsc passes it to `boot`).
     #[arg(long = "log-fd", global = true, hide = true)]
     pub log_fd: Option<i32>,
@@ -94,6 +98,7 @@ impl GlobalFlags {
             format!("--platform={}", self.platform),
             format!("--network={}", self.network),
             format!("--overlay2={}", self.overlay2),
+            format!("--log-limit={}", self.log_limit),
         ];
         if self.systemd_cgroup {
             v.push("--systemd-cgroup".into());

@@ -14,21 +14,34 @@ use std::sync::Arc;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use sentry::kernel::Kernel;
 
-const FORWARDED: [Signal; 9] = [
+/// The signals runsc passes on to a container, as runc does every signal
+/// but those it handles itself (SIGWINCH goes to a terminal's foreground
+/// group, as a resize): not SIGCHLD (a runtime's own), SIGPIPE, SIGXCPU and SIGXFSZ (the host sends
+/// them to runsc for runsc's own writes and limits), SIGABRT (a runsc
+/// abort), SIGTTIN and SIGTTOU (blocked, they would turn the sandbox's
+/// background reads and writes of a terminal into EIO instead of stopping
+/// it), nor the synchronous faults. `run`, `do` and exec waiters pass
+/// these on to the sandbox, and the sandbox to the container.
+pub const FORWARDED: [Signal; 13] = [
     Signal::SIGHUP,
     Signal::SIGINT,
     Signal::SIGQUIT,
     Signal::SIGTERM,
     Signal::SIGUSR1,
     Signal::SIGUSR2,
+    Signal::SIGALRM,
     Signal::SIGCONT,
     Signal::SIGTSTP,
+    Signal::SIGVTALRM,
+    Signal::SIGPROF,
+    Signal::SIGPWR,
     Signal::SIGWINCH,
 ];
 
 extern "C" fn ignore(_: i32) {}
 
-fn set() -> SigSet {
+/// `FORWARDED` as a set.
+pub fn set() -> SigSet {
     let mut set = SigSet::empty();
     for s in FORWARDED {
         set.add(s);

@@ -9,6 +9,7 @@ use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::GlobalFlags;
+use crate::log_limit::{Format, LimitedLog};
 
 /// Keeps logging alive until `main` returns.
 pub struct Guard;
@@ -65,11 +66,23 @@ pub fn init(flags: &GlobalFlags, command: &str) -> anyhow::Result<Guard> {
     };
     let level = if flags.debug { "debug" } else { "info" };
     let filter = EnvFilter::try_from_env("RUNSC_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let format = if flags.log_format == "json" {
+        Format::Json
+    } else {
+        Format::Text
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = WRITER.set(Mutex::new(LimitedLog::new(
+        file,
+        format,
+        size,
+        flags.log_limit,
+    )));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Mutex::new(file))
+        .with_writer(Shared)
         .with_ansi(false);
-    let result = if flags.log_format == "json" {
+    let result = if format == Format::Json {
         builder.json().try_init()
     } else {
         builder.with_thread_ids(true).try_init()
@@ -77,6 +90,46 @@ pub fn init(flags: &GlobalFlags, command: &str) -> anyhow::Result<Guard> {
     result.map_err(|e| anyhow::anyhow!("setting up logging: {e}"))?;
     tracing::debug!(command, pid = std::process::id(), "runsc started");
     Ok(Guard)
+}
+
+/// Every log line goes through this (rate-limited and capped: `log_limit`).
+static WRITER: std::sync::OnceLock<Mutex<LimitedLog<File>>> = std::sync::OnceLock::new();
+
+/// The subscriber's way to `WRITER`.
+struct Shared;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Shared {
+    type Writer = SharedLine;
+    fn make_writer(&'a self) -> SharedLine {
+        SharedLine
+    }
+}
+
+/// One event's writer: tracing writes an event's line in one call.
+struct SharedLine;
+
+impl std::io::Write for SharedLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match WRITER.get() {
+            Some(w) => w.lock().unwrap_or_else(|e| e.into_inner()).write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match WRITER.get() {
+            Some(w) => w.lock().unwrap_or_else(|e| e.into_inner()).flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes what the log still owes (the count of repeated lines) before the
+/// process exits.
+pub fn finish() {
+    if let Some(w) = WRITER.get() {
+        w.lock().unwrap_or_else(|e| e.into_inner()).finish();
+    }
 }
 
 /// Records a command's failure in the runtime log (`--log`) the way runc

@@ -12,8 +12,10 @@ mod control;
 mod forward_signals;
 mod hooks;
 mod inherited_fd;
+mod log_limit;
 mod logging;
 mod passwd;
+mod relay_signals;
 mod rfc3339;
 mod sandbox;
 mod signals;
@@ -22,6 +24,8 @@ mod table;
 use clap::Parser;
 
 fn main() {
+    // Before anything can start a child.
+    inherited_fd::seal_inherited();
     let cli = cli::Cli::parse();
     let _guard = match logging::init(&cli.global, cli.command.name()) {
         Ok(g) => g,
@@ -32,13 +36,17 @@ fn main() {
     };
     let global = cli.global.clone();
     match commands::run(cli) {
-        Ok(code) => std::process::exit(code),
+        Ok(code) => {
+            logging::finish();
+            std::process::exit(code)
+        }
         Err(e) => {
             if global.log_format == "json" {
                 logging::record_failure(&global, &format!("{e:#}"));
             } else {
                 tracing::error!("{e:#}");
             }
+            logging::finish();
             eprintln!("runsc: {e:#}");
             std::process::exit(1);
         }

@@ -207,9 +207,11 @@ pub fn launch(
 }
 
 /// Runs `spec` in a new sandbox and returns the shell-style exit code of the
-/// container's first process.
+/// container's first process; signals sent to us meanwhile go to it.
 pub fn run(global: &GlobalFlags, spec: &BootSpec) -> anyhow::Result<i32> {
+    crate::relay_signals::install()?;
     let mut sandbox = launch(global, spec, LaunchOptions::default())?;
+    crate::relay_signals::start(sandbox.boot.id());
     let status = sandbox.boot.wait().context("waiting for the sandbox");
     // Gofers end when the sandbox's ends of their sockets close.
     if status.is_err() {

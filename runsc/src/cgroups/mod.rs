@@ -119,6 +119,27 @@ impl Limits {
     }
 }
 
+/// Host tasks of a sandbox besides those of its container's tasks: boot's
+/// own threads, the keeper, the gofers.
+const HOST_TASKS_BASE: i64 = 64;
+/// Host tasks per container task at most: a sentry thread and a stub thread,
+/// and up to four idle pairs kept per address space for the next thread.
+const HOST_TASKS_PER_TASK: i64 = 10;
+
+/// The host cgroup's `pids.max` for a container whose pids limit (counted by
+/// the sandbox itself) is `limit`: defence in depth, for a sandbox that
+/// failed to count. Each container task takes several host tasks, so the
+/// host limit is a multiple of the container's; below 0 is unlimited, as
+/// `limit`.
+pub fn host_pids_limit(limit: i64) -> i64 {
+    if limit <= 0 {
+        return limit;
+    }
+    limit
+        .saturating_mul(HOST_TASKS_PER_TASK)
+        .saturating_add(HOST_TASKS_BASE)
+}
+
 /// Which cgroup filesystem to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {

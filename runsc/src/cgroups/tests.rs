@@ -260,3 +260,15 @@ fn v2_without_controllers_places_freezes_and_removes() {
         assert!(!join_inside(&root, &path).exists());
     }
 }
+
+#[test]
+fn the_host_pids_limit_is_a_multiple_of_the_containers() {
+    use super::host_pids_limit;
+    assert_eq!(host_pids_limit(-1), -1);
+    assert_eq!(host_pids_limit(0), 0);
+    let n = host_pids_limit(20);
+    // Room for the sandbox's own tasks (2 per container task at least), not
+    // unlimited.
+    assert!((2 * 20 + 16..20 * 64).contains(&n), "{n}");
+    assert_eq!(host_pids_limit(i64::MAX), i64::MAX);
+}

@@ -345,6 +345,7 @@ fn finish(code: i32) -> ! {
         let _ = f.write_all(crate::container::exit_record(code, oom_kills).as_bytes());
         let _ = f.sync_all();
     }
+    crate::logging::finish();
     std::process::exit(code)
 }
 

@@ -121,8 +121,13 @@ fn make_cgroup(global: &GlobalFlags, config: &Spec, id: &str) -> anyhow::Result<
         .and_then(|l| l.resources().clone())
         .unwrap_or_default();
     // The sandbox counts the container's tasks itself (its host tasks are
-    // not the container's: a sentry thread and a stub thread per thread).
-    resources.set_pids(None);
+    // not the container's: a sentry thread and a stub thread per thread);
+    // the host cgroup gets a limit in host tasks besides, in case it fails.
+    if let Some(pids) = *resources.pids() {
+        let mut host = pids;
+        host.set_limit(crate::cgroups::host_pids_limit(host.limit()));
+        resources.set_pids(Some(host));
+    }
     match Cgroup::create(&path, &resources) {
         Ok(cg) => {
             // Another container's processes there would share our limits

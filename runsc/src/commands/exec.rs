@@ -76,7 +76,7 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Exec) -> anyhow::Result<i32> 
                 // and a ^C can be typed), the terminal is its own.
                 // The forwarded signals stay blocked across exec until the
                 // waiter takes them, so that an early ^C is not lost (or fatal).
-                let set = forwarded_set();
+                let set = crate::forward_signals::set();
                 // SAFETY: the closure only makes raw system calls.
                 unsafe {
                     std::os::unix::process::CommandExt::pre_exec(&mut waiter, move || {
@@ -110,26 +110,10 @@ pub fn wait(global: &GlobalFlags, args: ExecWaitArgs) -> anyhow::Result<i32> {
     wait_for(&dir.socket_path(), args.pid)
 }
 
-/// Signals this process passes on to the sandbox process it stands for.
-const FORWARDED: [nix::sys::signal::Signal; 9] = {
-    use nix::sys::signal::Signal::*;
-    [
-        SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP,
-    ]
-};
-
-fn forwarded_set() -> nix::sys::signal::SigSet {
-    let mut set = nix::sys::signal::SigSet::empty();
-    for s in FORWARDED {
-        set.add(s);
-    }
-    set
-}
-
 /// Waits for sandbox process `pid` and returns its exit status; signals sent
 /// to us meanwhile go to it.
 fn wait_for(socket: &Path, pid: i32) -> anyhow::Result<i32> {
-    let set = forwarded_set();
+    let set = crate::forward_signals::set();
     set.thread_block().context("blocking signals")?;
     let socket_path = socket.to_path_buf();
     std::thread::Builder::new()
@@ -202,6 +186,7 @@ fn exec_process(args: &liboci_cli::Exec, record: &Record) -> anyhow::Result<Proc
         env.retain(|e| e.split('=').next() != Some(k.as_str()));
         env.push(format!("{k}={v}"));
     }
+    crate::bundle::check_env(&env)?;
     let cwd = match &args.cwd {
         Some(c) => c.to_string_lossy().into_owned(),
         None => base.cwd().to_string_lossy().into_owned(),

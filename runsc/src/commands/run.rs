@@ -1,5 +1,6 @@
 //! `runsc run [--detach] --bundle B ID`: create and start a container; unless
-//! detached, wait for it, remove it and exit with its status.
+//! detached, wait for it (passing the signals sent to us on to it), remove
+//! it and exit with its status.
 
 use std::os::unix::process::ExitStatusExt;
 
@@ -18,6 +19,10 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Run) -> anyhow::Result<i32> {
         console_socket: args.console_socket.as_deref(),
         detached: args.detach,
     };
+    if !args.detach {
+        // Before the sandbox exists: a signal from now on is passed on.
+        crate::relay_signals::install()?;
+    }
     let mut sandbox = create(global, &opts)?;
     if let Err(e) = crate::commands::start::start(global, &args.container_id) {
         if let Ok(locked) = ContainerDir::open(&global.root, &args.container_id) {
@@ -29,6 +34,7 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Run) -> anyhow::Result<i32> {
         return Ok(0);
     }
     tracing::info!(id = %args.container_id, "running container");
+    crate::relay_signals::start(sandbox.boot.id());
     let status = sandbox.boot.wait().context("waiting for the sandbox")?;
     for g in &mut sandbox.gofers {
         let _ = g.wait();

@@ -2,8 +2,9 @@
 //! limits for a container, as `docker update` and Kubernetes send them
 //! (containerd's shim passes `--resources -` with the OCI JSON on stdin).
 //! Memory, CPU and cpuset limits go to the container's host cgroup; the pids
-//! limit to the sandbox, which counts the container's tasks itself, and so
-//! does the memory limit (the sandbox keeps below it: see boot).
+//! limit to the sandbox, which counts the container's tasks itself, and (in
+//! host tasks) to the host cgroup; the memory limit to the sandbox too, which
+//! keeps below it (see boot).
 
 use std::io::Read;
 use std::path::Path;
@@ -56,6 +57,17 @@ pub fn run(global: &GlobalFlags, args: liboci_cli::Update) -> anyhow::Result<i32
         let client = Client::connect(&locked.dir.socket_path())?;
         let limit = u64::try_from(n).ok().filter(|&n| n > 0);
         client.call_ok(&Request::SetPidsLimit { limit })?;
+        // The host's own limit, as at create (`cgroups::host_pids_limit`),
+        // where the cgroup has the controller.
+        if let Ok(Some(cg)) = record.cgroup() {
+            let host = Limits {
+                pids_limit: Some(crate::cgroups::host_pids_limit(n)),
+                ..Limits::default()
+            };
+            if let Err(e) = cg.update(&host) {
+                tracing::warn!("update: the host cgroup's pids.max: {e:#}");
+            }
+        }
     }
     Ok(0)
 }

@@ -173,3 +173,52 @@ pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The live runsc processes working for state root `root` (each gets
+/// `--root=ROOT`: the sandbox, its gofers, its keeper, exec waiters, and the
+/// commands that started them), with their command lines.
+pub fn runsc_processes(root: &Path) -> Vec<(i32, Vec<String>)> {
+    let flag = format!("--root={}", root.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if args.contains(&flag) && alive(pid as i64) {
+            found.push((pid, args));
+        }
+    }
+    found
+}
+
+/// On the way out, pass or fail: kills every runsc process a test left
+/// under a state root (they would hold the test harness's output pipe, and
+/// the next run's names).
+pub struct KillLeftovers(PathBuf);
+
+impl Drop for KillLeftovers {
+    fn drop(&mut self) {
+        for (pid, _) in runsc_processes(&self.0) {
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+        }
+    }
+}
+
+/// [`busybox_bundle`], with what its test leaves running killed at the end.
+pub fn guarded_bundle(name: &str, args: &[&str]) -> Option<(Bundle, KillLeftovers)> {
+    let b = busybox_bundle(name, args)?;
+    let guard = KillLeftovers(b.root.clone());
+    Some((b, guard))
+}
