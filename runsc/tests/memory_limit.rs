@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{busybox_bundle, text};
+use support::{busybox_bundle, skipped_for_cgroups, text};
 
 const LIMIT: u64 = 128 << 20;
 
@@ -24,16 +24,12 @@ fn run_limited(name: &str, dir: &str) {
     let Some(b) = busybox_bundle(name, &["sh", "-c", &script(dir)]) else {
         return;
     };
-    let mut config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
-    config["linux"]["resources"] = serde_json::json!({"memory": {"limit": LIMIT, "swap": LIMIT}});
-    b.write_config(config);
+    b.set_resources(serde_json::json!({"memory": {"limit": LIMIT, "swap": LIMIT}}));
     let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), name]);
-    let stderr = text(&out.stderr);
-    if !out.status.success() && stderr.contains("cgroup") {
-        eprintln!("SKIP: no memory cgroup here: {stderr}");
+    if skipped_for_cgroups(&out, "memory") {
         return;
     }
+    let stderr = text(&out.stderr);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -79,8 +75,7 @@ fn tmpfs_size_options_give_enospc() {
     let Some(b) = busybox_bundle("ml-size", &["sh", "-c", script]) else {
         return;
     };
-    let mut config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
+    let mut config = b.config();
     config["mounts"] = serde_json::json!([{
         "destination": "/data", "type": "tmpfs", "source": "tmpfs",
         "options": ["nosuid", "nodev", "size=1m", "mode=1777"]
@@ -116,17 +111,12 @@ fn a_process_past_the_limit_is_killed_not_the_sandbox() {
     let Some(b) = busybox_bundle("ml-kill", &["sh", "-c", script]) else {
         return;
     };
-    let mut config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
-    config["linux"]["resources"] =
-        serde_json::json!({"memory": {"limit": 32 << 20, "swap": 32 << 20}});
-    b.write_config(config);
+    b.set_resources(serde_json::json!({"memory": {"limit": 32 << 20, "swap": 32 << 20}}));
     let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "ml-kill"]);
-    let stderr = text(&out.stderr);
-    if !out.status.success() && stderr.contains("cgroup") {
-        eprintln!("SKIP: no memory cgroup here: {stderr}");
+    if skipped_for_cgroups(&out, "memory") {
         return;
     }
+    let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{}{stderr}", text(&out.stdout));
     assert_eq!(text(&out.stdout), "status=137\nalive\n", "{stderr}");
 }
@@ -137,13 +127,9 @@ fn update_lowers_the_sandboxs_limit() {
     let Some(b) = busybox_bundle("ml-update", &["sleep", "1000"]) else {
         return;
     };
-    let mut config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap();
-    config["linux"]["resources"] = serde_json::json!({"memory": {"limit": 256u64 << 20}});
-    b.write_config(config);
+    b.set_resources(serde_json::json!({"memory": {"limit": 256u64 << 20}}));
     let created = b.create("mlu", &b.dir.join("out"), &[]);
-    if !created.status.success() && text(&created.stderr).contains("cgroup") {
-        eprintln!("SKIP: no memory cgroup here: {}", text(&created.stderr));
+    if skipped_for_cgroups(&created, "memory") {
         return;
     }
     assert!(created.status.success(), "{}", text(&created.stderr));

@@ -58,6 +58,18 @@ impl Bundle {
         }));
     }
 
+    /// The bundle's config.json, parsed.
+    pub fn config(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.dir.join("config.json")).unwrap()).unwrap()
+    }
+
+    /// Sets `linux.resources` of the config.
+    pub fn set_resources(&self, resources: serde_json::Value) {
+        let mut config = self.config();
+        config["linux"]["resources"] = resources;
+        self.write_config(config);
+    }
+
     pub fn write_config(&self, config: serde_json::Value) {
         std::fs::write(
             self.dir.join("config.json"),
@@ -138,6 +150,17 @@ impl Bundle {
         assert!(out.status.success(), "state {id}: {}", text(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("state is JSON")
     }
+}
+
+/// Whether a failed create or run says the host has no cgroup for the
+/// limits asked for; prints the SKIP line then.
+pub fn skipped_for_cgroups(out: &Output, what: &str) -> bool {
+    let stderr = text(&out.stderr);
+    let skip = !out.status.success() && stderr.contains("cgroup");
+    if skip {
+        eprintln!("SKIP: no {what} cgroup here: {stderr}");
+    }
+    skip
 }
 
 pub fn text(b: &[u8]) -> String {
