@@ -594,8 +594,7 @@ fn memory_limit(ctx: &Ctx) {
     let limit = ctx.cgroup_dir(&c, "memory").join("memory.limit_in_bytes");
     let limit = std::fs::read_to_string(&limit).unwrap();
     assert_eq!(limit.trim(), (64u64 << 20).to_string());
-    // dd's 64 MiB buffer does not fit in 32 MiB: the OOM killer ends it,
-    // and Docker hears of it.
+    // dd's 64 MiB buffer does not fit in 32 MiB: it is killed.
     let c = ctx.detached(
         "oom",
         &["--memory=32m", "--memory-swap=32m"],
@@ -603,7 +602,24 @@ fn memory_limit(ctx: &Ctx) {
     );
     let r = ctx.docker(&["wait", &c.name]).ok();
     assert_eq!(r.stdout, "137\n");
-    assert_eq!(ctx.inspect(&c, "{{.State.OOMKilled}}"), "true");
+    match ctx.kind {
+        // By the host's OOM killer: Docker hears of it from containerd,
+        // which may tell it a moment after the exit.
+        Runtime::Runc => {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while ctx.inspect(&c, "{{.State.OOMKilled}}") != "true" {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "OOMKilled stays false"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        // By the sandbox, before the host's OOM killer would have to
+        // choose the sentry: the host cgroup sees no OOM kill, so neither
+        // does Docker (`runsc events` does; a known gap).
+        Runtime::Runsc => {}
+    }
 }
 
 scenario!(pids_limit);

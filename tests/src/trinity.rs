@@ -332,7 +332,7 @@ mod tests {
         assert!(hang.problems()[0].contains("did not end"));
 
         let fat = run_with(DONE, Status::Exited(0), false, 300 * MIB);
-        assert!(fat.problems()[0].contains("peak RSS 300 MiB"));
+        assert!(fat.problems()[0].contains("own memory peaked at 300 MiB"));
 
         let mut oom = run_with(DONE, Status::Exited(0), false, 30 * MIB);
         oom.oom_kills = Some(1);
