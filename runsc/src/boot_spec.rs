@@ -70,6 +70,20 @@ pub struct BootSpec {
     pub memory_limit: Option<u64>,
 }
 
+impl BootSpec {
+    /// The spec with the values of the environment left out (`NAME=…`), for
+    /// logs: they may hold secrets.
+    pub fn redacted(&self) -> BootSpec {
+        let mut spec = self.clone();
+        for var in &mut spec.process.env {
+            if let Some((name, _)) = var.split_once('=') {
+                *var = format!("{name}=…");
+            }
+        }
+        spec
+    }
+}
+
 /// A process to start in the sandbox: the container's first one, or one
 /// `exec` starts.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

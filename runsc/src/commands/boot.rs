@@ -184,7 +184,8 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     // Already in the container's cgroup: its keeper joined before forking it
     // (confine::spawn_boot).
     let spec = read_spec(args.spec_fd)?;
-    tracing::debug!(?spec, platform = %global.platform, "booting");
+    // Values of the environment may be secrets (`docker run -e`): names only.
+    tracing::debug!(spec = ?spec.redacted(), platform = %global.platform, "booting");
     // First: the filesystems made below keep their file data in it.
     let memfile = MemoryFile::global().context("creating the memory file")?;
     memfile.set_container_limit(spec.memory_limit);
