@@ -21,11 +21,30 @@ pub fn load(bundle: &Path) -> anyhow::Result<Bundle> {
     if !config.exists() {
         bail!("{} does not exist (is --bundle right?)", config.display());
     }
-    let spec = Spec::load(&config)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("reading {}", config.display()))?;
+    let spec = parse_config(&config)?;
     let boot = boot_spec(bundle, &spec)?;
     Ok(Bundle { config: spec, boot })
+}
+
+/// Parses config.json; a malformed one is refused naming the field, line
+/// and column (`process.user.uid: invalid type: string "x", expected u32 at
+/// line 9 column 21`).
+fn parse_config(path: &Path) -> anyhow::Result<Spec> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let spec: Spec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." {
+            anyhow::anyhow!("{}: {inner}", path.display())
+        } else {
+            anyhow::anyhow!("{}: {at}: {inner}", path.display())
+        }
+    })?;
+    de.end()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(spec)
 }
 
 /// The sandbox's view of a checked config.

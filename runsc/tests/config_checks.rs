@@ -9,10 +9,6 @@ use support::{
     Bundle, assert_fails_with, busybox_bundle, guarded_bundle, skipped_for_cgroups, text,
 };
 
-fn config(b: &Bundle) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(b.dir.join("config.json")).unwrap()).unwrap()
-}
-
 /// `create` of `config` fails saying `needle`, and leaves no state.
 fn refused(b: &Bundle, id: &str, config: serde_json::Value, needle: &str) {
     b.write_config(config);
@@ -26,7 +22,7 @@ fn a_missing_bind_mount_source_is_refused_with_its_path() {
         return;
     };
     let missing = b.dir.join("no-such-dir");
-    let mut c = config(&b);
+    let mut c = b.config();
     c["mounts"] = serde_json::json!([{
         "destination": "/data",
         "type": "bind",
@@ -42,12 +38,12 @@ fn env_entries_without_equals_are_refused() {
         return;
     };
     for (id, bad) in [("e1", "NOEQUALS"), ("e2", "=value")] {
-        let mut c = config(&b);
+        let mut c = b.config();
         c["process"]["env"] = serde_json::json!(["PATH=/bin", bad]);
         refused(&b, id, c, "invalid environment variable");
     }
     // An empty value is fine.
-    let mut c = config(&b);
+    let mut c = b.config();
     c["process"]["env"] = serde_json::json!(["PATH=/bin", "EMPTY="]);
     b.write_config(c);
     let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), "cfg-env-ok"]);
@@ -57,7 +53,7 @@ fn env_entries_without_equals_are_refused() {
     b.set_args(&["sleep", "1000"]);
     b.create_and_start("cfg-env-x");
     let process = b.dir.join("process.json");
-    let mut p = config(&b)["process"].clone();
+    let mut p = b.config()["process"].clone();
     p["args"] = serde_json::json!(["true"]);
     p["env"] = serde_json::json!(["PATH=/bin", "BAD"]);
     std::fs::write(&process, p.to_string()).unwrap();
@@ -73,10 +69,10 @@ fn hostnames_longer_than_host_name_max_are_refused() {
     let Some(b) = busybox_bundle("cfg-hostname", &["true"]) else {
         return;
     };
-    let mut c = config(&b);
+    let mut c = b.config();
     c["hostname"] = "h".repeat(100 * 1024).into();
     refused(&b, "h1", c, "hostname is 102400 bytes long");
-    let mut c = config(&b);
+    let mut c = b.config();
     c["hostname"] = "h".repeat(64).into();
     b.write_config(c);
     let out = b.rs(&[
@@ -93,7 +89,7 @@ fn the_pids_limit_is_also_the_host_cgroups() {
     let Some((b, _leftovers)) = guarded_bundle("cfg-pids", &["sleep", "1000"]) else {
         return;
     };
-    let mut c = config(&b);
+    let mut c = b.config();
     c["linux"] = serde_json::json!({"resources": {"pids": {"limit": 20}}});
     b.write_config(c);
     let created = b.create("cfg-pids-p1", &b.dir.join("out"), &[]);
@@ -122,4 +118,33 @@ fn the_pids_limit_is_also_the_host_cgroups() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(read(), "max");
     assert!(b.rs(&["delete", "--force", "cfg-pids-p1"]).status.success());
+}
+
+/// A malformed config.json is refused naming the field, line and column.
+#[test]
+fn a_malformed_config_names_the_field_line_and_column() {
+    let Some(b) = busybox_bundle("cfg-json", &["true"]) else {
+        return;
+    };
+    let mut c = b.config();
+    c["process"]["user"]["uid"] = serde_json::json!("root");
+    refused(
+        &b,
+        "cfg-json-1",
+        c,
+        "process.user.uid: invalid type: string \"root\"",
+    );
+    let out = b.create("cfg-json-1", &b.dir.join("out"), &[]);
+    assert!(
+        text(&out.stderr).contains(" line "),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(
+        b.dir.join("config.json"),
+        "{\"ociVersion\": \"1.0.2\",\n  \"process\": [\n",
+    )
+    .unwrap();
+    let out = b.create("cfg-json-2", &b.dir.join("out"), &[]);
+    assert_fails_with(&out, "process: EOF while parsing a list at line 3 column 0");
 }
