@@ -5,10 +5,21 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 
+/// `runsc --version`: the version, the commit and the OCI runtime spec, as
+/// runc prints them.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("RUNSC_COMMIT"),
+    "\nspec: ",
+    // oci_spec::runtime::VERSION, which concat! cannot take (a test holds them equal).
+    "1.1.0"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "runsc",
-    version,
+    version = VERSION,
     about = "An OCI runtime that runs containers on a user-space kernel"
 )]
 pub struct Cli {
@@ -36,15 +47,17 @@ pub struct GlobalFlags {
     /// Format of log lines.
     #[arg(long = "log-format", global = true, default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
-    /// How application code is run and trapped.
-    #[arg(long, global = true, default_value = "ptrace")]
+    /// How application code is run and trapped (only ptrace is available yet).
+    #[arg(long, global = true, default_value = "ptrace", value_parser = ["ptrace", "kvm", "systrap"])]
     pub platform: String,
     /// Root filesystem overlay: `root:memory` keeps every change in memory over a
-    /// read-only root (as gVisor's flag); `none` makes the root read-only.
+    /// read-only root (as gVisor's flag); with `none` a bundle's writable root
+    /// is changed in place (as runc) and `runsc do` sees the host's root
+    /// read-only.
     #[arg(long = "overlay2", global = true, default_value = "root:memory", value_parser = ["root:memory", "none"])]
     pub overlay2: String,
-    /// Networking of the sandbox.
-    #[arg(long, global = true, default_value = "none")]
+    /// Networking of the sandbox (only none, loopback alone, is available yet).
+    #[arg(long, global = true, default_value = "none", value_parser = ["none", "sandbox", "host"])]
     pub network: String,
     /// Name cgroups as systemd slices (`slice:prefix:name`), as runc's flag.
     #[arg(long = "systemd-cgroup", global = true)]
@@ -292,4 +305,20 @@ pub struct SeccompArgs {
 pub struct SyscallsArgs {
     #[arg(long, default_value = "table", value_parser = ["table", "json", "markdown"])]
     pub format: String,
+}
+
+#[cfg(test)]
+mod version_tests {
+    #[test]
+    fn the_version_names_the_spec_features_reports() {
+        let spec_line = super::VERSION.lines().last().unwrap();
+        assert_eq!(spec_line, format!("spec: {}", oci_spec::runtime::VERSION));
+        assert!(
+            super::VERSION
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("commit: ")
+        );
+    }
 }
