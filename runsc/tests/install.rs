@@ -194,3 +194,32 @@ fn uninstall_removes_only_that_runtime() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!missing.exists());
 }
+
+#[test]
+fn install_refuses_to_replace_another_binary_without_replace() {
+    let dir = scratch("install-other");
+    let file = dir.join("daemon.json");
+    std::fs::write(
+        &file,
+        r#"{"runtimes": {"runsc": {"path": "/usr/bin/runsc"}}}"#,
+    )
+    .unwrap();
+    let out = runsc(&["install", &config_flag(&file)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/usr/bin/runsc") && err.contains("--replace"),
+        "{err}"
+    );
+    assert_eq!(
+        read_json(&file)["runtimes"]["runsc"]["path"],
+        "/usr/bin/runsc"
+    );
+    let out = runsc(&["install", "--replace", &config_flag(&file)]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(read_json(&file)["runtimes"]["runsc"]["path"], this_runsc());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Reload dockerd"), "{said}");
+    // Built by cargo: the path is a build output, and install says so.
+    assert!(said.contains("cargo install --path runsc"), "{said}");
+}

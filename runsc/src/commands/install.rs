@@ -25,6 +25,10 @@ pub struct InstallArgs {
     /// Docker's daemon configuration file; created if missing.
     #[arg(long = "config-file", alias = "config_file", default_value = DEFAULT_CONFIG)]
     pub config_file: PathBuf,
+    /// Replace an entry of that name that runs another binary (gVisor's
+    /// runsc, say); without it, install refuses.
+    #[arg(long)]
+    pub replace: bool,
     /// Flags Docker passes to runsc on every call, given after `--`.
     #[arg(last = true, value_name = "FLAGS")]
     pub runtime_args: Vec<String>,
@@ -51,6 +55,20 @@ pub fn install(args: InstallArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("the path of runsc is not UTF-8: {}", exe.display()))?;
     let mut config = read_config(&args.config_file, true)?;
     let runtimes = runtimes_of(&mut config, &args.config_file)?;
+    if let Some(other) = runtimes
+        .get(&args.runtime)
+        .and_then(|e| e.get("path"))
+        .and_then(Value::as_str)
+        .filter(|&p| p != exe)
+        && !args.replace
+    {
+        bail!(
+            "runtime {:?} in {} runs {other}, not this runsc ({exe}): pass --replace to \
+             replace it, or --runtime NAME to add this one under another name",
+            args.runtime,
+            args.config_file.display()
+        );
+    }
     let entry = serde_json::json!({ "path": exe, "runtimeArgs": args.runtime_args });
     let replaced = runtimes.insert(args.runtime.clone(), entry).is_some();
     write_config(&args.config_file, &config)?;
@@ -61,7 +79,25 @@ pub fn install(args: InstallArgs) -> anyhow::Result<i32> {
         args.runtime_args,
         args.config_file.display()
     );
+    if in_build_directory(exe) {
+        println!(
+            "Note: {exe} is a build output that the next `cargo build` or `cargo clean` \
+             changes; for a stable path, `cargo install --path runsc` or copy it to \
+             /usr/local/bin and install from there."
+        );
+    }
+    println!(
+        "Reload dockerd for Docker to see it: `kill -HUP $(pidof dockerd)` or `systemctl reload docker`."
+    );
     Ok(0)
+}
+
+/// Whether `exe` lies in a cargo target directory (`.../target/debug/...`).
+fn in_build_directory(exe: &str) -> bool {
+    let parts: Vec<&str> = exe.split('/').collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == "target" && matches!(w[1], "debug" | "release"))
 }
 
 pub fn uninstall(args: UninstallArgs) -> anyhow::Result<i32> {
