@@ -29,6 +29,17 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Fills in the defaults that depend on the command: `do` keeps every
+    /// change to the host's root in memory; a bundle's root takes them in
+    /// place, where Docker sees them.
+    pub fn settle(&mut self) {
+        if self.global.overlay2.is_none() && matches!(self.command, Command::Do(_)) {
+            self.global.overlay2 = Some("root:memory".into());
+        }
+    }
+}
+
 /// Flags every command accepts (before or after the command name).
 #[derive(Args, Debug, Clone)]
 pub struct GlobalFlags {
@@ -52,10 +63,11 @@ pub struct GlobalFlags {
     pub platform: String,
     /// Root filesystem overlay: `root:memory` keeps every change in memory over a
     /// read-only root (as gVisor's flag); with `none` a bundle's writable root
-    /// is changed in place (as runc) and `runsc do` sees the host's root
-    /// read-only.
-    #[arg(long = "overlay2", global = true, default_value = "root:memory", value_parser = ["root:memory", "none"])]
-    pub overlay2: String,
+    /// is changed in place (as runc: Docker's commit, cp and diff see the
+    /// changes) and `runsc do` sees the host's root read-only. Default: none
+    /// for bundles, root:memory for `do`.
+    #[arg(long = "overlay2", global = true, value_parser = ["root:memory", "none"])]
+    pub overlay2: Option<String>,
     /// Networking of the sandbox (only none, loopback alone, is available yet).
     #[arg(long, global = true, default_value = "none", value_parser = ["none", "sandbox", "host"])]
     pub network: String,
@@ -103,6 +115,12 @@ impl GlobalFlags {
         }
     }
 
+    /// The root overlay in force: the flag, or the default `Cli::settle`
+    /// picked for the command.
+    pub fn overlay(&self) -> &str {
+        self.overlay2.as_deref().unwrap_or("none")
+    }
+
     /// The flags again, for the `runsc boot` child.
     pub fn to_args(&self) -> Vec<String> {
         let mut v = vec![
@@ -110,7 +128,7 @@ impl GlobalFlags {
             format!("--log-format={}", self.log_format),
             format!("--platform={}", self.platform),
             format!("--network={}", self.network),
-            format!("--overlay2={}", self.overlay2),
+            format!("--overlay2={}", self.overlay()),
             format!("--log-limit={}", self.log_limit),
         ];
         if self.systemd_cgroup {

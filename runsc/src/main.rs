@@ -26,7 +26,8 @@ use clap::Parser;
 fn main() {
     // Before anything can start a child.
     inherited_fd::seal_inherited();
-    let cli = cli::Cli::parse();
+    let mut cli = cli::Cli::parse();
+    cli.settle();
     let _guard = match logging::init(&cli.global, cli.command.name()) {
         Ok(g) => g,
         Err(e) => {

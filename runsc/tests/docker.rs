@@ -41,6 +41,7 @@ const SCENARIOS: &[&str] = &[
     "pids_limit",
     "update",
     "read_only",
+    "commit_cp_diff",
     "bind_mount",
     "user",
     "workdir",
@@ -672,6 +673,49 @@ fn read_only(ctx: &Ctx) {
         )
         .ok();
     assert_eq!(r.stdout, "a\n");
+}
+
+/// The container's writes reach Docker: `diff` lists them, `cp` copies
+/// them out, `commit` keeps them in the new image.
+scenario!(commit_cp_diff);
+fn commit_cp_diff(ctx: &Ctx) {
+    let c = ctx.detached(
+        "writes",
+        &[],
+        &["sh", "-c", "echo written > /made && sleep 1000"],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let diff = ctx.docker(&["diff", &c.name]).ok().stdout;
+        if diff.lines().any(|l| l == "A /made") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "docker diff: {diff:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let copy = ctx.daemon.dir().join(format!("cp-{}", ctx.runtime));
+    let _ = std::fs::remove_file(&copy);
+    ctx.docker(&["cp", &format!("{}:/made", c.name), copy.to_str().unwrap()])
+        .ok();
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), "written\n");
+    let image = format!("local/commit-{}", ctx.runtime.replace('_', "-"));
+    ctx.docker(&["commit", &c.name, &image]).ok();
+    let r = ctx
+        .docker(&[
+            "run",
+            "--rm",
+            &ctx.runtime_flag(),
+            "--network=none",
+            &image,
+            "cat",
+            "/made",
+        ])
+        .ok();
+    assert_eq!(r.stdout, "written\n");
+    ctx.docker(&["rmi", "-f", &image]);
 }
 
 scenario!(bind_mount);

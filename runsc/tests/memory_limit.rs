@@ -1,5 +1,6 @@
 //! A container's memory limit holds for the files it keeps in memory: past
-//! it, writes to /tmp (the overlay's in-memory upper layer) and /dev/shm are
+//! it, writes to /tmp (with `--overlay2=root:memory`, the overlay's in-memory
+//! upper layer) and /dev/shm are
 //! refused, and the sandbox goes on (it is never the one the host's OOM
 //! killer takes).
 
@@ -8,6 +9,9 @@ mod support;
 use support::{busybox_bundle, skipped_for_cgroups, text};
 
 const LIMIT: u64 = 128 << 20;
+
+/// The root's changes in memory (a bundle's default writes them in place).
+const IN_MEMORY: &str = "--overlay2=root:memory";
 
 /// A shell script that tries to write 1 GiB to `dir`, says how far it got,
 /// frees it and shows the sandbox still works.
@@ -25,7 +29,7 @@ fn run_limited(name: &str, dir: &str) {
         return;
     };
     b.set_resources(serde_json::json!({"memory": {"limit": LIMIT, "swap": LIMIT}}));
-    let out = b.rs(&["run", "--bundle", b.dir.to_str().unwrap(), name]);
+    let out = b.rs(&[IN_MEMORY, "run", "--bundle", b.dir.to_str().unwrap(), name]);
     if skipped_for_cgroups(&out, "memory") {
         return;
     }

@@ -191,7 +191,11 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     memfile.set_container_limit(spec.memory_limit);
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
-    let mounts = build_mounts(&spec, global.overlay2 == "root:memory", &args.gofer_fd)?;
+    // A read-only root takes no writes Docker could miss: the overlay there
+    // only holds the mount points made below (runc makes them in the rootfs
+    // before it remounts it read-only).
+    let overlay = global.overlay() == "root:memory" || spec.root_readonly;
+    let mounts = build_mounts(&spec, overlay, &args.gofer_fd)?;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     crate::confine::confine_boot(memfile.raw_fd())?;
     let kernel = Arc::new(Kernel {
