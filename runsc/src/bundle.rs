@@ -26,6 +26,15 @@ pub fn load(bundle: &Path) -> anyhow::Result<Bundle> {
     Ok(Bundle { config: spec, boot })
 }
 
+/// Mounts every container gets that the sandbox makes itself (its own
+/// /proc, /sys, /dev and /dev/pts), whatever config.json says of them.
+fn provided_by_sandbox(fs_type: &str, destination: &str) -> bool {
+    matches!(
+        (fs_type, destination),
+        ("proc", "/proc") | ("sysfs", "/sys") | ("tmpfs", "/dev") | ("devpts", "/dev/pts")
+    )
+}
+
 /// Parses config.json; a malformed one is refused naming the field, line
 /// and column (`process.user.uid: invalid type: string "x", expected u32 at
 /// line 9 column 21`).
@@ -137,8 +146,9 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
                 readonly,
                 options: Vec::new(),
             });
-        } else if fs_type == "tmpfs" && destination != "/dev" {
-            // The sandbox makes its own /dev.
+        } else if provided_by_sandbox(&fs_type, &destination) {
+            tracing::debug!(%destination, %fs_type, "mount made by the sandbox itself");
+        } else if fs_type == "tmpfs" {
             // The filesystem's own options (key=value); flags like nosuid
             // are the mount's.
             let options = m

@@ -675,9 +675,9 @@ fn read_only(ctx: &Ctx) {
     assert_eq!(r.stdout, "a\n");
 }
 
+scenario!(commit_cp_diff);
 /// The container's writes reach Docker: `diff` lists them, `cp` copies
 /// them out, `commit` keeps them in the new image.
-scenario!(commit_cp_diff);
 fn commit_cp_diff(ctx: &Ctx) {
     let c = ctx.detached(
         "writes",
