@@ -50,7 +50,12 @@ fn build_mounts(
     let lower = gofer_fs::new_root(client, true)
         .map_err(|e| anyhow::anyhow!("attaching to the gofer: {e}"))?;
     let source = spec.root.display().to_string();
-    let ns = if overlay {
+    // Without the overlay, a read-only root still gets one, read-only to the
+    // container: it only holds the mount points made below (runc makes them
+    // in the rootfs before it remounts it read-only), and there are no writes
+    // that Docker could miss.
+    let readonly = spec.root_readonly && !(overlay && spec.overlay_only);
+    let ns = if overlay || spec.root_readonly {
         let st = lower
             .stat()
             .map_err(|e| anyhow::anyhow!("root {source}: {e}"))?;
@@ -63,7 +68,7 @@ fn build_mounts(
         // points made below, as runc makes them before remounting.
         MountNamespace::new(
             overlay::new_root(upper, lower),
-            spec.root_readonly && !spec.overlay_only,
+            readonly,
             "overlay",
             ROOT_SOURCE.into(),
         )
@@ -191,11 +196,7 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> anyhow::Result<i32> {
     memfile.set_container_limit(spec.memory_limit);
     let platform: Arc<dyn Platform> =
         Arc::new(PtracePlatform::new(memfile.raw_fd()).context("starting the ptrace platform")?);
-    // A read-only root takes no writes Docker could miss: the overlay there
-    // only holds the mount points made below (runc makes them in the rootfs
-    // before it remounts it read-only).
-    let overlay = global.overlay() == "root:memory" || spec.root_readonly;
-    let mounts = build_mounts(&spec, overlay, &args.gofer_fd)?;
+    let mounts = build_mounts(&spec, global.overlay() == "root:memory", &args.gofer_fd)?;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     crate::confine::confine_boot(memfile.raw_fd())?;
     let kernel = Arc::new(Kernel {
