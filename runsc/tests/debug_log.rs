@@ -24,9 +24,15 @@ int main(int argc, char **argv) {
 }
 "#;
 
-/// The spinner, built with the host's C compiler; `None` (with a printed
-/// reason) without one.
+/// The spinner, built once with the host's C compiler (the tests run in
+/// parallel: one must not exec it while another writes it); `None` (with a
+/// printed reason) without one.
 fn spinner() -> Option<PathBuf> {
+    static BUILT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_spinner).clone()
+}
+
+fn build_spinner() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let src = dir.join("acct-spinner.c");
     let exe = dir.join("acct-spinner");
