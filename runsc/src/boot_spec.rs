@@ -27,6 +27,10 @@ pub struct MountSpec {
     /// lists them among the mount's flags.
     #[serde(default)]
     pub options: Vec<String>,
+    /// The mount's own flags among config.json's options: `nosuid`, `nodev`,
+    /// `noexec`.
+    #[serde(default)]
+    pub flags: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

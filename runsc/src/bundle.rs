@@ -26,6 +26,15 @@ pub fn load(bundle: &Path) -> anyhow::Result<Bundle> {
     Ok(Bundle { config: spec, boot })
 }
 
+/// The flags among a mount's options that the sandbox keeps per mount.
+fn mount_flags(options: &[String]) -> Vec<String> {
+    options
+        .iter()
+        .filter(|o| matches!(o.as_str(), "nosuid" | "nodev" | "noexec"))
+        .cloned()
+        .collect()
+}
+
 /// Mounts every container gets that the sandbox makes itself (its own
 /// /proc, /sys, /dev and /dev/pts), whatever config.json says of them.
 fn provided_by_sandbox(fs_type: &str, destination: &str) -> bool {
@@ -145,6 +154,7 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
                 source: Some(source),
                 readonly,
                 options: Vec::new(),
+                flags: mount_flags(&options),
             });
         } else if provided_by_sandbox(&fs_type, &destination) {
             tracing::debug!(%destination, %fs_type, "mount made by the sandbox itself");
@@ -158,12 +168,14 @@ fn boot_spec(bundle: &Path, spec: &Spec) -> anyhow::Result<BootSpec> {
                 .filter(|o| o.contains('='))
                 .cloned()
                 .collect();
+            let flags = mount_flags(m.options().as_deref().unwrap_or_default());
             mounts.push(MountSpec {
                 destination,
                 fs_type,
                 source: None,
                 readonly,
                 options,
+                flags,
             });
         } else {
             tracing::warn!(%destination, %fs_type, "mount not supported yet; skipped");

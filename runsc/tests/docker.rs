@@ -42,6 +42,7 @@ const SCENARIOS: &[&str] = &[
     "update",
     "read_only",
     "commit_cp_diff",
+    "tmpfs_options",
     "bind_mount",
     "user",
     "workdir",
@@ -673,6 +674,25 @@ fn read_only(ctx: &Ctx) {
         )
         .ok();
     assert_eq!(r.stdout, "a\n");
+}
+
+scenario!(tmpfs_options);
+/// `--tmpfs` with options: the size holds (ENOSPC past it) and noexec shows
+/// and holds.
+fn tmpfs_options(ctx: &Ctx) {
+    let r = ctx
+        .run(
+            &["--tmpfs=/x:size=1m,noexec"],
+            &[
+                "sh",
+                "-c",
+                "grep ' /x ' /proc/mounts | cut -d' ' -f4 | tr , '\\n' | grep -x noexec; \
+                 dd if=/dev/zero of=/x/f bs=1k count=2048 2>/dev/null; echo dd=$?; \
+                 stat -c %s /x/f; cp /bin/busybox /x/; /x/busybox true; echo exec=$?",
+            ],
+        )
+        .ok();
+    assert_eq!(r.stdout, "noexec\ndd=1\n1048576\nexec=126\n", "{r}");
 }
 
 scenario!(commit_cp_diff);

@@ -5,7 +5,7 @@ use abi::linux as l;
 use sentry::Errno;
 use sentry::fsimpl::{proc, sys, tmpfs::Tmpfs};
 use sentry::task::Task;
-use sentry::vfs::VfsPath;
+use sentry::vfs::{MountFlags, VfsPath};
 
 use crate::args::{Args, Handler, SysResult};
 use crate::path::{read_path, resolve_at};
@@ -58,6 +58,11 @@ fn mount(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let readonly = flags & MS_RDONLY != 0;
+    let mount_flags = MountFlags {
+        nosuid: flags & u64::from(l::MS_NOSUID) != 0,
+        nodev: flags & u64::from(l::MS_NODEV) != 0,
+        noexec: flags & u64::from(l::MS_NOEXEC) != 0,
+    };
     let ns = &t.kernel.mounts;
     if flags & MS_BIND != 0 {
         let src: VfsPath = resolve_at(t, l::AT_FDCWD, &source, true)?;
@@ -70,7 +75,14 @@ fn mount(t: &mut Task, a: &Args) -> SysResult {
         }
         let label = String::from_utf8_lossy(&source).into_owned();
         return ns
-            .mount(&point, src.inode().clone(), readonly, "bind", label)
+            .mount_with_flags(
+                &point,
+                src.inode().clone(),
+                readonly,
+                mount_flags,
+                "bind",
+                label,
+            )
             .map(|_| 0);
     }
     if !point.is_dir() {
@@ -92,7 +104,8 @@ fn mount(t: &mut Task, a: &Args) -> SysResult {
         b"proc" => "proc",
         _ => "sysfs",
     };
-    ns.mount(&point, root, readonly, name, label).map(|_| 0)
+    ns.mount_with_flags(&point, root, readonly, mount_flags, name, label)
+        .map(|_| 0)
 }
 
 fn umount2(t: &mut Task, a: &Args) -> SysResult {

@@ -18,7 +18,7 @@ use sentry::loader::HostAuxv;
 use sentry::memfile::MemoryFile;
 use sentry::task::{Credentials, Limits, ProcessSpec, StartError, StdioFd, Task, tree};
 use sentry::vfs::inode::{S_IFDIR, S_IFMT, S_IFREG};
-use sentry::vfs::{MountNamespace, Resolver, VfsPath};
+use sentry::vfs::{MountFlags, MountNamespace, Resolver, VfsPath};
 
 use crate::boot_spec::{BootSpec, ProcessConfig};
 use crate::cli::{BootArgs, GlobalFlags};
@@ -103,7 +103,12 @@ fn build_mounts(
                 continue;
             }
         };
-        ns.mount(&point, fs, m.readonly, fs_type, source)
+        let flags = MountFlags {
+            nosuid: m.flags.iter().any(|f| f == "nosuid"),
+            nodev: m.flags.iter().any(|f| f == "nodev"),
+            noexec: m.flags.iter().any(|f| f == "noexec"),
+        };
+        ns.mount_with_flags(&point, fs, m.readonly, flags, fs_type, source)
             .map_err(|e| anyhow::anyhow!("mounting {} on {}: {e}", m.fs_type, m.destination))?;
     }
     let resolver = Resolver {

@@ -38,6 +38,9 @@ impl<'a> TaskOpener<'a> {
 impl ExecOpener for TaskOpener<'_> {
     fn open(&self, path: &str) -> Result<Executable, Errno> {
         let found = self.resolver.resolve(self.cwd, path.as_bytes(), true)?;
+        if found.mount().flags.noexec {
+            return Err(Errno::EACCES);
+        }
         let stat = found.inode().stat()?;
         if !may_access(&self.resolver.creds, &stat, MAY_EXEC) {
             return Err(Errno::EACCES);

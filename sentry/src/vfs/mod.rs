@@ -11,5 +11,5 @@ pub mod perm;
 pub mod write_access;
 
 pub use inode::{DirEntry, Inode, InodeKey, SetAttr, TimeSet};
-pub use mount::{Mount, MountNamespace};
+pub use mount::{Mount, MountFlags, MountNamespace};
 pub use path::{ParentAndName, ResolveLimits, Resolver, VfsPath};

@@ -10,11 +10,43 @@ use parking_lot::RwLock;
 use super::inode::{Inode, InodeKey};
 use super::path::VfsPath;
 
+/// What a mount forbids besides writes (MS_NOSUID, MS_NODEV, MS_NOEXEC).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MountFlags {
+    /// Set-user-ID bits do not count (the sandbox does not honour them
+    /// anywhere yet: shown for what the mount asked).
+    pub nosuid: bool,
+    /// Device nodes do not open (none can be made in the sandbox).
+    pub nodev: bool,
+    /// Nothing executes from here: execve is EACCES, mmap with PROT_EXEC
+    /// EPERM.
+    pub noexec: bool,
+}
+
+impl MountFlags {
+    /// The flags as /proc/mounts lists them after rw/ro (",nosuid,noexec").
+    pub fn options(&self) -> String {
+        let mut out = String::new();
+        for (set, name) in [
+            (self.nosuid, "nosuid"),
+            (self.nodev, "nodev"),
+            (self.noexec, "noexec"),
+        ] {
+            if set {
+                out.push(',');
+                out.push_str(name);
+            }
+        }
+        out
+    }
+}
+
 /// A filesystem instance attached somewhere in a namespace.
 pub struct Mount {
     pub id: u64,
     pub root: Arc<dyn Inode>,
     pub readonly: bool,
+    pub flags: MountFlags,
     /// Filesystem type (`tmpfs`, `9p`...) and source, for /proc/mounts.
     pub fs_type: &'static str,
     pub source: String,
@@ -41,6 +73,7 @@ impl MountNamespace {
             id: 1,
             root,
             readonly,
+            flags: MountFlags::default(),
             fs_type,
             source,
             path: "/".into(),
@@ -66,12 +99,33 @@ impl MountNamespace {
         fs_type: &'static str,
         source: String,
     ) -> Result<Arc<Mount>, Errno> {
+        self.mount_with_flags(
+            point,
+            fs_root,
+            readonly,
+            MountFlags::default(),
+            fs_type,
+            source,
+        )
+    }
+
+    /// `mount`, with what the mount forbids besides writes.
+    pub fn mount_with_flags(
+        &self,
+        point: &VfsPath,
+        fs_root: Arc<dyn Inode>,
+        readonly: bool,
+        flags: MountFlags,
+        fs_type: &'static str,
+        source: String,
+    ) -> Result<Arc<Mount>, Errno> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let path = String::from_utf8_lossy(&point.to_bytes()).into_owned();
         let mount = Arc::new(Mount {
             id,
             root: fs_root,
             readonly,
+            flags,
             fs_type,
             source,
             path,

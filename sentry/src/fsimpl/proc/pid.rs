@@ -296,7 +296,7 @@ fn limits(p: &ProcessInfo) -> Result<Vec<u8>, Errno> {
 pub fn mounts(kernel: &Kernel) -> Vec<u8> {
     let mut out = String::new();
     for m in kernel.mounts.all() {
-        let opts = if m.readonly { "ro" } else { "rw" };
+        let opts = mount_options(&m);
         out += &format!(
             "{} {} {} {},relatime 0 0\n",
             m.source, m.path, m.fs_type, opts
@@ -305,10 +305,16 @@ pub fn mounts(kernel: &Kernel) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// "rw" or "ro", then the mount's other flags.
+fn mount_options(m: &crate::vfs::Mount) -> String {
+    let rw = if m.readonly { "ro" } else { "rw" };
+    format!("{rw}{}", m.flags.options())
+}
+
 fn mountinfo(kernel: &Kernel) -> Vec<u8> {
     let mut out = String::new();
     for m in kernel.mounts.all() {
-        let opts = if m.readonly { "ro" } else { "rw" };
+        let opts = mount_options(&m);
         let (dev, _) = m.root.key();
         out += &format!(
             "{} {} 0:{} / {} {},relatime - {} {} {}\n",
