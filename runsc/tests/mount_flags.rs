@@ -44,3 +44,41 @@ fn noexec_mounts_run_nothing_and_show_their_flags() {
         text(&out.stderr)
     );
 }
+
+/// Mapping a file of a noexec mount executable is EPERM (Linux's answer);
+/// readable mappings of it stay allowed.
+#[test]
+fn noexec_files_cannot_be_mapped_executable() {
+    if !std::path::Path::new("/usr/bin/python3").exists() {
+        tests::skip::report("noexec mmap: no /usr/bin/python3");
+        return;
+    }
+    let script = r#"
+import ctypes, mmap, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs("/tmp/nx", exist_ok=True)
+MS_NOEXEC = 8
+if libc.mount(b"none", b"/tmp/nx", b"tmpfs", MS_NOEXEC, None) != 0:
+    raise OSError(ctypes.get_errno(), "mount")
+fd = os.open("/tmp/nx/f", os.O_RDWR | os.O_CREAT)
+os.write(fd, b"x" * 4096)
+mmap.mmap(fd, 4096, prot=mmap.PROT_READ)
+print("read: ok")
+try:
+    mmap.mmap(fd, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC)
+    print("exec: mapped")
+except PermissionError as e:
+    print("exec:", e.errno == 1 and "EPERM" or e.errno)
+"#;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_runsc"))
+        .args(["do", "/usr/bin/python3", "-c", script])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stdout),
+        "read: ok\nexec: EPERM\n",
+        "{}",
+        text(&out.stderr)
+    );
+}

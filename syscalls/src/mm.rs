@@ -62,16 +62,11 @@ fn mmap(t: &mut Task, a: &Args) -> SysResult {
     let flags = a.u64(3);
     let file = if flags & l::MAP_ANONYMOUS as u64 == 0 {
         let f = t.fds.get(a.i32(4))?;
-        // Nothing executes from a noexec mount (Linux: EPERM).
-        if a.u64(2) & l::PROT_EXEC as u64 != 0
-            && f.path.as_ref().is_some_and(|p| p.mount().flags.noexec)
-        {
-            return Err(Errno::EPERM);
-        }
         Some(MmapFile {
             mappable: f.ops.mappable(),
             readable: f.readable(),
             writable: f.writable(),
+            noexec: f.path.as_ref().is_some_and(|p| p.mount().flags.noexec),
             path: f
                 .path
                 .as_ref()

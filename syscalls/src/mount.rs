@@ -17,7 +17,7 @@ pub fn entries() -> Vec<(u32, Option<Handler>, Support)> {
             l::__NR_mount,
             Some(mount),
             Partial(
-                "tmpfs, proc, sysfs and bind mounts; MS_REMOUNT and other filesystem types are ENODEV/EINVAL",
+                "tmpfs (size=, nr_blocks=, mode=, uid=, gid=), proc, sysfs and bind mounts; MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC kept per mount (noexec enforced at execve and mmap, not mprotect); other flags ignored; MS_REMOUNT and other filesystem types are ENODEV/EINVAL",
             ),
         ),
         (

@@ -100,6 +100,29 @@ static int exec_status(const char *path) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Starts the copy running ("running": it reports on stdout, then waits for
+ * the end of its stdin); *go ends it when closed, *ready reads its report. */
+static pid_t start_running(int *go, int *ready) {
+    int go_pipe[2], ready_pipe[2];
+    if (pipe(go_pipe) != 0 || pipe(ready_pipe) != 0)
+        FAIL("pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(go_pipe[0], 0);
+        dup2(ready_pipe[1], 1);
+        close(go_pipe[1]);
+        close(ready_pipe[0]);
+        execl(copy, copy, "running", (char *)NULL);
+        _exit(127);
+    }
+    close(go_pipe[0]);
+    close(ready_pipe[1]);
+    *go = go_pipe[1];
+    *ready = ready_pipe[0];
+    return pid;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "running") == 0)
         return running();
@@ -109,27 +132,14 @@ int main(int argc, char **argv) {
     snprintf(script, sizeof script, "/tmp/etxtbsy-sh.%d", getpid());
     copy_self();
 
-    int go[2], ready[2];
-    if (pipe(go) != 0 || pipe(ready) != 0)
-        FAIL("pipe");
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(go[0], 0);
-        dup2(ready[1], 1);
-        close(go[1]);
-        close(ready[0]);
-        execl(copy, copy, "running", (char *)NULL);
-        _exit(127);
-    }
-    close(go[0]);
-    close(ready[1]);
+    int go, ready;
+    pid_t pid = start_running(&go, &ready);
     /* The program's own report (two lines), once it runs. */
     char report[256] = {0};
     size_t got = 0;
     int lines = 0;
     while (lines < 2 && got < sizeof report - 1) {
-        ssize_t n = read(ready[0], report + got, 1);
+        ssize_t n = read(ready, report + got, 1);
         if (n <= 0)
             FAIL("the program did not report");
         lines += report[got] == '\n';
@@ -148,7 +158,7 @@ int main(int argc, char **argv) {
     close(rd);
     CHECK("it runs twice", exec_status(copy) == 7);
 
-    close(go[1]);
+    close(go);
     int status;
     waitpid(pid, &status, 0);
     CHECK("the program ended", WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -177,28 +187,15 @@ int main(int argc, char **argv) {
         CHECK("exec with the interpreter closed", exec_status(copy) == 7);
         /* Running (its report to a pipe, read once it runs), stopped by
          * the end of its stdin. */
-        if (pipe(go) != 0 || pipe(ready) != 0)
-            FAIL("pipe");
-        fflush(stdout);
-        pid = fork();
-        if (pid == 0) {
-            dup2(go[0], 0);
-            dup2(ready[1], 1);
-            close(go[1]);
-            close(ready[0]);
-            execl(copy, copy, "running", (char *)NULL);
-            _exit(127);
-        }
-        close(go[0]);
-        close(ready[1]);
+        pid = start_running(&go, &ready);
         char c;
-        if (read(ready[0], &c, 1) != 1)
+        if (read(ready, &c, 1) != 1)
             FAIL("the program did not report");
         lw = open(ld, O_WRONLY);
         CHECK("a running program's interpreter may be written", lw >= 0);
         close(lw);
-        close(go[1]);
-        close(ready[0]);
+        close(go);
+        close(ready);
         waitpid(pid, &status, 0);
         unlink(ld);
     } else {

@@ -93,6 +93,8 @@ fn map_segments(
                     readable: true,
                     writable: false,
                     path: Some(file.path.clone()),
+                    // Exec checked the mount already.
+                    noexec: false,
                 }),
                 offset: page_down(ph.p_offset),
             })?;

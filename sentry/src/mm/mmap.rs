@@ -18,6 +18,8 @@ pub struct MmapFile {
     pub writable: bool,
     /// The file's path, shown in /proc/PID/maps.
     pub path: Option<String>,
+    /// The file is on a noexec mount: nothing of it may be mapped executable.
+    pub noexec: bool,
 }
 
 /// The arguments of `mmap(2)`, with the descriptor already resolved.
@@ -97,6 +99,9 @@ impl MemoryManager {
             let file = a.file.ok_or(Errno::EBADF)?;
             if !file.readable || (shared && prot.write && !file.writable) {
                 return Err(Errno::EACCES);
+            }
+            if file.noexec && prot.exec {
+                return Err(Errno::EPERM);
             }
             Backing::File {
                 file: file.mappable.ok_or(Errno::ENODEV)?,

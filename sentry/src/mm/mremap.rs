@@ -3,7 +3,7 @@
 use abi::linux as l;
 use abi::{Errno, PAGE_SIZE, page_up};
 
-use super::{MMAP_MIN_ADDR, MemoryManager};
+use super::{Inner, MMAP_MIN_ADDR, MemoryManager};
 
 impl MemoryManager {
     pub fn mremap(
@@ -66,10 +66,7 @@ impl MemoryManager {
             if !may_move {
                 return Err(Errno::ENOMEM);
             }
-            let dest = inner
-                .vmas
-                .find_gap_top_down(new_len, self.layout.mmap_base, MMAP_MIN_ADDR)
-                .ok_or(Errno::ENOMEM)?;
+            let dest = self.new_place(&inner, new_len)?;
             return Ok(Self::duplicate_locked(&mut inner, &vma, old, new_len, dest));
         }
         if new_len <= old_len && !dontunmap {
@@ -95,10 +92,7 @@ impl MemoryManager {
         if !may_move {
             return Err(Errno::ENOMEM);
         }
-        let dest = inner
-            .vmas
-            .find_gap_top_down(new_len, self.layout.mmap_base, MMAP_MIN_ADDR)
-            .ok_or(Errno::ENOMEM)?;
+        let dest = self.new_place(&inner, new_len)?;
         Ok(self.move_locked(&mut inner, old, old_len, new_len, dest, dontunmap))
     }
 
@@ -124,6 +118,15 @@ impl MemoryManager {
         dup.growsdown = false;
         inner.vmas.insert(dup);
         dest
+    }
+
+    /// Where a moved or duplicated area of `len` bytes goes: the highest free
+    /// place below the mmap base (ENOMEM when there is none).
+    fn new_place(&self, inner: &Inner, len: u64) -> Result<u64, Errno> {
+        inner
+            .vmas
+            .find_gap_top_down(len, self.layout.mmap_base, MMAP_MIN_ADDR)
+            .ok_or(Errno::ENOMEM)
     }
 
     /// Moves `[old, old+old_len)` to `dest` with size `new_len` (the destination is free).
